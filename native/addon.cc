@@ -1,0 +1,327 @@
+// The thin Node-API layer over the core: option objects in, snapshots out, core SystemErrors
+// turned into Node-style system errors (code, errno, syscall). No packet ever crosses to JS.
+#include <napi.h>
+
+#include <arpa/inet.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/receiver.h"
+#include "core/sender.h"
+
+namespace {
+
+using mcbench::SystemError;
+
+std::string errnoName(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENODEV: return "ENODEV";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EINVAL: return "EINVAL";
+    case ENOBUFS: return "ENOBUFS";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ENOMEM: return "ENOMEM";
+    case EMFILE: return "EMFILE";
+    case EAGAIN: return "EAGAIN";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    default: return "E" + std::to_string(e);
+  }
+}
+
+Napi::Error systemError(Napi::Env env, int err, const std::string& syscall, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, errnoName(err)));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+// Runs setup code that may throw a core SystemError and rethrows it as a JS system error.
+template <typename F>
+bool guarded(Napi::Env env, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const SystemError& e) {
+    systemError(env, e.code(), e.syscall(), e.what()).ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
+  }
+  return false;
+}
+
+double num(const Napi::Object& o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : dflt;
+}
+bool boolean(const Napi::Object& o, const char* key, bool dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : dflt;
+}
+std::string str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+// The TS layer validated everything; this only refuses what would be undefined behaviour.
+in_addr groupOf(Napi::Env env, const Napi::Object& o) {
+  in_addr a{};
+  if (inet_pton(AF_INET, str(o, "group").c_str(), &a) != 1)
+    throw SystemError(EINVAL, "inet_pton", "group is not an IPv4 address");
+  (void)env;
+  return a;
+}
+// 64-bit counters cross as Numbers: exact up to 2^53, which no run reaches.
+Napi::Number n64(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+Napi::String hex64(Napi::Env env, uint64_t v) {
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return Napi::String::New(env, buf);
+}
+Napi::Value threadError(Napi::Env env, const mcbench::ThreadError& te) {
+  if (te.err == 0) return env.Null();
+  return systemError(env, te.err, te.syscall, std::string(te.syscall) + ": " + std::strerror(te.err)).Value();
+}
+
+// A "worker finished" notification: the worker thread calls fire() at most once; the JS callback
+// then runs on the JS thread. The worker releases the TSFN right after queueing the call (the
+// pattern of node-addon-examples' clock.cc); if the worker never fires, release() after the join
+// does it. The TSFN keeps the event loop alive while the worker runs.
+class DoneNotifier {
+ public:
+  DoneNotifier(Napi::Env env, Napi::Function cb, const char* name) {
+    if (!cb.IsEmpty()) tsfn_ = Napi::ThreadSafeFunction::New(env, cb, name, 0, 1);
+  }
+  void fire() {  // worker thread
+    if (tsfn_ && !released_.exchange(true)) {
+      tsfn_.NonBlockingCall();
+      tsfn_.Release();
+    }
+  }
+  void release() {  // JS thread, after the worker was joined
+    if (tsfn_ && !released_.exchange(true)) tsfn_.Release();
+  }
+
+ private:
+  Napi::ThreadSafeFunction tsfn_;
+  std::atomic<bool> released_{false};
+};
+
+class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Sender",
+                       {InstanceMethod("start", &SenderWrap::Start), InstanceMethod("close", &SenderWrap::Close),
+                        InstanceMethod("snapshot", &SenderWrap::Snapshot)});
+  }
+
+  explicit SenderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SenderWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Sender(options): options object required").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    guarded(env, [&] {
+      mcbench::SenderConfig c;
+      c.socket.group = groupOf(env, o);
+      c.socket.port = static_cast<uint16_t>(num(o, "port", 0));
+      c.socket.iface = mcbench::resolveInterface(str(o, "interface"));
+      c.socket.ttl = static_cast<int>(num(o, "ttl", 1));
+      c.socket.loop = boolean(o, "loop", true);
+      c.socket.sndbuf = static_cast<int>(num(o, "sndbuf", 0));
+      c.payloadLen = static_cast<uint32_t>(num(o, "length", 1400));
+      c.batch = static_cast<uint32_t>(num(o, "batch", 32));
+      c.pps = num(o, "pps", 0);
+      c.count = static_cast<uint64_t>(num(o, "count", 0));
+      c.durationNs = static_cast<uint64_t>(num(o, "durationNs", 0));
+      c.finCount = static_cast<uint32_t>(num(o, "finCount", 5));
+      sender_ = std::make_unique<mcbench::Sender>(c);
+    });
+  }
+  ~SenderWrap() override {
+    if (sender_) sender_->stop();
+    if (notifier_) notifier_->release();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!sender_ || started_) {
+      Napi::Error::New(env, "sender not open or already started").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    started_ = true;
+    Napi::Function cb = info[0].IsFunction() ? info[0].As<Napi::Function>() : Napi::Function();
+    notifier_ = std::make_unique<DoneNotifier>(env, cb, "mcbench.sender.done");
+    DoneNotifier* n = notifier_.get();
+    sender_->start([n] { n->fire(); });
+    return env.Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (sender_) sender_->stop();
+    if (notifier_) notifier_->release();
+    return info.Env().Undefined();
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!sender_) return env.Null();
+    mcbench::SenderSnapshot s = sender_->snapshot();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("sessionId", hex64(env, s.sessionId));
+    o.Set("sent", n64(env, s.sent));
+    o.Set("bytes", n64(env, s.bytes));
+    o.Set("calls", n64(env, s.calls));
+    o.Set("enobufs", n64(env, s.enobufs));
+    o.Set("eagain", n64(env, s.eagain));
+    o.Set("finsSent", n64(env, s.finsSent));
+    o.Set("startMonoNs", n64(env, s.startMonoNs));
+    o.Set("endMonoNs", n64(env, s.endMonoNs));
+    o.Set("maxLateNs", n64(env, s.maxLateNs));
+    o.Set("lateSumNs", n64(env, s.lateSumNs));
+    o.Set("done", Napi::Boolean::New(env, s.done));
+    o.Set("error", threadError(env, s.error));
+    return o;
+  }
+
+  std::unique_ptr<mcbench::Sender> sender_;
+  std::unique_ptr<DoneNotifier> notifier_;
+  bool started_ = false;
+};
+
+class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Receiver",
+                       {InstanceMethod("start", &ReceiverWrap::Start), InstanceMethod("close", &ReceiverWrap::Close),
+                        InstanceMethod("snapshot", &ReceiverWrap::Snapshot), InstanceMethod("info", &ReceiverWrap::Info)});
+  }
+
+  explicit ReceiverWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ReceiverWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Receiver(options): options object required").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    guarded(env, [&] {
+      mcbench::ReceiverConfig c;
+      c.socket.group = groupOf(env, o);
+      c.socket.port = static_cast<uint16_t>(num(o, "port", 0));
+      c.socket.iface = mcbench::resolveInterface(str(o, "interface"));
+      c.socket.rcvbuf = static_cast<int>(num(o, "rcvbuf", 0));
+      c.socket.rcvbufForce = boolean(o, "rcvbufForce", false);
+      c.batch = static_cast<uint32_t>(num(o, "batch", 64));
+      c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
+      c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
+      receiver_ = std::make_unique<mcbench::Receiver>(c);
+    });
+  }
+  ~ReceiverWrap() override {
+    if (receiver_) receiver_->stop();
+    if (notifier_) notifier_->release();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!receiver_ || started_) {
+      Napi::Error::New(env, "receiver not open or already started").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    started_ = true;
+    Napi::Function cb = info[0].IsFunction() ? info[0].As<Napi::Function>() : Napi::Function();
+    notifier_ = std::make_unique<DoneNotifier>(env, cb, "mcbench.receiver.error");
+    DoneNotifier* n = notifier_.get();
+    // The receiver calls back only when it stops on a fatal error.
+    receiver_->start([n] { n->fire(); });
+    return env.Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (receiver_) receiver_->stop();
+    if (notifier_) notifier_->release();
+    return info.Env().Undefined();
+  }
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    if (!receiver_) return env.Null();
+    o.Set("rcvbufActual", Napi::Number::New(env, receiver_->socketInfo().rcvbufActual));
+    o.Set("socketInode", n64(env, receiver_->socketInfo().inode));
+    return o;
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!receiver_) return env.Null();
+    receiver_->snapshot(snap_);
+    const mcbench::ReceiverCounters& c = snap_.counters;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("datagrams", n64(env, c.datagrams));
+    o.Set("foreign", n64(env, c.foreign));
+    o.Set("truncated", n64(env, c.truncated));
+    o.Set("rejectedSessions", n64(env, c.rejectedSessions));
+    o.Set("batches", n64(env, c.batches));
+    o.Set("fullBatches", n64(env, c.fullBatches));
+    o.Set("rxqOvfl", n64(env, c.rxqOvfl));
+    o.Set("kernelStamps", n64(env, c.kernelStamps));
+    o.Set("lastPacketMonoNs", n64(env, c.lastPacketMonoNs));
+    o.Set("running", Napi::Boolean::New(env, snap_.running));
+    o.Set("error", threadError(env, snap_.error));
+    Napi::Array sessions = Napi::Array::New(env, snap_.sessions.size());
+    for (size_t i = 0; i < snap_.sessions.size(); ++i) {
+      const mcbench::SessionStats& s = snap_.sessions[i];
+      Napi::Object so = Napi::Object::New(env);
+      so.Set("sessionId", hex64(env, s.session));
+      so.Set("started", Napi::Boolean::New(env, s.started));
+      so.Set("firstSeq", n64(env, s.firstSeq));
+      so.Set("maxSeq", n64(env, s.maxSeq));
+      so.Set("unique", n64(env, s.unique));
+      so.Set("expected", n64(env, s.expected()));
+      so.Set("lost", n64(env, s.lost()));
+      so.Set("duplicates", n64(env, s.duplicates));
+      so.Set("reordered", n64(env, s.reordered));
+      so.Set("reorderMaxExtent", n64(env, s.reorderMaxExtent));
+      so.Set("gaps", n64(env, s.gaps));
+      so.Set("beyondWindow", n64(env, s.beyondWindow));
+      so.Set("bytes", n64(env, s.bytes));
+      so.Set("finSeen", Napi::Boolean::New(env, s.finSeen));
+      so.Set("finTotal", n64(env, s.finTotal));
+      so.Set("finsReceived", n64(env, s.finsReceived));
+      so.Set("firstRecvNs", n64(env, s.firstRecvNs));
+      so.Set("lastRecvNs", n64(env, s.lastRecvNs));
+      so.Set("lastRecvMonoNs", n64(env, s.lastRecvMonoNs));
+      so.Set("jitterNs", Napi::Number::New(env, s.jitterNs));
+      sessions[i] = so;
+    }
+    o.Set("sessions", sessions);
+    return o;
+  }
+
+  std::unique_ptr<mcbench::Receiver> receiver_;
+  std::unique_ptr<DoneNotifier> notifier_;
+  mcbench::ReceiverSnapshot snap_;  // reused: no allocation per snapshot once sized
+  bool started_ = false;
+};
+
+Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Sender", SenderWrap::Init(env));
+  exports.Set("Receiver", ReceiverWrap::Init(env));
+  exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
+  exports.Set("headerLength", Napi::Number::New(env, static_cast<double>(mcbench::wire::kHeaderLen)));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mcbench, Init)

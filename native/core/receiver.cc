@@ -1,0 +1,119 @@
+#include "receiver.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "clock.h"
+#include "wire.h"
+
+namespace mcbench {
+
+Receiver::Receiver(const ReceiverConfig& cfg)
+    : cfg_(cfg), table_(cfg.maxSessions) {
+  if (cfg_.batch == 0) cfg_.batch = 1;
+  fd_ = openReceiverSocket(cfg_.socket, info_);
+  controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
+  buffers_.assign(static_cast<size_t>(cfg_.batch) * cfg_.maxDatagram, 0);
+  control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
+  iov_.resize(cfg_.batch);
+  msgs_.resize(cfg_.batch);
+  for (uint32_t i = 0; i < cfg_.batch; ++i) {
+    iov_[i].iov_base = &buffers_[static_cast<size_t>(i) * cfg_.maxDatagram];
+    iov_[i].iov_len = cfg_.maxDatagram;
+    std::memset(&msgs_[i], 0, sizeof(mmsghdr));
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+Receiver::~Receiver() { stop(); }
+
+void Receiver::start(std::function<void()> onEnd) {
+  onEnd_ = std::move(onEnd);
+  running_.store(true);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Receiver::stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  if (thread_.joinable()) thread_.join();
+}
+
+void Receiver::snapshot(ReceiverSnapshot& out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  out.counters = counters_;
+  out.counters.rejectedSessions = table_.rejectedNewSessions();
+  out.sessions.clear();
+  for (size_t i = 0; i < table_.size(); ++i) out.sessions.push_back(table_.at(i));
+  out.running = running_.load();
+  out.error.err = errno_.load();
+  out.error.syscall = errSyscall_.load();
+}
+
+void Receiver::run() {
+  if (cfg_.readPauseNs) {
+    uint64_t until = monoNs() + cfg_.readPauseNs;
+    while (!stop_.load(std::memory_order_relaxed) && monoNs() < until)
+      sleepUntilMono(std::min<uint64_t>(until, monoNs() + 50000000));
+  }
+  while (!stop_.load(std::memory_order_relaxed)) {
+    for (uint32_t i = 0; i < cfg_.batch; ++i) {
+      msgs_[i].msg_hdr.msg_control = &control_[i * controlLen_];
+      msgs_[i].msg_hdr.msg_controllen = controlLen_;
+      msgs_[i].msg_hdr.msg_flags = 0;
+    }
+    // Blocks for the first datagram (up to SO_RCVTIMEO), then takes what is queued.
+    int r = recvmmsg(fd_.get(), msgs_.data(), cfg_.batch, MSG_WAITFORONE, nullptr);
+    if (r < 0) {
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) continue;
+      errSyscall_.store("recvmmsg");
+      errno_.store(e);
+      break;
+    }
+    if (r == 0) continue;
+    processBatch(static_cast<unsigned>(r), realNs(), monoNs());
+  }
+  running_.store(false);
+  if (errno_.load() != 0 && onEnd_) onEnd_();
+}
+
+void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ReceiverCounters& c = counters_;
+  ++c.batches;
+  if (n == cfg_.batch) ++c.fullBatches;
+  c.datagrams += n;
+  c.lastPacketMonoNs = appMonoNs;
+  for (unsigned i = 0; i < n; ++i) {
+    msghdr& mh = msgs_[i].msg_hdr;
+    uint64_t recvNs = appRealNs;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
+      if (cm->cmsg_level != SOL_SOCKET) continue;
+      if (cm->cmsg_type == SCM_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        recvNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+        ++c.kernelStamps;
+      } else if (cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+        std::memcpy(&c.rxqOvfl, CMSG_DATA(cm), sizeof(uint32_t));
+        c.rxqOvflSeen = true;
+      }
+    }
+    if (mh.msg_flags & MSG_TRUNC) {
+      ++c.truncated;
+      ++c.foreign;
+      continue;
+    }
+    wire::Header h;
+    if (wire::decode(static_cast<const uint8_t*>(iov_[i].iov_base), msgs_[i].msg_len, h) !=
+        wire::DecodeResult::Ok) {
+      ++c.foreign;
+      continue;
+    }
+    table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs);
+  }
+}
+
+}  // namespace mcbench

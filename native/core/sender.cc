@@ -1,0 +1,166 @@
+#include "sender.h"
+
+#include <sys/random.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "clock.h"
+#include "pacer.h"
+#include "wire.h"
+
+namespace mcbench {
+
+uint64_t randomSessionId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (getrandom(&id, sizeof id, 0) != sizeof id) id = std::random_device{}() ^ monoNs();
+  }
+  return id;
+}
+
+Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
+  if (cfg_.sessionId == 0) cfg_.sessionId = randomSessionId();
+  if (cfg_.batch == 0) cfg_.batch = 1;
+  fd_ = openSenderSocket(cfg_.socket, dest_);
+  // Every buffer carries an encoded header up front; the loop patches only seq and stamp.
+  buffers_.assign(static_cast<size_t>(cfg_.batch) * cfg_.payloadLen, 0);
+  iov_.resize(cfg_.batch);
+  msgs_.resize(cfg_.batch);
+  wire::Header h;
+  h.kind = wire::Kind::Data;
+  h.session = cfg_.sessionId;
+  for (uint32_t i = 0; i < cfg_.batch; ++i) {
+    uint8_t* b = &buffers_[static_cast<size_t>(i) * cfg_.payloadLen];
+    wire::encode(b, h);
+    iov_[i].iov_base = b;
+    iov_[i].iov_len = cfg_.payloadLen;
+    std::memset(&msgs_[i], 0, sizeof(mmsghdr));
+    msgs_[i].msg_hdr.msg_name = &dest_;
+    msgs_[i].msg_hdr.msg_namelen = sizeof dest_;
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+Sender::~Sender() { stop(); }
+
+void Sender::start(std::function<void()> onDone) {
+  onDone_ = std::move(onDone);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Sender::stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  if (thread_.joinable()) thread_.join();
+}
+
+SenderSnapshot Sender::snapshot() const {
+  SenderSnapshot s;
+  s.sessionId = cfg_.sessionId;
+  s.sent = sent_.load(std::memory_order_relaxed);
+  s.bytes = bytes_.load(std::memory_order_relaxed);
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.enobufs = enobufs_.load(std::memory_order_relaxed);
+  s.eagain = eagain_.load(std::memory_order_relaxed);
+  s.finsSent = fins_.load(std::memory_order_relaxed);
+  s.startMonoNs = startMono_.load(std::memory_order_relaxed);
+  s.endMonoNs = endMono_.load(std::memory_order_relaxed);
+  s.maxLateNs = maxLate_.load(std::memory_order_relaxed);
+  s.lateSumNs = lateSum_.load(std::memory_order_relaxed);
+  s.done = done_.load(std::memory_order_acquire);
+  s.error.err = errno_.load(std::memory_order_relaxed);
+  s.error.syscall = errSyscall_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Sender::run() {
+  // Sleeps end when asked, not up to 50 us later (the default timer slack).
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  const uint64_t start = monoNs();
+  // Intended send times are monotonic; the wire carries CLOCK_REALTIME, so map once.
+  const uint64_t realAtStart = realNs();
+  startMono_.store(start, std::memory_order_relaxed);
+  Pacer pacer(cfg_.pps, start);
+  const uint64_t end = cfg_.durationNs ? start + cfg_.durationNs : UINT64_MAX;
+  uint64_t seq = 0, bytes = 0, calls = 0, maxLate = 0, lateSum = 0;
+
+  while (!stop_.load(std::memory_order_relaxed)) {
+    uint64_t now = monoNs();
+    if (now >= end) break;
+    if (cfg_.count && seq >= cfg_.count) break;
+    uint64_t n = cfg_.batch;
+    if (!pacer.unlimited()) {
+      uint64_t due = pacer.dueCount(now, seq);
+      if (due == 0) {
+        // Sleep to the next packet's time, but wake at least every 100 ms for the stop flag.
+        uint64_t next = std::min<uint64_t>({pacer.dueNs(seq), now + uint64_t{100000000}, end});
+        sleepUntilMono(next);
+        continue;
+      }
+      n = std::min(n, due);
+    }
+    if (cfg_.count) n = std::min(n, cfg_.count - seq);
+
+    uint64_t stampBase = pacer.unlimited() ? realNs() : 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t stamp = pacer.unlimited() ? stampBase : realAtStart + (pacer.dueNs(seq + i) - start);
+      wire::patchSeqAndTime(static_cast<uint8_t*>(iov_[i].iov_base), seq + i, stamp);
+    }
+    int r = sendmmsg(fd_.get(), msgs_.data(), static_cast<unsigned>(n), 0);
+    if (r < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      if (e == ENOBUFS) {
+        enobufs_.fetch_add(1, std::memory_order_relaxed);
+        sched_yield();
+        continue;
+      }
+      if (e == EAGAIN || e == EWOULDBLOCK) {
+        eagain_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      errSyscall_.store("sendmmsg", std::memory_order_relaxed);
+      errno_.store(e, std::memory_order_relaxed);
+      break;
+    }
+    if (!pacer.unlimited()) {
+      uint64_t late = now - pacer.dueNs(seq);
+      lateSum += late;
+      if (late > maxLate) maxLate = late;
+    }
+    seq += static_cast<uint64_t>(r);
+    bytes += static_cast<uint64_t>(r) * cfg_.payloadLen;
+    ++calls;
+    sent_.store(seq, std::memory_order_relaxed);
+    bytes_.store(bytes, std::memory_order_relaxed);
+    calls_.store(calls, std::memory_order_relaxed);
+    maxLate_.store(maxLate, std::memory_order_relaxed);
+    lateSum_.store(lateSum, std::memory_order_relaxed);
+  }
+  endMono_.store(monoNs(), std::memory_order_relaxed);
+  sendFins(seq);
+  done_.store(true, std::memory_order_release);
+  if (onDone_) onDone_();
+}
+
+void Sender::sendFins(uint64_t total) {
+  // FIN is sent several times: one lost FIN must not make the tail unknown.
+  wire::Header h;
+  h.kind = wire::Kind::Fin;
+  h.session = cfg_.sessionId;
+  h.seq = total;
+  uint8_t buf[wire::kHeaderLen];
+  for (uint32_t i = 0; i < cfg_.finCount; ++i) {
+    if (i > 0) sleepUntilMono(monoNs() + cfg_.finSpacingNs);
+    h.sendNs = realNs();
+    wire::encode(buf, h);
+    if (sendto(fd_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&dest_), sizeof dest_) ==
+        static_cast<ssize_t>(sizeof buf))
+      fins_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace mcbench

@@ -1,0 +1,83 @@
+#pragma once
+// Sender: one thread sending mcbench DATA with sendmmsg, paced by a Pacer or unlimited, then
+// FIN packets that carry the total. Construction opens the socket (throws SystemError);
+// the thread never throws.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+
+#include "error.h"
+#include "socket.h"
+
+namespace mcbench {
+
+struct SenderConfig {
+  SenderSocketOptions socket;
+  uint32_t payloadLen = 1400;  // UDP payload bytes, header included
+  uint32_t batch = 32;         // most datagrams per sendmmsg
+  double pps = 0;              // 0: as fast as possible
+  uint64_t count = 0;          // 0: no limit
+  uint64_t durationNs = 0;     // 0: no limit
+  uint32_t finCount = 5;       // FIN copies, spaced finSpacingNs apart
+  uint64_t finSpacingNs = 20000000;
+  uint64_t sessionId = 0;      // 0: random
+};
+
+struct SenderSnapshot {
+  uint64_t sessionId = 0;
+  uint64_t sent = 0;        // DATA datagrams the kernel accepted
+  uint64_t bytes = 0;       // their UDP payload bytes
+  uint64_t calls = 0;       // sendmmsg calls that sent something
+  uint64_t enobufs = 0;     // sendmmsg calls refused with ENOBUFS
+  uint64_t eagain = 0;      // ... with EAGAIN (send timeout: socket buffer full)
+  uint64_t finsSent = 0;
+  uint64_t startMonoNs = 0;
+  uint64_t endMonoNs = 0;   // 0 while running
+  uint64_t maxLateNs = 0;   // paced: worst lateness of a batch behind its schedule
+  uint64_t lateSumNs = 0;   // paced: summed lateness of batches (mean = lateSum / calls)
+  bool done = false;
+  ThreadError error;
+};
+
+class Sender {
+ public:
+  explicit Sender(const SenderConfig& cfg);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  // onDone runs on the sender thread once it has finished (after the FINs).
+  void start(std::function<void()> onDone);
+  void stop();  // asks the thread to stop early (FINs are still sent) and joins it
+  SenderSnapshot snapshot() const;
+  uint64_t sessionId() const { return cfg_.sessionId; }
+
+ private:
+  void run();
+  void sendFins(uint64_t total);
+
+  SenderConfig cfg_;
+  UniqueFd fd_;
+  sockaddr_in dest_{};
+  std::vector<uint8_t> buffers_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
+  std::thread thread_;
+  std::function<void()> onDone_;
+  std::atomic<bool> stop_{false};
+
+  std::atomic<uint64_t> sent_{0}, bytes_{0}, calls_{0}, enobufs_{0}, eagain_{0}, fins_{0};
+  std::atomic<uint64_t> startMono_{0}, endMono_{0}, maxLate_{0}, lateSum_{0};
+  std::atomic<bool> done_{false};
+  std::atomic<int> errno_{0};
+  std::atomic<const char*> errSyscall_{""};
+};
+
+uint64_t randomSessionId();
+
+}  // namespace mcbench

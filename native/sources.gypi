@@ -1,0 +1,13 @@
+{
+  "variables": {
+    "mcbench_core_sources": [
+      "native/core/session_table.cc",
+      "native/core/socket.cc",
+      "native/core/sender.cc",
+      "native/core/receiver.cc"
+    ],
+    "mcbench_addon_sources": [
+      "native/addon.cc"
+    ]
+  }
+}
