@@ -269,6 +269,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("fullBatches", n64(env, c.fullBatches));
     o.Set("rxqOvfl", n64(env, c.rxqOvfl));
     o.Set("kernelStamps", n64(env, c.kernelStamps));
+    o.Set("firstPacketMonoNs", n64(env, c.firstPacketMonoNs));
     o.Set("lastPacketMonoNs", n64(env, c.lastPacketMonoNs));
     o.Set("running", Napi::Boolean::New(env, snap_.running));
     o.Set("error", threadError(env, snap_.error));

@@ -85,6 +85,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
   ++c.batches;
   if (n == cfg_.batch) ++c.fullBatches;
   c.datagrams += n;
+  if (c.firstPacketMonoNs == 0) c.firstPacketMonoNs = appMonoNs;
   c.lastPacketMonoNs = appMonoNs;
   for (unsigned i = 0; i < n; ++i) {
     msghdr& mh = msgs_[i].msg_hdr;

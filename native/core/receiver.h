@@ -35,6 +35,7 @@ struct ReceiverCounters {
   uint32_t rxqOvfl = 0;         // SO_RXQ_OVFL: the socket's drop counter, last value seen
   bool rxqOvflSeen = false;
   uint64_t kernelStamps = 0;    // datagrams that carried SO_TIMESTAMPNS
+  uint64_t firstPacketMonoNs = 0; // CLOCK_MONOTONIC when the first datagram was read
   uint64_t lastPacketMonoNs = 0;
 };
 

@@ -1,0 +1,830 @@
+// Unit tests of the pure core pieces: wire format, SessionTable accounting, Pacer schedule.
+// No framework: TEST() registers a case, CHECK/CHECK_EQ record failures. Every expected value is
+// worked out by hand here (or by a small independent model), never by the code under test.
+// The last line printed is "N passed, M failed" (N, M: test cases); the exit status is non-zero
+// when any case failed. An optional argument runs only the cases whose name contains it.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/pacer.h"
+#include "core/session_table.h"
+#include "core/wire.h"
+
+namespace {
+
+// ---- Minimal test harness ------------------------------------------------------------------------
+struct TestCase {
+  const char* name;
+  void (*fn)();
+};
+std::vector<TestCase>& registry() {
+  static std::vector<TestCase> r;
+  return r;
+}
+struct Registrar {
+  Registrar(const char* name, void (*fn)()) { registry().push_back({name, fn}); }
+};
+int g_checkFailures = 0;  // failures in the running case
+long g_checks = 0;
+const char* g_current = "";
+
+#define TEST(name)                                  \
+  void name();                                      \
+  const Registrar registrar_##name(#name, &name);   \
+  void name()
+
+void fail(const char* file, int line, const std::string& what) {
+  ++g_checkFailures;
+  std::fprintf(stderr, "FAIL %s (%s:%d): %s\n", g_current, file, line, what.c_str());
+}
+
+template <typename T>
+std::string show(const T& v) {
+  if constexpr (std::is_enum_v<T>) {
+    return "enum " + std::to_string(static_cast<long long>(v));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.17g", static_cast<double>(v));
+    return b;
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    return std::to_string(static_cast<long long>(v));
+  } else {
+    return std::to_string(static_cast<unsigned long long>(v));
+  }
+}
+
+template <typename A, typename B>
+void checkEq(const A& a, const B& b, const char* ea, const char* eb, const char* file, int line) {
+  ++g_checks;
+  static_assert(!(std::is_integral_v<A> && std::is_integral_v<B> && std::is_signed_v<A> != std::is_signed_v<B>),
+                "CHECK_EQ: compare integers of the same signedness (write 100u)");
+  if (!(a == b)) fail(file, line, std::string(ea) + " == " + eb + "  (" + show(a) + " vs " + show(b) + ")");
+}
+
+#define CHECK(cond)                                 \
+  do {                                              \
+    ++g_checks;                                     \
+    if (!(cond)) fail(__FILE__, __LINE__, #cond);   \
+  } while (0)
+#define CHECK_EQ(a, b) checkEq((a), (b), #a, #b, __FILE__, __LINE__)
+
+using namespace mcbench;
+using wire::DecodeResult;
+using wire::Header;
+using wire::Kind;
+
+// =================================================================================================
+// wire
+// =================================================================================================
+
+// A v1 header written byte by byte from the format description (not by encode()).
+std::vector<uint8_t> handMadeHeader(uint8_t kind, uint16_t hlen, size_t total) {
+  std::vector<uint8_t> b(total, 0xAB);
+  const uint8_t head[32] = {'M', 'C', 'B', '1', 1, kind, static_cast<uint8_t>(hlen >> 8), static_cast<uint8_t>(hlen),
+                            // session 0x0102030405060708
+                            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                            // seq 0x00000000000003E8 = 1000
+                            0, 0, 0, 0, 0, 0, 0x03, 0xE8,
+                            // sendNs 0x17979CFE362A0000 = 1700000000000000000
+                            0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00};
+  std::memcpy(b.data(), head, sizeof head);
+  return b;
+}
+
+TEST(wire_encode_layout_is_big_endian_v1) {
+  uint8_t buf[64];
+  std::memset(buf, 0xEE, sizeof buf);
+  Header h;
+  h.kind = Kind::Data;
+  h.session = 0x0123456789ABCDEFull;
+  h.seq = 0x1122334455667788ull;
+  h.sendNs = 1700000000000000000ull;  // 0x17979CFE362A0000
+  wire::encode(buf, h);
+  const uint8_t want[32] = {'M',  'C',  'B',  '1',  1,    1,    0,    32,   0x01, 0x23, 0x45,
+                            0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                            0x77, 0x88, 0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00};
+  for (size_t i = 0; i < 32; ++i) CHECK_EQ(unsigned{buf[i]}, unsigned{want[i]});
+  // The payload after the header is left as it was.
+  for (size_t i = 32; i < sizeof buf; ++i) CHECK_EQ(unsigned{buf[i]}, 0xEEu);
+  CHECK_EQ(wire::kHeaderLen, size_t{32});
+}
+
+TEST(wire_round_trip) {
+  const Header cases[] = {
+      {Kind::Data, 0x0123456789ABCDEFull, 0, 1},
+      {Kind::Data, 1, 0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFFFull},
+      {Kind::Fin, 0xFEDCBA9876543210ull, 120, 1700000000123456789ull},
+  };
+  for (const Header& h : cases) {
+    uint8_t buf[1400] = {};
+    wire::encode(buf, h);
+    for (size_t len : {size_t{32}, size_t{33}, size_t{1400}}) {
+      Header out;
+      CHECK_EQ(wire::decode(buf, len, out), DecodeResult::Ok);
+      CHECK_EQ(out.kind, h.kind);
+      CHECK_EQ(out.session, h.session);
+      CHECK_EQ(out.seq, h.seq);
+      CHECK_EQ(out.sendNs, h.sendNs);
+    }
+  }
+  CHECK_EQ(unsigned{[] {
+             uint8_t b[32];
+             wire::encode(b, Header{Kind::Fin, 1, 2, 3});
+             return b[5];
+           }()},
+           2u);
+}
+
+TEST(wire_decode_hand_made_and_unaligned) {
+  std::vector<uint8_t> b = handMadeHeader(1, 32, 33);
+  // At an odd address: decode must not rely on alignment (UBSan would flag it).
+  std::vector<uint8_t> shifted(b.size() + 1);
+  std::memcpy(shifted.data() + 1, b.data(), b.size());
+  Header out;
+  CHECK_EQ(wire::decode(shifted.data() + 1, b.size(), out), DecodeResult::Ok);
+  CHECK_EQ(out.kind, Kind::Data);
+  CHECK_EQ(out.session, 0x0102030405060708ull);
+  CHECK_EQ(out.seq, 1000u);
+  CHECK_EQ(out.sendNs, 1700000000000000000ull);
+}
+
+TEST(wire_patch_seq_and_time) {
+  uint8_t buf[48];
+  std::memset(buf, 0x5A, sizeof buf);
+  wire::encode(buf, Header{Kind::Data, 7, 1, 2});
+  wire::patchSeqAndTime(buf, 0x0A0B0C0D0E0F1011ull, 99);
+  const uint8_t seqBytes[8] = {0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11};
+  const uint8_t timeBytes[8] = {0, 0, 0, 0, 0, 0, 0, 99};
+  CHECK(std::memcmp(buf + 16, seqBytes, 8) == 0);
+  CHECK(std::memcmp(buf + 24, timeBytes, 8) == 0);
+  CHECK_EQ(unsigned{buf[15]}, 7u);     // session untouched
+  CHECK_EQ(unsigned{buf[32]}, 0x5Au);  // payload untouched
+  Header out;
+  CHECK_EQ(wire::decode(buf, sizeof buf, out), DecodeResult::Ok);
+  CHECK_EQ(out.session, 7u);
+  CHECK_EQ(out.seq, 0x0A0B0C0D0E0F1011ull);
+  CHECK_EQ(out.sendNs, 99u);
+}
+
+TEST(wire_rejects_short) {
+  std::vector<uint8_t> b = handMadeHeader(1, 32, 64);
+  Header out;
+  for (size_t len : {size_t{0}, size_t{1}, size_t{8}, size_t{31}}) CHECK_EQ(wire::decode(b.data(), len, out), DecodeResult::Short);
+  CHECK_EQ(wire::decode(b.data(), 32, out), DecodeResult::Ok);
+  // Short wins over everything else: a 31-byte garbage datagram is Short, not BadMagic.
+  b[0] = 'X';
+  CHECK_EQ(wire::decode(b.data(), 31, out), DecodeResult::Short);
+}
+
+TEST(wire_rejects_bad_magic) {
+  Header out;
+  for (size_t i = 0; i < 4; ++i) {
+    std::vector<uint8_t> b = handMadeHeader(1, 32, 32);
+    b[i] ^= 0x20;  // 'M' -> 'm', ..., '1' -> 0x11
+    CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadMagic);
+  }
+  std::vector<uint8_t> b = handMadeHeader(1, 32, 32);
+  b[3] = '2';  // "MCB2"
+  b[4] = 9;    // and a bad version: magic is checked first
+  CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadMagic);
+}
+
+TEST(wire_rejects_bad_version) {
+  Header out;
+  for (uint8_t v : {uint8_t{0}, uint8_t{2}, uint8_t{255}}) {
+    std::vector<uint8_t> b = handMadeHeader(1, 32, 32);
+    b[4] = v;
+    CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadVersion);
+  }
+  std::vector<uint8_t> b = handMadeHeader(0, 32, 32);
+  b[4] = 2;  // bad version and bad kind: version is checked first
+  CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadVersion);
+}
+
+TEST(wire_rejects_bad_kind) {
+  Header out;
+  for (uint8_t k : {uint8_t{0}, uint8_t{3}, uint8_t{0x81}, uint8_t{255}}) {
+    std::vector<uint8_t> b = handMadeHeader(k, 32, 32);
+    CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadKind);
+  }
+  std::vector<uint8_t> fin = handMadeHeader(2, 32, 32);
+  CHECK_EQ(wire::decode(fin.data(), fin.size(), out), DecodeResult::Ok);
+  CHECK_EQ(out.kind, Kind::Fin);
+}
+
+TEST(wire_rejects_bad_header_len) {
+  Header out;
+  struct Case {
+    uint16_t hlen;
+    size_t len;
+  };
+  // hlen < 32: shorter than v1's fields.
+  for (Case c : {Case{0, 32}, Case{1, 32}, Case{31, 32}, Case{16, 100}}) {
+    std::vector<uint8_t> b = handMadeHeader(1, c.hlen, c.len);
+    CHECK_EQ(wire::decode(b.data(), c.len, out), DecodeResult::BadHeaderLen);
+  }
+  // hlen > len: the header claims more bytes than the datagram has.
+  for (Case c : {Case{33, 32}, Case{40, 39}, Case{0x0100, 255}, Case{0xFFFF, 1400}}) {
+    std::vector<uint8_t> b = handMadeHeader(1, c.hlen, c.len);
+    CHECK_EQ(wire::decode(b.data(), c.len, out), DecodeResult::BadHeaderLen);
+  }
+}
+
+TEST(wire_accepts_longer_header) {
+  // A later version's 40-byte header: v1 fields, then an 8-byte extension v1 ignores.
+  for (size_t len : {size_t{40}, size_t{41}, size_t{1400}}) {
+    std::vector<uint8_t> b = handMadeHeader(1, 40, len);
+    for (size_t i = 32; i < 40; ++i) b[i] = static_cast<uint8_t>(0xC0 + i);
+    Header out;
+    CHECK_EQ(wire::decode(b.data(), len, out), DecodeResult::Ok);
+    CHECK_EQ(out.session, 0x0102030405060708ull);
+    CHECK_EQ(out.seq, 1000u);
+    CHECK_EQ(out.sendNs, 1700000000000000000ull);
+  }
+  std::vector<uint8_t> b = handMadeHeader(1, 32, 40);
+  Header out;
+  CHECK_EQ(wire::decode(b.data(), 40, out), DecodeResult::Ok);  // hlen == 32 < len is fine too
+  b = handMadeHeader(1, 1400, 1400);
+  CHECK_EQ(wire::decode(b.data(), 1400, out), DecodeResult::Ok);  // hlen == len
+}
+
+// =================================================================================================
+// SessionTable
+// =================================================================================================
+
+constexpr size_t kLen = 1400;
+constexpr uint64_t kMs = 1000000;
+constexpr uint64_t kSecs = 1000000000;
+
+Header data(uint64_t session, uint64_t seq, uint64_t sendNs = 0) { return Header{Kind::Data, session, seq, sendNs}; }
+Header fin(uint64_t session, uint64_t total) { return Header{Kind::Fin, session, total, 0}; }
+
+// Feeds DATA packets; receive stamps 1 ms apart (never 0: 0 means "no previous packet").
+struct Feeder {
+  SessionTable& t;
+  uint64_t clock = 1 * kSecs;
+  bool data(uint64_t session, uint64_t seq, size_t len = kLen) {
+    clock += kMs;
+    return t.record(::data(session, seq, clock), len, clock, clock);
+  }
+  void range(uint64_t session, uint64_t from, uint64_t to) {  // [from, to)
+    for (uint64_t s = from; s < to; ++s) data(session, s);
+  }
+  bool fin(uint64_t session, uint64_t total) {
+    clock += kMs;
+    return t.record(::fin(session, total), 32, clock, clock);
+  }
+};
+
+TEST(session_in_order) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(42, 0, 100);
+  CHECK_EQ(t.size(), size_t{1});
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.session, 42u);
+  CHECK(s.started);
+  CHECK_EQ(s.firstSeq, 0u);
+  CHECK_EQ(s.maxSeq, 99u);
+  CHECK_EQ(s.unique, 100u);
+  CHECK_EQ(s.expected(), 100u);
+  CHECK_EQ(s.lost(), 0u);
+  CHECK_EQ(s.duplicates, 0u);
+  CHECK_EQ(s.reordered, 0u);
+  CHECK_EQ(s.reorderMaxExtent, 0u);
+  CHECK_EQ(s.gaps, 0u);
+  CHECK_EQ(s.beyondWindow, 0u);
+  CHECK_EQ(s.bytes, 140000u);
+  CHECK(!s.finSeen);
+  CHECK_EQ(s.firstRecvNs, 1 * kSecs + 1 * kMs);
+  CHECK_EQ(s.lastRecvNs, 1 * kSecs + 100 * kMs);
+  CHECK_EQ(s.lastRecvMonoNs, 1 * kSecs + 100 * kMs);
+}
+
+TEST(session_empty_table) {
+  SessionTable t;
+  CHECK_EQ(t.size(), size_t{0});
+  CHECK_EQ(t.capacity(), size_t{32});
+  CHECK_EQ(t.rejectedNewSessions(), 0u);
+  SessionStats none;
+  CHECK_EQ(none.expected(), 0u);
+  CHECK_EQ(none.lost(), 0u);
+}
+
+TEST(session_gap) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(1, 0, 10);
+  f.range(1, 15, 20);  // 10..14 never arrive: 5 lost, one gap
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.unique, 15u);
+  CHECK_EQ(s.expected(), 20u);
+  CHECK_EQ(s.lost(), 5u);
+  CHECK_EQ(s.gaps, 1u);
+  CHECK_EQ(s.reordered, 0u);
+  CHECK_EQ(s.maxSeq, 19u);
+
+  SessionTable t2;
+  Feeder f2{t2};
+  f2.data(1, 0);
+  f2.data(1, 2);  // skips 1
+  f2.data(1, 6);  // skips 3, 4, 5
+  f2.data(1, 7);
+  CHECK_EQ(t2.at(0).gaps, 2u);
+  CHECK_EQ(t2.at(0).lost(), 4u);
+  CHECK_EQ(t2.at(0).expected(), 8u);
+}
+
+TEST(session_reorder) {
+  SessionTable t;
+  Feeder f{t};
+  for (uint64_t seq : {0u, 1u, 3u, 2u, 4u}) f.data(1, seq);
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.unique, 5u);
+  CHECK_EQ(s.reordered, 1u);
+  CHECK_EQ(s.reorderMaxExtent, 2u);  // NextExp 4 - seq 2
+  CHECK_EQ(s.duplicates, 0u);
+  CHECK_EQ(s.gaps, 1u);  // 1 -> 3 jumped, even though 2 came later
+  CHECK_EQ(s.expected(), 5u);
+  CHECK_EQ(s.lost(), 0u);
+  CHECK_EQ(s.maxSeq, 4u);
+
+  // 0,5,1,2,3,4: four late packets; the worst is seq 1 with NextExp 6 -> extent 5.
+  SessionTable t2;
+  Feeder f2{t2};
+  for (uint64_t seq : {0u, 5u, 1u, 2u, 3u, 4u}) f2.data(1, seq);
+  CHECK_EQ(t2.at(0).reordered, 4u);
+  CHECK_EQ(t2.at(0).reorderMaxExtent, 5u);
+  CHECK_EQ(t2.at(0).unique, 6u);
+  CHECK_EQ(t2.at(0).lost(), 0u);
+}
+
+TEST(session_starts_mid_stream_and_late_below_first) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(9, 1000, 1010);
+  CHECK_EQ(t.at(0).firstSeq, 1000u);
+  CHECK_EQ(t.at(0).expected(), 10u);  // from the first sequence seen, not from 0
+  CHECK_EQ(t.at(0).lost(), 0u);
+  f.data(9, 998);  // older than the first one seen: reordered, lowers firstSeq
+  CHECK_EQ(t.at(0).firstSeq, 998u);
+  CHECK_EQ(t.at(0).reordered, 1u);
+  CHECK_EQ(t.at(0).reorderMaxExtent, 12u);  // NextExp 1010 - 998
+  CHECK_EQ(t.at(0).expected(), 12u);        // 998..1009
+  CHECK_EQ(t.at(0).lost(), 1u);             // 999
+  f.fin(9, 1020);
+  CHECK_EQ(t.at(0).expected(), 22u);  // 998..1019
+  CHECK_EQ(t.at(0).lost(), 11u);
+}
+
+TEST(session_duplicates) {
+  SessionTable t;
+  Feeder f{t};
+  for (uint64_t seq : {0u, 1u, 1u, 2u}) f.data(1, seq);
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.duplicates, 1u);
+  CHECK_EQ(s.unique, 3u);
+  CHECK_EQ(s.bytes, 3 * kLen);
+  CHECK_EQ(s.reordered, 0u);
+  CHECK_EQ(s.lost(), 0u);
+  // Again the newest, then an older one, then the very first.
+  f.data(1, 2);
+  f.data(1, 0);
+  f.data(1, 0);
+  CHECK_EQ(s.duplicates, 4u);
+  CHECK_EQ(s.unique, 3u);
+  CHECK_EQ(s.reordered, 0u);  // a duplicate is not a reordered packet
+  CHECK_EQ(s.bytes, 3 * kLen);
+  // A duplicate updates neither the receive stamps nor the jitter.
+  CHECK_EQ(s.lastRecvNs, 1 * kSecs + 4 * kMs);
+  CHECK_EQ(s.lastRecvMonoNs, 1 * kSecs + 7 * kMs);  // ... but it is activity
+}
+
+TEST(session_fin) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(1, 0, 100);
+  CHECK(f.fin(1, 120));
+  const SessionStats& s = t.at(0);
+  CHECK(s.finSeen);
+  CHECK_EQ(s.finTotal, 120u);
+  CHECK_EQ(s.finsReceived, 1u);
+  CHECK_EQ(s.expected(), 120u);
+  CHECK_EQ(s.lost(), 20u);
+  CHECK_EQ(s.unique, 100u);
+  f.fin(1, 120);  // the sender repeats its FIN
+  CHECK_EQ(s.finsReceived, 2u);
+  CHECK_EQ(s.unique, 100u);
+  CHECK_EQ(s.expected(), 120u);
+  CHECK_EQ(s.bytes, 100 * kLen);  // FINs are not data
+
+  // Only a FIN arrived: every packet of the session was lost.
+  SessionTable t2;
+  Feeder f2{t2};
+  f2.fin(5, 50);
+  CHECK_EQ(t2.size(), size_t{1});
+  CHECK(!t2.at(0).started);
+  CHECK_EQ(t2.at(0).expected(), 50u);
+  CHECK_EQ(t2.at(0).lost(), 50u);
+}
+
+TEST(session_two_sessions_interleaved) {
+  SessionTable t;
+  Feeder f{t};
+  // A: 0..49 complete; B: 0..29 without 10; alternating packet by packet.
+  for (uint64_t i = 0; i < 50; ++i) {
+    f.data(0xA, i);
+    if (i < 30 && i != 10) f.data(0xB, i, 500);
+  }
+  f.data(0xB, 5, 500);  // a duplicate in B only: A's seq 5 must not make it look new or vice versa
+  CHECK_EQ(t.size(), size_t{2});
+  const SessionStats& a = t.at(0).session == 0xA ? t.at(0) : t.at(1);
+  const SessionStats& b = t.at(0).session == 0xB ? t.at(0) : t.at(1);
+  CHECK_EQ(a.session, 0xAu);
+  CHECK_EQ(b.session, 0xBu);
+  CHECK_EQ(a.unique, 50u);
+  CHECK_EQ(a.lost(), 0u);
+  CHECK_EQ(a.gaps, 0u);
+  CHECK_EQ(a.duplicates, 0u);
+  CHECK_EQ(a.bytes, 50 * kLen);
+  CHECK_EQ(b.unique, 29u);
+  CHECK_EQ(b.expected(), 30u);
+  CHECK_EQ(b.lost(), 1u);
+  CHECK_EQ(b.gaps, 1u);
+  CHECK_EQ(b.duplicates, 1u);
+  CHECK_EQ(b.reordered, 0u);
+  CHECK_EQ(b.bytes, 29u * 500u);
+  f.fin(0xB, 40);
+  CHECK(!a.finSeen);
+  CHECK_EQ(b.lost(), 11u);
+}
+
+TEST(session_capacity) {
+  SessionTable t(2);
+  Feeder f{t};
+  CHECK_EQ(t.capacity(), size_t{2});
+  CHECK(f.data(1, 0));
+  CHECK(f.data(2, 0));
+  CHECK(!f.data(3, 0));  // a third session does not fit
+  CHECK_EQ(t.rejectedNewSessions(), 1u);
+  CHECK(!f.data(3, 1));
+  CHECK(!f.fin(4, 10));  // a FIN of an unknown session neither
+  CHECK_EQ(t.rejectedNewSessions(), 3u);
+  CHECK_EQ(t.size(), size_t{2});
+  CHECK(f.data(1, 1));  // known sessions still count
+  CHECK(f.data(2, 1));
+  CHECK_EQ(t.at(0).unique + t.at(1).unique, 4u);
+  CHECK_EQ(t.rejectedNewSessions(), 3u);
+
+  SessionTable none(0);
+  Feeder f0{none};
+  CHECK(!f0.data(1, 0));
+  CHECK_EQ(none.rejectedNewSessions(), 1u);
+  CHECK_EQ(none.size(), size_t{0});
+}
+
+// windowBits 6: the table remembers the 64 sequences maxSeq-63 .. maxSeq.
+TEST(session_window_boundary) {
+  SessionTable t(4, 6);
+  Feeder f{t};
+  f.range(1, 0, 200);  // maxSeq 199
+  const SessionStats& s = t.at(0);
+  f.data(1, 136);  // 199 - 136 = 63: still remembered, a duplicate
+  CHECK_EQ(s.duplicates, 1u);
+  CHECK_EQ(s.beyondWindow, 0u);
+  CHECK_EQ(s.unique, 200u);
+  f.data(1, 135);  // 64 behind: too old to tell; counted as a late unique packet
+  CHECK_EQ(s.duplicates, 1u);
+  CHECK_EQ(s.beyondWindow, 1u);
+  CHECK_EQ(s.reordered, 1u);
+  CHECK_EQ(s.reorderMaxExtent, 65u);  // NextExp 200 - 135
+  CHECK_EQ(s.unique, 201u);
+}
+
+TEST(session_window_late_packets) {
+  // 0..199 without 100 and 150; then 150 (49 behind: inside the window) and 100 (99 behind: beyond).
+  SessionTable t(4, 6);
+  Feeder f{t};
+  for (uint64_t i = 0; i < 200; ++i)
+    if (i != 100 && i != 150) f.data(1, i);
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.lost(), 2u);
+  CHECK_EQ(s.gaps, 2u);
+  f.data(1, 150);
+  CHECK_EQ(s.reordered, 1u);
+  CHECK_EQ(s.beyondWindow, 0u);
+  CHECK_EQ(s.reorderMaxExtent, 50u);
+  f.data(1, 150);  // the late one again: inside the window, so a duplicate
+  CHECK_EQ(s.duplicates, 1u);
+  f.data(1, 100);
+  CHECK_EQ(s.beyondWindow, 1u);
+  CHECK_EQ(s.reordered, 2u);
+  CHECK_EQ(s.reorderMaxExtent, 100u);
+  CHECK_EQ(s.unique, 200u);
+  CHECK_EQ(s.lost(), 0u);
+  CHECK_EQ(s.duplicates, 1u);
+}
+
+TEST(session_window_wraps_after_forward_jump) {
+  // Jump smaller than the window: 0..63 fill the ring, then 100 arrives. The slots of 64..99 still
+  // hold 0..35 and must be cleared, or the late 64..99 would look like duplicates.
+  {
+    SessionTable t(4, 6);
+    Feeder f{t};
+    f.range(1, 0, 64);
+    f.data(1, 100);
+    f.range(1, 64, 100);
+    const SessionStats& s = t.at(0);
+    CHECK_EQ(s.duplicates, 0u);
+    CHECK_EQ(s.reordered, 36u);
+    CHECK_EQ(s.beyondWindow, 0u);
+    CHECK_EQ(s.unique, 101u);
+    CHECK_EQ(s.lost(), 0u);
+    f.range(1, 101, 300);  // wrapping the ring again and again in order
+    CHECK_EQ(s.duplicates, 0u);
+    CHECK_EQ(s.unique, 300u);
+    f.data(1, 299);
+    f.data(1, 236);  // 63 behind
+    CHECK_EQ(s.duplicates, 2u);
+  }
+  // Jump of exactly 63 and exactly 64 (the two sides of the "clear everything" shortcut).
+  for (uint64_t jump : {63u, 64u, 65u}) {
+    SessionTable t(4, 6);
+    Feeder f{t};
+    f.range(1, 0, 64);                    // maxSeq 63
+    const uint64_t top = 63 + jump;       // gap of jump - 1 sequences
+    f.data(1, top);
+    f.range(1, 64, top);                  // every one of them late
+    const SessionStats& s = t.at(0);
+    CHECK_EQ(s.duplicates, 0u);
+    CHECK_EQ(s.unique, top + 1);
+    CHECK_EQ(s.reordered, jump - 1);
+    f.data(1, top - 63);                  // oldest remembered: a duplicate
+    CHECK_EQ(s.duplicates, 1u);
+  }
+  // Jump far beyond the window, then late packets inside the new window and more in order.
+  {
+    SessionTable t(4, 6);
+    Feeder f{t};
+    f.range(1, 0, 64);
+    f.data(1, 1000);
+    f.range(1, 950, 1000);  // 50..1 behind 1000
+    f.range(1, 1001, 1101);
+    const SessionStats& s = t.at(0);
+    CHECK_EQ(s.duplicates, 0u);
+    CHECK_EQ(s.reordered, 50u);
+    CHECK_EQ(s.beyondWindow, 0u);
+    CHECK_EQ(s.unique, 64u + 1u + 50u + 100u);
+    CHECK_EQ(s.lost(), 1101u - s.unique);
+    CHECK_EQ(s.gaps, 1u);
+    f.data(1, 1100);
+    f.data(1, 1037);  // 63 behind
+    CHECK_EQ(s.duplicates, 2u);
+    f.data(1, 1036);  // 64 behind
+    CHECK_EQ(s.beyondWindow, 1u);
+  }
+  // windowBits 8 (four 64-bit words): a jump of 200 clears whole words at a time.
+  {
+    SessionTable t(4, 8);
+    Feeder f{t};
+    f.range(1, 0, 256);
+    f.data(1, 455);
+    f.range(1, 256, 455);
+    const SessionStats& s = t.at(0);
+    CHECK_EQ(s.duplicates, 0u);
+    CHECK_EQ(s.reordered, 199u);
+    CHECK_EQ(s.unique, 456u);
+    f.data(1, 200);  // 255 behind 455: remembered
+    CHECK_EQ(s.duplicates, 1u);
+    f.data(1, 199);  // 256 behind: beyond
+    CHECK_EQ(s.beyondWindow, 1u);
+  }
+}
+
+// A straightforward model of the accounting (a std::set of every sequence ever received), used to
+// check the ring-based table on long pseudo-random streams with jumps, late packets and duplicates.
+struct Model {
+  uint64_t window;
+  bool started = false;
+  uint64_t maxSeq = 0, firstSeq = 0;
+  uint64_t unique = 0, duplicates = 0, reordered = 0, extent = 0, gaps = 0, beyond = 0;
+  std::set<uint64_t> seen;
+  void add(uint64_t seq) {
+    if (!started) {
+      started = true;
+      maxSeq = firstSeq = seq;
+    } else if (seq > maxSeq) {
+      if (seq > maxSeq + 1) ++gaps;
+      maxSeq = seq;
+    } else if (maxSeq - seq >= window) {
+      ++beyond;
+      ++reordered;
+      extent = std::max(extent, maxSeq + 1 - seq);
+      firstSeq = std::min(firstSeq, seq);
+      ++unique;
+      seen.insert(seq);
+      return;
+    } else if (seen.count(seq)) {
+      ++duplicates;
+      return;
+    } else {
+      ++reordered;
+      extent = std::max(extent, maxSeq + 1 - seq);
+      firstSeq = std::min(firstSeq, seq);
+    }
+    ++unique;
+    seen.insert(seq);
+  }
+};
+
+TEST(session_window_matches_model_on_random_streams) {
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  auto next = [&rng] {  // xorshift64*
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1Dull;
+  };
+  for (unsigned bits : {6u, 7u, 8u, 10u}) {
+    const uint64_t window = uint64_t{1} << bits;
+    SessionTable t(1, bits);
+    Model m;
+    m.window = window;
+    uint64_t clock = kSecs, top = 0;
+    int mismatches = 0;
+    for (int i = 0; i < 20000 && mismatches < 5; ++i) {
+      uint64_t r = next() % 100, seq;
+      if (r < 60) seq = top + 1;                                  // in order
+      else if (r < 70) seq = top + 2 + next() % 8;                // small gap
+      else if (r < 73) seq = top + 1 + next() % (3 * window);     // jump around the window size
+      else if (r < 88) seq = top - std::min<uint64_t>(top, next() % window); // late or duplicate, inside
+      else if (r < 93) seq = top - std::min<uint64_t>(top, next() % (2 * window));  // maybe beyond
+      else seq = top;                                             // duplicate of the newest
+      top = std::max(top, seq);
+      clock += kMs;
+      t.record(data(1, seq, clock), kLen, clock, clock);
+      m.add(seq);
+      const SessionStats& s = t.at(0);
+      if (s.unique != m.unique || s.duplicates != m.duplicates || s.reordered != m.reordered ||
+          s.beyondWindow != m.beyond || s.gaps != m.gaps || s.maxSeq != m.maxSeq ||
+          s.firstSeq != m.firstSeq || s.reorderMaxExtent != m.extent) {
+        ++mismatches;
+        fail(__FILE__, __LINE__,
+             "windowBits " + std::to_string(bits) + " packet " + std::to_string(i) + " seq " + std::to_string(seq) +
+                 ": table unique/dup/reord/beyond " + show(s.unique) + "/" + show(s.duplicates) + "/" +
+                 show(s.reordered) + "/" + show(s.beyondWindow) + ", model " + show(m.unique) + "/" +
+                 show(m.duplicates) + "/" + show(m.reordered) + "/" + show(m.beyond));
+      }
+    }
+    CHECK(m.duplicates > 100 && m.reordered > 100 && m.beyond > 10 && m.gaps > 100);  // the stream did exercise them
+  }
+}
+
+// RFC 3550 6.4.1 with packets sent every 1 ms. Transit delays (ns) 0, 1600, 0, 0, 3200 give
+// D = 1600, -1600, 0, 3200 and J = J + (|D| - J) / 16:
+//   J1 = 0 + 1600/16                          = 100
+//   J2 = 100 + (1600 - 100)/16 = 100 + 93.75  = 193.75
+//   J3 = 193.75 + (0 - 193.75)/16             = 181.640625
+//   J4 = 181.640625 + (3200 - 181.640625)/16  = 370.2880859375
+// (all exact in binary floating point).
+void feedJitterPattern(SessionTable& t, uint64_t send0, uint64_t recv0) {
+  const uint64_t delays[] = {0, 1600, 0, 0, 3200};
+  for (uint64_t i = 0; i < 5; ++i) {
+    uint64_t send = send0 + i * kMs;
+    uint64_t recv = recv0 + i * kMs + delays[i];
+    t.record(data(1, i, send), kLen, recv, recv);
+  }
+}
+
+TEST(session_jitter_rfc3550) {
+  SessionTable t;
+  // Small stamps (a clock that started at 1 s), with a constant offset between sender and receiver
+  // clocks of 250 us, which jitter must not see.
+  feedJitterPattern(t, 1 * kSecs, 1 * kSecs + 250000);
+  CHECK_EQ(t.at(0).jitterNs, 370.2880859375);
+
+  // Constant transit: no jitter at all.
+  SessionTable t2;
+  for (uint64_t i = 0; i < 50; ++i) t2.record(data(1, i, kSecs + i * kMs), kLen, 2 * kSecs + i * kMs, 1);
+  CHECK_EQ(t2.at(0).jitterNs, 0.0);
+
+  // A duplicate does not move the estimate; a reordered packet does, in arrival order.
+  SessionTable t3;
+  t3.record(data(1, 0, kSecs), kLen, kSecs + 1000, 1);
+  t3.record(data(1, 2, kSecs + 2 * kMs), kLen, kSecs + 1 * kMs + 1000, 1);  // D = 1ms - 2ms = -1 ms
+  t3.record(data(1, 2, kSecs + 2 * kMs), kLen, kSecs + 9 * kMs, 1);         // duplicate: ignored
+  CHECK_EQ(t3.at(0).jitterNs, 62500.0);                                     // 1e6 / 16
+  t3.record(data(1, 1, kSecs + 1 * kMs), kLen, kSecs + 2 * kMs + 1000, 1);  // D = 1 ms - (-1 ms) = 2 ms
+  CHECK_EQ(t3.at(0).jitterNs, 62500.0 + (2e6 - 62500.0) / 16);              // 183593.75
+}
+
+// The same pattern with CLOCK_REALTIME-sized stamps (what the receiver really records: ns since the
+// epoch, ~1.7e18, above 2^53 where a double can no longer hold every integer). Known core defect:
+// SessionTable::record converts the raw stamps to double before subtracting, so D is rounded to
+// multiples of 256 ns and this case does not give 370.288... See the report; when record() takes
+// the differences in integers first, this case passes and XFAIL flips to a failure to remove.
+bool jitterAtEpochScaleIsExact(double* got) {
+  SessionTable t;
+  const uint64_t send0 = 1700000000000000123ull;  // 2023-11-14, not a multiple of 256
+  feedJitterPattern(t, send0, send0 + 250077);
+  *got = t.at(0).jitterNs;
+  return t.at(0).jitterNs == 370.2880859375;
+}
+
+// =================================================================================================
+// Pacer
+// =================================================================================================
+
+TEST(pacer_1000pps) {
+  const uint64_t start = 5 * kSecs;
+  Pacer p(1000, start);
+  CHECK(!p.unlimited());
+  CHECK_EQ(p.dueCount(start, 0), 1u);  // packet 0 is due at once
+  CHECK_EQ(p.dueCount(start + kMs - 1, 0), 1u);
+  CHECK_EQ(p.dueCount(start + kMs, 0), 2u);
+  CHECK_EQ(p.dueCount(start + kMs, 1), 1u);
+  CHECK_EQ(p.dueCount(start + kMs, 2), 0u);
+  CHECK_EQ(p.dueCount(start + kMs, 5), 0u);  // sent more than due: nothing, no wrap-around
+  CHECK_EQ(p.dueCount(start - 1, 0), 0u);    // before the start
+  CHECK_EQ(p.dueCount(start + kSecs, 0), 1001u);
+  CHECK_EQ(p.dueCount(start + kSecs, 990), 11u);  // behind schedule: the backlog is due
+  CHECK_EQ(p.dueNs(0), start);
+  CHECK_EQ(p.dueNs(1), start + kMs);
+  CHECK_EQ(p.dueNs(1000), start + kSecs);
+  CHECK_EQ(p.dueNs(3600000), start + 3600 * kSecs);
+}
+
+TEST(pacer_unlimited_and_fractional_rates) {
+  CHECK(Pacer(0, 0).unlimited());
+  CHECK(Pacer(-1, 0).unlimited());
+  // 3 pps: packet 1 is due at 333333333.33 ns -> 333333333 (truncated); packet 3 at exactly 1 s.
+  Pacer p(3, 0);
+  CHECK_EQ(p.dueNs(1), 333333333u);
+  CHECK_EQ(p.dueNs(3), kSecs);
+  CHECK_EQ(p.dueCount(333333333, 1), 0u);  // 0.999999999 packets elapsed: not yet
+  CHECK_EQ(p.dueCount(333333334, 1), 1u);
+  CHECK_EQ(p.dueCount(kSecs, 0), 4u);
+  // 2.5 pps: 400 ms apart.
+  Pacer q(2.5, 100);
+  CHECK_EQ(q.dueNs(5), 100 + 2 * kSecs);
+  CHECK_EQ(q.dueCount(100 + 2 * kSecs, 0), 6u);
+}
+
+// The sender computes its lateness as now - dueNs(seq) whenever dueCount(now, seq) > 0, in unsigned
+// arithmetic: a packet must never be due before its dueNs(), and must be due right after it.
+TEST(pacer_schedule_is_consistent) {
+  const double rates[] = {1, 3, 7, 1000, 12345.678, 333333.3, 1e6, 2.5e6, 14880952.38};
+  const uint64_t start = 123456789;
+  int reported = 0;
+  for (double pps : rates) {
+    Pacer p(pps, start);
+    for (uint64_t seq = 0; seq < 20000; ++seq) {
+      uint64_t due = p.dueNs(seq);
+      bool ok = (seq == 0 || p.dueCount(due - 1, seq) == 0) && p.dueCount(due + 1, seq) >= 1 &&
+                (seq == 0 || p.dueNs(seq - 1) <= due);
+      ++g_checks;
+      if (!ok && reported++ < 5)
+        fail(__FILE__, __LINE__, "pps " + show(pps) + " seq " + show(seq) + " due " + show(due));
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* filter = argc > 1 ? argv[1] : nullptr;
+  int passed = 0, failed = 0;
+  for (const TestCase& tc : registry()) {
+    if (filter && std::strstr(tc.name, filter) == nullptr) continue;
+    g_current = tc.name;
+    g_checkFailures = 0;
+    tc.fn();
+    if (g_checkFailures == 0) {
+      ++passed;
+    } else {
+      ++failed;
+      std::fprintf(stderr, "FAILED %s (%d checks)\n", tc.name, g_checkFailures);
+    }
+  }
+  if (!filter || std::strstr("session_jitter_epoch_scale", filter) != nullptr) {
+    // Expected failure (see jitterAtEpochScaleIsExact): reported, not counted.
+    double got = 0;
+    if (jitterAtEpochScaleIsExact(&got)) {
+      ++failed;
+      std::fprintf(stderr, "FAILED session_jitter_epoch_scale: XPASS, the jitter defect is fixed; make it a TEST\n");
+    } else {
+      std::printf("XFAIL session_jitter_epoch_scale: jitter %.10g ns, exact 370.2880859375 (core defect, doubles)\n", got);
+    }
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+// Shared by the command modules: the flags send and recv have in common, and the one place
+// that turns errors into a single line and an exit code.
+import type { Argv } from 'yargs';
+import { RunError, UsageError } from '../core/errors.js';
+
+export function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option('group', { alias: 'g', type: 'string', demandOption: true, describe: 'multicast group (IPv4, 224.0.0.0-239.255.255.255)' })
+    .option('port', { alias: 'p', type: 'string', default: '5001', describe: 'UDP port (1-65535)' })
+    .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: routing table)' })
+    .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024)' })
+    .option('interval', { alias: 'i', type: 'string', default: '1', describe: 'seconds between interval reports (0: none)' })
+    .option('json', { type: 'string', describe: 'write the result as JSON to FILE (atomically); - for stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no interval lines, only the summary' });
+}
+
+/** Runs a command body; errors become one line on stderr and exit code 2 (bad input) or 1. */
+export async function runCommand(name: string, body: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RunError) {
+      process.stderr.write(`mcbench ${name}: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`mcbench ${name}: internal error: ${msg}\n`);
+    if (process.env.MCBENCH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}

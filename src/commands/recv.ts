@@ -1,0 +1,34 @@
+import type { Argv, CommandModule } from 'yargs';
+import { recvSpec } from '../core/spec.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { runReceiver } from '../run/receiver.js';
+import { abortOnSignals } from '../run/signals.js';
+import { commonOptions, runCommand } from './common.js';
+
+export const recvCommand: CommandModule = {
+  command: 'recv',
+  describe: 'join a multicast group and measure what arrives (like iperf -s -u -B GROUP)',
+  builder: (y: Argv) =>
+    commonOptions(y)
+      .option('rcvbuf', { type: 'string', describe: 'SO_RCVBUF bytes with K/M/G (default: net.core.rmem_default)' })
+      .option('rcvbuf-force', { type: 'boolean', default: false, describe: 'set it with SO_RCVBUFFORCE, past net.core.rmem_max (needs root)' })
+      .option('idle-timeout', { type: 'string', default: '3', describe: 'seconds without packets, once traffic started, before giving up (partial result)' })
+      .option('time', { alias: 't', type: 'string', describe: 'stop after this many seconds at the latest' })
+      .option('sessions', { type: 'string', describe: 'stop once this many senders have finished (1-32) [default: when all seen have, after 1 s quiet]' })
+      .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
+      .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer'),
+  handler: (argv) =>
+    runCommand('recv', async () => {
+      const spec = recvSpec(argv as Record<string, unknown>);
+      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
+      const signals = abortOnSignals();
+      try {
+        const result = await runReceiver(spec, out, signals.signal);
+        if (spec.json) emitJson(spec.json, result);
+        return result.end.end_reason === 'error' ? 1 : 0;
+      } finally {
+        signals.dispose();
+      }
+    }),
+};

@@ -1,0 +1,35 @@
+import type { Argv, CommandModule } from 'yargs';
+import { sendSpec } from '../core/spec.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { runSender } from '../run/sender.js';
+import { abortOnSignals } from '../run/signals.js';
+import { commonOptions, runCommand } from './common.js';
+
+export const sendCommand: CommandModule = {
+  command: 'send',
+  describe: 'send mcbench datagrams to a multicast group (like iperf -u -c GROUP)',
+  builder: (y: Argv) =>
+    commonOptions(y)
+      .option('bandwidth', { alias: 'b', type: 'string', describe: 'target payload rate, bit/s with K/M/G (0: unlimited) [default: 1M]' })
+      .option('pps', { type: 'string', describe: 'target rate in packets/s instead of -b' })
+      .option('length', { alias: 'l', type: 'string', describe: 'UDP payload bytes per datagram, header included (32-65507) [default: 1400]' })
+      .option('time', { alias: 't', type: 'string', describe: 'seconds to send [default: 10 unless -n]' })
+      .option('count', { alias: 'n', type: 'string', describe: 'packets to send' })
+      .option('ttl', { type: 'string', describe: 'multicast TTL (0-255) [default: 1]' })
+      .option('loop', { type: 'boolean', default: true, describe: 'IP_MULTICAST_LOOP: deliver to receivers on this host too (--no-loop to turn off)' })
+      .example('$0 send -g 239.255.0.1 -I eth1 -b 800M -l 1400 -t 30', 'send 800 Mbit/s of 1400-byte datagrams for 30 s'),
+  handler: (argv) =>
+    runCommand('send', async () => {
+      const spec = sendSpec(argv as Record<string, unknown>);
+      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
+      const signals = abortOnSignals();
+      try {
+        const result = await runSender(spec, out, signals.signal);
+        if (spec.json) emitJson(spec.json, result);
+        return result.end.end_reason === 'error' ? 1 : 0;
+      } finally {
+        signals.dispose();
+      }
+    }),
+};

@@ -1,0 +1,121 @@
+// Pure metric arithmetic over native snapshots: no I/O, unit-tested without sockets.
+import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../native.js';
+import type { LossFigures, ReceiverIntervalSum, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
+
+export function percent(part: number, whole: number): number {
+  return whole > 0 ? (100 * part) / whole : 0;
+}
+
+export function throughput(packets: number, bytes: number, seconds: number): ThroughputFigures {
+  return {
+    seconds,
+    packets,
+    bytes,
+    bits_per_second: seconds > 0 ? (bytes * 8) / seconds : 0,
+    packets_per_second: seconds > 0 ? packets / seconds : 0,
+  };
+}
+
+export function loss(expected: number, unique: number, reordered: number, duplicates: number): LossFigures {
+  const lost = Math.max(0, expected - unique);
+  return {
+    expected_packets: expected,
+    lost_packets: lost,
+    lost_percent: percent(lost, expected),
+    out_of_order: reordered,
+    duplicates,
+  };
+}
+
+/**
+ * The whole-run figures of one sender session. The rate spans first to last arrival, so n
+ * packets paced at r pps span (n - 1) / r seconds: the (n - 1) intervals give the true rate.
+ */
+export function sessionResult(s: NativeSessionSnapshot): SessionResult {
+  const spanSeconds = s.unique > 1 ? (s.lastRecvNs - s.firstRecvNs) / 1e9 : 0;
+  const perPacket = s.unique > 0 ? s.bytes / s.unique : 0;
+  const t = throughput(s.unique, s.bytes, spanSeconds);
+  if (spanSeconds > 0) {
+    t.packets_per_second = (s.unique - 1) / spanSeconds;
+    t.bits_per_second = t.packets_per_second * perPacket * 8;
+  }
+  return {
+    session_id: s.sessionId,
+    ...t,
+    ...loss(s.expected, s.unique, s.reordered, s.duplicates),
+    tail_known: s.finSeen,
+    sender_packets: s.finSeen ? s.finTotal : null,
+    first_seq: s.firstSeq,
+    last_seq: s.maxSeq,
+    gaps: s.gaps,
+    reorder_max_extent: s.reorderMaxExtent,
+    jitter_ms: s.jitterNs / 1e6,
+  };
+}
+
+export function sumSessions(sessions: SessionResult[]): ThroughputFigures & LossFigures {
+  const add = (k: keyof (ThroughputFigures & LossFigures)) => sessions.reduce((a, s) => a + s[k], 0);
+  const expected = add('expected_packets');
+  const unique = add('packets');
+  return {
+    seconds: sessions.reduce((a, s) => Math.max(a, s.seconds), 0),
+    packets: unique,
+    bytes: add('bytes'),
+    bits_per_second: add('bits_per_second'),
+    packets_per_second: add('packets_per_second'),
+    ...loss(expected, unique, add('out_of_order'), add('duplicates')),
+  };
+}
+
+const ZERO_SESSION: Omit<NativeSessionSnapshot, 'sessionId'> = {
+  started: false, firstSeq: 0, maxSeq: 0, unique: 0, expected: 0, lost: 0, duplicates: 0,
+  reordered: 0, reorderMaxExtent: 0, gaps: 0, beyondWindow: 0, bytes: 0, finSeen: false,
+  finTotal: 0, finsReceived: 0, firstRecvNs: 0, lastRecvNs: 0, lastRecvMonoNs: 0, jitterNs: 0,
+};
+
+/**
+ * One interval's figures from two cumulative snapshots. Loss in an interval is the growth of
+ * the expected count minus the growth of the unique count; a late packet filling an earlier
+ * interval's gap can make that negative, so it is floored at 0 (the run's total is exact).
+ */
+export function receiverInterval(
+  prev: NativeReceiverSnapshot | null,
+  cur: NativeReceiverSnapshot,
+  start: number,
+  end: number,
+): { streams: StreamInterval[]; sum: ReceiverIntervalSum } {
+  const seconds = end - start;
+  const streams = cur.sessions.map((s): StreamInterval => {
+    const p = prev?.sessions.find((x) => x.sessionId === s.sessionId) ?? { sessionId: s.sessionId, ...ZERO_SESSION };
+    const packets = s.unique - p.unique;
+    return {
+      session_id: s.sessionId,
+      start,
+      end,
+      ...throughput(packets, s.bytes - p.bytes, seconds),
+      ...loss(s.expected - p.expected, packets, s.reordered - p.reordered, s.duplicates - p.duplicates),
+      jitter_ms: s.jitterNs / 1e6,
+    };
+  });
+  const total = <K extends keyof StreamInterval>(k: K) => streams.reduce((a, s) => a + (s[k] as number), 0);
+  const expected = total('expected_packets');
+  const packets = total('packets');
+  return {
+    streams,
+    sum: {
+      start,
+      end,
+      ...throughput(packets, total('bytes'), seconds),
+      ...loss(expected, packets, total('out_of_order'), total('duplicates')),
+      lost_packets: total('lost_packets'),
+      lost_percent: percent(total('lost_packets'), expected),
+      foreign_packets: cur.foreign - (prev?.foreign ?? 0),
+      socket_overflow_drops: cur.rxqOvfl - (prev?.rxqOvfl ?? 0),
+    },
+  };
+}
+
+/** SO_RCVBUF: Linux doubles the request (bookkeeping overhead) and caps it at rmem_max first. */
+export function rcvbufClamped(requested: number | null, actual: number): boolean {
+  return requested !== null && requested > 0 && actual < 2 * requested;
+}

@@ -1,0 +1,186 @@
+// mcbench/result@1: the JSON a run writes. Shaped like iperf3's -J output (start / intervals /
+// end) and using its key names where an equivalent exists. Units are in the key names or the
+// comments; schema/result.schema.json documents every field.
+
+export const RESULT_SCHEMA = 'mcbench/result@1' as const;
+
+export type EndReason =
+  | 'fin'           // receiver: every sender session ended with FIN
+  | 'count'         // sender: -n packets sent
+  | 'time'          // -t elapsed
+  | 'idle-timeout'  // receiver: traffic had started, then nothing for --idle-timeout
+  | 'signal'        // SIGINT / SIGTERM
+  | 'error';        // the socket failed mid-run
+
+export interface StartInfo {
+  version: string;
+  role: 'sender' | 'receiver';
+  timestamp: { time: string; timesecs: number };
+  system_info: string;
+  hostname: string;
+  pid: number;
+}
+
+export interface ThroughputFigures {
+  /** seconds the figures span */
+  seconds: number;
+  /** datagrams (unique, for a receiver) */
+  packets: number;
+  /** UDP payload bytes */
+  bytes: number;
+  /** UDP payload bits per second */
+  bits_per_second: number;
+  packets_per_second: number;
+}
+
+export interface LossFigures {
+  /** packets this receiver should have seen (RFC 7680: sent while it listened) */
+  expected_packets: number;
+  lost_packets: number;
+  /** 100 * lost / expected */
+  lost_percent: number;
+  /** RFC 4737 reordered arrivals (seq below the next expected), duplicates excluded */
+  out_of_order: number;
+  duplicates: number;
+}
+
+export interface StreamInterval extends ThroughputFigures, LossFigures {
+  session_id: string;
+  /** seconds since the receiver's first packet (sender: since sending began) */
+  start: number;
+  end: number;
+  /** RFC 3550 interarrival jitter estimate at the end of the interval, ms */
+  jitter_ms: number;
+}
+
+export interface ReceiverIntervalSum extends ThroughputFigures, LossFigures {
+  start: number;
+  end: number;
+  foreign_packets: number;
+  /** SO_RXQ_OVFL delta: datagrams the kernel dropped because this socket's buffer was full */
+  socket_overflow_drops: number;
+}
+
+export interface ReceiverInterval {
+  streams: StreamInterval[];
+  sum: ReceiverIntervalSum;
+}
+
+export interface SessionResult extends ThroughputFigures, LossFigures {
+  /** the sender's random session id, 16 hex digits */
+  session_id: string;
+  /** FIN seen: the sender's own total is known, so tail loss is counted */
+  tail_known: boolean;
+  /** the sender's DATA count from its FIN; null when no FIN arrived */
+  sender_packets: number | null;
+  first_seq: number;
+  last_seq: number;
+  /** times the sequence jumped forward by more than one */
+  gaps: number;
+  /** largest RFC 4737 reordering extent (next expected - seq) seen */
+  reorder_max_extent: number;
+  jitter_ms: number;
+}
+
+export interface ReceiverConfig {
+  group: string;
+  port: number;
+  interface: string | null;
+  rcvbuf_requested: number | null;
+  rcvbuf_force: boolean;
+  batch: number;
+  interval_seconds: number;
+  idle_timeout_seconds: number;
+  time_limit_seconds: number | null;
+  expect_sessions: number | null;
+}
+
+export interface ReceiverSocketInfo {
+  /** SO_RCVBUF read back after setting; Linux reports twice the usable size it granted */
+  rcvbuf_actual: number;
+  /** the kernel gave less than asked: limited by net.core.rmem_max */
+  rcvbuf_clamped: boolean;
+  /** net.core.rmem_max at start, bytes; null when unreadable */
+  rmem_max: number | null;
+}
+
+export interface ReceiverEnd {
+  sessions: SessionResult[];
+  sum: ThroughputFigures & LossFigures;
+  socket: ReceiverSocketInfo;
+  /** SO_RXQ_OVFL: datagrams dropped because this socket's receive buffer was full (whole run) */
+  socket_overflow_drops: number;
+  /** datagrams on the group that were not mcbench v1 packets (counted, ignored) */
+  foreign_packets: number;
+  /** datagrams larger than the receive buffer (also counted as foreign) */
+  truncated_packets: number;
+  /** packets of sessions beyond the table's capacity (ignored) */
+  rejected_session_packets: number;
+  /** every datagram read, of any kind */
+  datagrams: number;
+  /** datagrams that carried a kernel receive stamp (SO_TIMESTAMPNS) */
+  kernel_timestamped: number;
+  /** recvmmsg calls, and those that came back with a full batch (the socket had a backlog) */
+  recv_calls: number;
+  recv_full_batches: number;
+  partial: boolean;
+  end_reason: EndReason;
+  warnings: string[];
+}
+
+export interface ReceiverResult {
+  schema: typeof RESULT_SCHEMA;
+  start: StartInfo & { config: ReceiverConfig };
+  intervals: ReceiverInterval[];
+  end: ReceiverEnd;
+}
+
+export interface SenderConfig {
+  group: string;
+  port: number;
+  interface: string | null;
+  /** UDP payload bytes per datagram, mcbench header included */
+  length: number;
+  /** requested payload bit rate; 0 = unlimited */
+  target_bits_per_second: number;
+  /** requested packet rate; 0 = unlimited */
+  target_packets_per_second: number;
+  time_limit_seconds: number | null;
+  count_limit: number | null;
+  ttl: number;
+  loop: boolean;
+  batch: number;
+  interval_seconds: number;
+}
+
+export interface SenderInterval extends ThroughputFigures {
+  start: number;
+  end: number;
+}
+
+export interface SenderEnd extends ThroughputFigures {
+  session_id: string;
+  /** achieved / target packet rate; null when unlimited */
+  rate_ratio: number | null;
+  /** sendmmsg calls that sent at least one datagram */
+  send_calls: number;
+  /** sendmmsg calls refused with ENOBUFS / EAGAIN (retried) */
+  enobufs: number;
+  eagain: number;
+  fins_sent: number;
+  /** paced: how far behind its schedule the sender was, worst and mean per call, ms */
+  late_max_ms: number | null;
+  late_mean_ms: number | null;
+  partial: boolean;
+  end_reason: EndReason;
+  warnings: string[];
+}
+
+export interface SenderResult {
+  schema: typeof RESULT_SCHEMA;
+  start: StartInfo & { config: SenderConfig };
+  intervals: SenderInterval[];
+  end: SenderEnd;
+}
+
+export type RunResult = SenderResult | ReceiverResult;

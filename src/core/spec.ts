@@ -1,0 +1,140 @@
+// Validated, typed run specifications. Every flag is checked here, before the addon is
+// loaded or a socket opened, so bad input gets one line naming the flag and its valid range.
+import { isIPv4 } from 'node:net';
+import { HEADER_LENGTH } from '../native.js';
+import { UsageError } from './errors.js';
+import { inRange, parseCount, parseRate, parseSeconds, parseSize } from './units.js';
+
+export const MAX_PAYLOAD = 65507;
+const MAX_RCVBUF = 2 ** 31 - 1;
+
+export interface CommonSpec {
+  group: string;
+  port: number;
+  /** interface name or one of its IPv4 addresses; null = routing table */
+  interface: string | null;
+  batch: number;
+  intervalSeconds: number;
+  json: string | null;
+  quiet: boolean;
+}
+
+export interface SendSpec extends CommonSpec {
+  length: number;
+  /** packets per second; 0 = unlimited */
+  pps: number;
+  /** the bit rate asked for (-b), or pps * length * 8 when --pps was given; 0 = unlimited */
+  bitsPerSecond: number;
+  timeSeconds: number | null;
+  count: number | null;
+  ttl: number;
+  loop: boolean;
+}
+
+export interface RecvSpec extends CommonSpec {
+  rcvbuf: number | null;
+  rcvbufForce: boolean;
+  idleTimeoutSeconds: number;
+  timeSeconds: number | null;
+  expectSessions: number | null;
+  /** test aid: the receiver does not read for this long after joining */
+  readPauseSeconds: number;
+}
+
+export function parseGroup(raw: unknown): string {
+  const g = typeof raw === 'string' ? raw.trim() : String(raw);
+  if (!isIPv4(g)) throw new UsageError(`-g/--group: '${g}' is not an IPv4 address (multicast range 224.0.0.0 to 239.255.255.255)`);
+  const first = Number(g.split('.')[0]);
+  if (first < 224 || first > 239) {
+    throw new UsageError(`-g/--group: ${g} is not a multicast address (valid range 224.0.0.0 to 239.255.255.255)`);
+  }
+  return g;
+}
+
+export function parsePort(raw: unknown): number {
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`-p/--port: '${String(raw)}' is out of range (1 to 65535)`);
+  return n;
+}
+
+export function parseInterface(raw: unknown): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const s = String(raw).trim();
+  if (/^[\d.]+$/.test(s) && !isIPv4(s)) throw new UsageError(`-I/--interface: '${s}' is neither an interface name nor an IPv4 address`);
+  if (!isIPv4(s) && (s.length > 15 || /[\s/]/.test(s))) {
+    throw new UsageError(`-I/--interface: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
+  }
+  return s;
+}
+
+function integer(flag: string, raw: unknown, min: number, max: number): number {
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: '${String(raw)}' is not a whole number (${min} to ${max})`);
+  return inRange(flag, n, min, max);
+}
+
+function common(a: Record<string, unknown>, defaultBatch: number): CommonSpec {
+  return {
+    group: parseGroup(a.group),
+    port: parsePort(a.port),
+    interface: parseInterface(a.interface),
+    batch: a.batch === undefined ? defaultBatch : integer('--batch', a.batch, 1, 1024),
+    intervalSeconds: a.interval === undefined ? 1 : intervalSeconds(a.interval),
+    json: typeof a.json === 'string' && a.json !== '' ? a.json : null,
+    quiet: a.quiet === true,
+  };
+}
+
+function intervalSeconds(raw: unknown): number {
+  const v = parseSeconds('-i/--interval', raw);
+  if (v !== 0) inRange('-i/--interval', v, 0.1, 3600, ' s');
+  return v;
+}
+
+export function sendSpec(a: Record<string, unknown>): SendSpec {
+  const c = common(a, 32);
+  const length = a.length === undefined ? 1400 : parseSize('-l/--length', a.length);
+  if (length < HEADER_LENGTH || length > MAX_PAYLOAD) {
+    throw new UsageError(`-l/--length: ${length} bytes is out of range (${HEADER_LENGTH}, the mcbench header, to ${MAX_PAYLOAD}, the largest UDP payload)`);
+  }
+  let pps: number;
+  let bitsPerSecond: number;
+  if (a.pps !== undefined) {
+    if (a.bandwidth !== undefined) throw new UsageError('-b/--bandwidth and --pps: give one rate, not both');
+    pps = inRange('--pps', parseRate('--pps', a.pps), 0, 1e8, ' pps');
+    bitsPerSecond = pps * length * 8;
+  } else {
+    bitsPerSecond = a.bandwidth === undefined ? 1e6 : inRange('-b/--bandwidth', parseRate('-b/--bandwidth', a.bandwidth), 0, 1e12, ' bit/s');
+    pps = bitsPerSecond / (length * 8);
+  }
+  if (pps > 0 && pps < 0.01) throw new UsageError(`-b/--bandwidth: the rate gives ${pps.toPrecision(2)} packets/s; the lowest is 0.01 (or 0 for unlimited)`);
+  const count = a.count === undefined ? null : inRange('-n/--count', parseCount('-n/--count', a.count), 1, 2 ** 53);
+  let timeSeconds: number | null = a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s');
+  if (timeSeconds === null && count === null) timeSeconds = 10; // iperf's default
+  return {
+    ...c,
+    length,
+    pps,
+    bitsPerSecond,
+    timeSeconds,
+    count,
+    ttl: a.ttl === undefined ? 1 : integer('--ttl', a.ttl, 0, 255),
+    loop: a.loop !== false,
+  };
+}
+
+export function recvSpec(a: Record<string, unknown>): RecvSpec {
+  const c = common(a, 64);
+  const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF / 2, ' bytes');
+  const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
+  if (rcvbufForce && rcvbuf === null) throw new UsageError('--rcvbuf-force: give the size with --rcvbuf (e.g. --rcvbuf 8M --rcvbuf-force)');
+  return {
+    ...c,
+    rcvbuf,
+    rcvbufForce,
+    idleTimeoutSeconds: a['idle-timeout'] === undefined ? 3 : inRange('--idle-timeout', parseSeconds('--idle-timeout', a['idle-timeout']), 0.1, 86400, ' s'),
+    timeSeconds: a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s'),
+    expectSessions: a.sessions === undefined ? null : integer('--sessions', a.sessions, 1, 32),
+    readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
+  };
+}

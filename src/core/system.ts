@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { StartInfo } from './result.js';
+import { VERSION } from './version.js';
+
+/** Reads a number from /proc or /sys; null when unreadable (never guessed). */
+export function readNumber(path: string): number | null {
+  try {
+    const v = Number(readFileSync(path, 'utf8').trim().split(/\s+/)[0]);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function startInfo(role: StartInfo['role']): StartInfo {
+  const now = new Date();
+  return {
+    version: `mcbench ${VERSION}`,
+    role,
+    timestamp: { time: now.toISOString(), timesecs: Math.floor(now.getTime() / 1000) },
+    system_info: `${os.type()} ${os.hostname()} ${os.release()} ${os.version()} ${os.machine()}`,
+    hostname: os.hostname(),
+    pid: process.pid,
+  };
+}
+
+/** CLOCK_MONOTONIC in ns as a Number, the same clock the addon stamps its snapshots with. */
+export function monoNs(): number {
+  return Number(process.hrtime.bigint());
+}

@@ -1,0 +1,97 @@
+// Human output in iperf's style: one line per interval, then a summary block.
+import type { ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
+import { formatCount, formatRate } from '../core/units.js';
+
+const range = (start: number, end: number) => `${start.toFixed(2)}-${end.toFixed(2)} sec`.padEnd(16);
+const pct = (p: number) => `${p.toFixed(p > 0 && p < 0.01 ? 4 : 2)}%`;
+
+export class SessionLabels {
+  private readonly ids = new Map<string, number>();
+  label(sessionId: string): string {
+    let n = this.ids.get(sessionId);
+    if (n === undefined) {
+      n = this.ids.size + 1;
+      this.ids.set(sessionId, n);
+    }
+    return `[${String(n).padStart(3)}]`;
+  }
+}
+
+export const RECEIVER_HEADER =
+  '[ ID] Interval         Packets     Payload rate        pps    Lost/Expected     Lost%   OOO  Dup  Jitter';
+export const SENDER_HEADER = '[ ID] Interval         Packets     Payload rate        pps';
+
+function receiverRow(label: string, r: {
+  start?: number; end?: number; seconds: number; packets: number; bits_per_second: number; packets_per_second: number;
+  lost_packets: number; expected_packets: number; lost_percent: number; out_of_order: number; duplicates: number;
+}, jitterMs: number | null): string {
+  const when = r.start !== undefined && r.end !== undefined ? range(r.start, r.end) : range(0, r.seconds);
+  return [
+    label, ' ', when,
+    formatCount(r.packets).padStart(9), '  ',
+    formatRate(r.bits_per_second).padStart(14), '  ',
+    r.packets_per_second.toFixed(0).padStart(9), '  ',
+    `${formatCount(r.lost_packets)}/${formatCount(r.expected_packets)}`.padStart(15), '  ',
+    pct(r.lost_percent).padStart(8), '  ',
+    String(r.out_of_order).padStart(4), ' ',
+    String(r.duplicates).padStart(4), '  ',
+    jitterMs === null ? '' : `${jitterMs.toFixed(3)} ms`,
+  ].join('');
+}
+
+export function receiverIntervalLines(iv: ReceiverInterval, labels: SessionLabels): string[] {
+  const lines = iv.streams.map((s) => receiverRow(labels.label(s.session_id), s, s.jitter_ms));
+  if (iv.streams.length > 1) lines.push(receiverRow('[SUM]', iv.sum, null));
+  if (iv.sum.socket_overflow_drops > 0) lines.push(`      socket buffer overflow drops in this interval: ${formatCount(iv.sum.socket_overflow_drops)}`);
+  return lines;
+}
+
+function sessionLine(s: SessionResult, labels: SessionLabels): string {
+  const tail = s.tail_known ? `sender sent ${formatCount(s.sender_packets ?? 0)}` : 'no FIN: tail loss unknown';
+  return `${receiverRow(labels.label(s.session_id), s, s.jitter_ms)}  (session ${s.session_id}, ${tail})`;
+}
+
+export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): string[] {
+  const lines = ['- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -', RECEIVER_HEADER];
+  for (const s of end.sessions) lines.push(sessionLine(s, labels));
+  if (end.sessions.length > 1) lines.push(receiverRow('[SUM]', end.sum, null));
+  if (end.sessions.length === 0) lines.push('no mcbench traffic received');
+  const asked = end.socket.rcvbuf_clamped ? ' (CLAMPED by net.core.rmem_max)' : '';
+  lines.push(
+    `socket: SO_RCVBUF ${formatCount(end.socket.rcvbuf_actual)} bytes${asked} · overflow drops (SO_RXQ_OVFL) ${formatCount(end.socket_overflow_drops)}` +
+      ` · foreign datagrams ${formatCount(end.foreign_packets)}`,
+  );
+  const rest = end.sum.lost_packets - end.socket_overflow_drops;
+  if (end.sum.lost_packets > 0) {
+    lines.push(
+      `lost ${pct(end.sum.lost_percent)} (${formatCount(end.sum.lost_packets)}): socket buffer full ${formatCount(Math.min(end.socket_overflow_drops, end.sum.lost_packets))}` +
+        ` · elsewhere ${formatCount(Math.max(0, rest))}`,
+    );
+  }
+  lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
+  return lines;
+}
+
+function senderRow(label: string, r: { start: number; end: number; packets: number; bits_per_second: number; packets_per_second: number }): string {
+  return [
+    label, ' ', range(r.start, r.end),
+    formatCount(r.packets).padStart(9), '  ',
+    formatRate(r.bits_per_second).padStart(14), '  ',
+    r.packets_per_second.toFixed(0).padStart(9),
+  ].join('');
+}
+
+export function senderIntervalLine(iv: SenderInterval): string {
+  return senderRow('[  1]', iv);
+}
+
+export function senderSummaryLines(end: SenderEnd): string[] {
+  const lines = ['- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -', SENDER_HEADER];
+  lines.push(`${senderRow('[  1]', { ...end, start: 0, end: end.seconds })}  (session ${end.session_id})`);
+  if (end.rate_ratio !== null) {
+    lines.push(`target ${end.rate_ratio >= 0 ? (end.rate_ratio * 100).toFixed(2) : '?'}% reached · behind schedule: mean ${end.late_mean_ms?.toFixed(3)} ms, worst ${end.late_max_ms?.toFixed(3)} ms`);
+  }
+  lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · ENOBUFS ${end.enobufs} · EAGAIN ${end.eagain} · FIN sent ${end.fins_sent}`);
+  lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
+  return lines;
+}

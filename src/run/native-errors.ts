@@ -1,0 +1,27 @@
+// Turns the addon's system errors into what the user should read: bad input exits 2 naming the
+// flag, a socket that cannot bind or join exits 1 saying why.
+import { RunError, UsageError, isSystemError } from '../core/errors.js';
+
+export function explainSocketError(e: unknown, ctx: { interface: string | null; group: string; port: number }): Error {
+  if (!isSystemError(e)) return e instanceof Error ? e : new RunError(String(e));
+  const iface = ctx.interface;
+  if (e.syscall === 'if_nametoindex') {
+    return new UsageError(`-I/--interface: unknown interface '${iface}' (see \`ip -br link\` for the names on this host)`);
+  }
+  if (e.message.includes('SO_RCVBUFFORCE') && (e.code === 'EPERM' || e.code === 'EACCES')) {
+    return new UsageError('--rcvbuf-force: needs CAP_NET_ADMIN (run as root), or drop it and raise net.core.rmem_max instead');
+  }
+  if (e.code === 'EADDRNOTAVAIL' && iface !== null) {
+    return new UsageError(`-I/--interface: no interface on this host has the address ${iface}`);
+  }
+  if (e.code === 'ENODEV' && e.message.includes('IP_ADD_MEMBERSHIP')) {
+    const hint = iface === null
+      ? 'no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)'
+      : `interface ${iface} cannot join multicast groups (is it up, with multicast on?)`;
+    return new RunError(`cannot join ${ctx.group}: ${hint}`);
+  }
+  if (e.code === 'EADDRINUSE') {
+    return new RunError(`cannot bind ${ctx.group}:${ctx.port}: ${e.message}`);
+  }
+  return new RunError(e.message);
+}

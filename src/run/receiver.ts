@@ -1,0 +1,173 @@
+// Runs one receiver: the addon's thread drains the socket; this side polls snapshots a few
+// dozen times a second (never per packet), cuts intervals, decides when the run is over.
+import { rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
+import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
+import { RESULT_SCHEMA } from '../core/result.js';
+import type { RecvSpec } from '../core/spec.js';
+import { monoNs, readNumber, startInfo } from '../core/system.js';
+import { formatCount } from '../core/units.js';
+import { loadBinding, type NativeReceiver, type NativeReceiverSnapshot } from '../native.js';
+import { RECEIVER_HEADER, SessionLabels, receiverIntervalLines, receiverSummaryLines } from '../report/human.js';
+import type { Output } from '../report/output.js';
+import { explainSocketError } from './native-errors.js';
+
+const TICK_MS = 20;
+/** after every session sent FIN, how long the receiver waits quietly for another sender */
+const LINGER_SECONDS = 1;
+
+export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSignal): Promise<ReceiverResult> {
+  const binding = loadBinding();
+  const start = startInfo('receiver');
+  let rx: NativeReceiver;
+  try {
+    rx = new binding.Receiver({
+      group: spec.group,
+      port: spec.port,
+      interface: spec.interface ?? '',
+      rcvbuf: spec.rcvbuf ?? 0,
+      rcvbufForce: spec.rcvbufForce,
+      batch: spec.batch,
+      maxDatagram: 65536,
+      readPauseNs: spec.readPauseSeconds * 1e9,
+    });
+  } catch (e) {
+    throw explainSocketError(e, spec);
+  }
+
+  const { rcvbufActual } = rx.info();
+  const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
+  const clamped = rcvbufClamped(spec.rcvbuf, rcvbufActual);
+  const warnings: string[] = [];
+  out.info(
+    `mcbench recv: listening on ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
+      `SO_RCVBUF ${formatCount(rcvbufActual)} bytes${spec.rcvbuf ? ` (asked ${formatCount(spec.rcvbuf)})` : ' (kernel default)'}`,
+  );
+  if (clamped && spec.rcvbuf !== null) {
+    const w =
+      `SO_RCVBUF clamped: asked ${formatCount(spec.rcvbuf)} bytes, the kernel granted ${formatCount(rcvbufActual / 2)} ` +
+      `(net.core.rmem_max=${rmemMax ?? '?'}). Lift the limit: sysctl -w net.core.rmem_max=${spec.rcvbuf} (or --rcvbuf-force as root)`;
+    warnings.push(w);
+    out.warn(`warning: ${w}`);
+  }
+
+  const labels = new SessionLabels();
+  const intervals: ReceiverInterval[] = [];
+  const t0 = monoNs();
+  let threadFailed = false;
+  let wake: () => void = () => {};
+  rx.start(() => {
+    threadFailed = true;
+    wake();
+  });
+
+  let prev: NativeReceiverSnapshot | null = null;
+  let prevAt = 0; // seconds since the first packet
+  let anchor = 0; // CLOCK_MONOTONIC of the first packet
+  let headerShown = false;
+  const emitInterval = (cur: NativeReceiverSnapshot, at: number) => {
+    const iv = receiverInterval(prev, cur, prevAt, at);
+    intervals.push(iv);
+    if (!headerShown) {
+      out.info(RECEIVER_HEADER);
+      headerShown = true;
+    }
+    for (const line of receiverIntervalLines(iv, labels)) out.info(line);
+    prev = cur;
+    prevAt = at;
+  };
+
+  const reason = await new Promise<EndReason>((resolve) => {
+    const finish = (r: EndReason) => {
+      clearInterval(timer);
+      abort.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const onAbort = () => finish('signal');
+    const check = () => {
+      if (abort.aborted) return finish('signal');
+      const snap = rx.snapshot();
+      const now = monoNs();
+      if (threadFailed || snap.error) return finish('error');
+      if (spec.timeSeconds !== null && now - t0 >= spec.timeSeconds * 1e9) return finish('time');
+      if (snap.firstPacketMonoNs === 0) return;
+      if (anchor === 0) anchor = snap.firstPacketMonoNs;
+      const at = (now - anchor) / 1e9;
+      if (spec.intervalSeconds > 0 && at >= prevAt + spec.intervalSeconds) emitInterval(snap, at);
+      const quiet = (now - snap.lastPacketMonoNs) / 1e9;
+      const finished = snap.sessions.filter((s) => s.finSeen).length;
+      if (spec.expectSessions !== null) {
+        if (finished >= spec.expectSessions) return finish('fin');
+      } else if (finished > 0 && finished === snap.sessions.length && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
+        return finish('fin');
+      }
+      if (quiet >= spec.idleTimeoutSeconds) return finish('idle-timeout');
+    };
+    const timer = setInterval(check, TICK_MS);
+    wake = check;
+    abort.addEventListener('abort', onAbort);
+  });
+
+  rx.close();
+  const last = rx.snapshot();
+  if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstPacketMonoNs;
+  if (anchor !== 0 && spec.intervalSeconds > 0) {
+    const at = Math.max(prevAt, (monoNs() - anchor) / 1e9);
+    const uniqueSoFar = (s: NativeReceiverSnapshot | null) => (s ? s.sessions.reduce((a, x) => a + x.unique, 0) : 0);
+    // The tail since the last full interval, when it holds packets (not just FINs or silence).
+    if (uniqueSoFar(last) !== uniqueSoFar(prev)) emitInterval(last, at);
+  }
+
+  const sessions = last.sessions.filter((s) => s.started || s.finSeen).map(sessionResult);
+  for (const s of sessions) {
+    if (!s.tail_known) warnings.push(`session ${s.session_id}: no FIN received, so loss at the tail is unknown`);
+  }
+  if (last.foreign > 0) warnings.push(`${formatCount(last.foreign)} datagrams on the group were not mcbench packets (counted as foreign, ignored)`);
+  if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
+  if (last.error) warnings.push(`receive failed: ${last.error.message}`);
+  const fullShare = last.batches > 0 ? last.fullBatches / last.batches : 0;
+  if (last.rxqOvfl > 0 && fullShare > 0.5) {
+    warnings.push(
+      `the receiver thread was saturated (${(fullShare * 100).toFixed(0)}% of recvmmsg calls returned a full batch) while the socket dropped: ` +
+        'part of the loss may be mcbench\'s own limit on this CPU, not the network',
+    );
+  }
+  const partial = reason === 'signal' || reason === 'error' || reason === 'idle-timeout';
+  const result: ReceiverResult = {
+    schema: RESULT_SCHEMA,
+    start: {
+      ...start,
+      config: {
+        group: spec.group,
+        port: spec.port,
+        interface: spec.interface,
+        rcvbuf_requested: spec.rcvbuf,
+        rcvbuf_force: spec.rcvbufForce,
+        batch: spec.batch,
+        interval_seconds: spec.intervalSeconds,
+        idle_timeout_seconds: spec.idleTimeoutSeconds,
+        time_limit_seconds: spec.timeSeconds,
+        expect_sessions: spec.expectSessions,
+      },
+    },
+    intervals,
+    end: {
+      sessions,
+      sum: sumSessions(sessions),
+      socket: { rcvbuf_actual: rcvbufActual, rcvbuf_clamped: clamped, rmem_max: rmemMax },
+      socket_overflow_drops: last.rxqOvfl,
+      foreign_packets: last.foreign,
+      truncated_packets: last.truncated,
+      rejected_session_packets: last.rejectedSessions,
+      datagrams: last.datagrams,
+      kernel_timestamped: last.kernelStamps,
+      recv_calls: last.batches,
+      recv_full_batches: last.fullBatches,
+      partial,
+      end_reason: reason,
+      warnings,
+    },
+  };
+  for (const line of receiverSummaryLines(result.end, labels)) out.summary(line);
+  for (const w of warnings.slice(clamped ? 1 : 0)) out.warn(`warning: ${w}`);
+  return result;
+}

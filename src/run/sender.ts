@@ -1,0 +1,140 @@
+// Runs one sender: the addon's thread paces and sends; this side reports each interval from
+// snapshots and waits for the thread's "done" (count or time reached, FINs sent).
+import { throughput } from '../core/metrics.js';
+import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
+import { RESULT_SCHEMA } from '../core/result.js';
+import type { SendSpec } from '../core/spec.js';
+import { startInfo } from '../core/system.js';
+import { formatCount, formatRate } from '../core/units.js';
+import { loadBinding, type NativeSender, type NativeSenderSnapshot } from '../native.js';
+import { SENDER_HEADER, senderIntervalLine, senderSummaryLines } from '../report/human.js';
+import type { Output } from '../report/output.js';
+import { explainSocketError } from './native-errors.js';
+
+export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal): Promise<SenderResult> {
+  const binding = loadBinding();
+  const start = startInfo('sender');
+  let tx: NativeSender;
+  try {
+    tx = new binding.Sender({
+      group: spec.group,
+      port: spec.port,
+      interface: spec.interface ?? '',
+      ttl: spec.ttl,
+      loop: spec.loop,
+      length: spec.length,
+      batch: spec.batch,
+      pps: spec.pps,
+      count: spec.count ?? 0,
+      durationNs: spec.timeSeconds === null ? 0 : Math.round(spec.timeSeconds * 1e9),
+      finCount: 5,
+    });
+  } catch (e) {
+    throw explainSocketError(e, spec);
+  }
+  const target = spec.pps > 0 ? `${formatRate(spec.bitsPerSecond)} (${formatCount(Math.round(spec.pps * 100) / 100)} pps)` : 'unlimited rate';
+  const limit = [spec.timeSeconds !== null ? `${spec.timeSeconds} s` : '', spec.count !== null ? `${formatCount(spec.count)} packets` : '']
+    .filter(Boolean)
+    .join(' or ');
+  out.info(`mcbench send: to ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams, ${target}, for ${limit}, TTL ${spec.ttl}`);
+
+  const intervals: SenderInterval[] = [];
+  let prev: NativeSenderSnapshot | null = null;
+  const elapsed = (s: NativeSenderSnapshot, at: number) => (at - s.startMonoNs) / 1e9;
+  const reason = await new Promise<EndReason>((resolve) => {
+    let headerShown = false;
+    const onAbort = () => {
+      // close() stops the thread at its next batch and still sends the FINs.
+      tx.close();
+      done('signal');
+    };
+    const timer = spec.intervalSeconds > 0
+      ? setInterval(() => {
+          const cur = tx.snapshot();
+          if (cur.startMonoNs === 0) return;
+          const at = Number(process.hrtime.bigint());
+          const from = prev ? elapsed(cur, prevAt) : 0;
+          const to = elapsed(cur, at);
+          const iv: SenderInterval = { start: from, end: to, ...throughput(cur.sent - (prev?.sent ?? 0), cur.bytes - (prev?.bytes ?? 0), to - from) };
+          intervals.push(iv);
+          if (!headerShown) {
+            out.info(SENDER_HEADER);
+            headerShown = true;
+          }
+          out.info(senderIntervalLine(iv));
+          prev = cur;
+          prevAt = at;
+        }, spec.intervalSeconds * 1000)
+      : undefined;
+    let prevAt = 0;
+    let settled = false;
+    function done(r: EndReason) {
+      if (settled) return;
+      settled = true;
+      if (timer) clearInterval(timer);
+      abort.removeEventListener('abort', onAbort);
+      resolve(r);
+    }
+    abort.addEventListener('abort', onAbort);
+    tx.start(() => {
+      const s = tx.snapshot();
+      if (s.error) done('error');
+      else if (spec.count !== null && s.sent >= spec.count) done('count');
+      else done('time');
+    });
+  });
+
+  tx.close();
+  const last = tx.snapshot();
+  const seconds = last.endMonoNs > last.startMonoNs ? (last.endMonoNs - last.startMonoNs) / 1e9 : 0;
+  const totals = throughput(last.sent, last.bytes, seconds);
+  const rateRatio = spec.pps > 0 && seconds > 0 ? totals.packets_per_second / spec.pps : null;
+  const warnings: string[] = [];
+  if (rateRatio !== null && rateRatio < 0.99 && reason !== 'signal') {
+    warnings.push(
+      `the sender reached only ${(rateRatio * 100).toFixed(1)}% of its target rate: this host or mcbench limited the rate, ` +
+        'so loss and throughput figures describe the sender, not the network',
+    );
+  }
+  if (last.enobufs > 0) warnings.push(`sendmmsg failed with ENOBUFS ${formatCount(last.enobufs)} times: the interface queue was full (see txqueuelen)`);
+  if (last.error) warnings.push(`send failed: ${last.error.message}`);
+  if (last.finsSent === 0) warnings.push('no FIN could be sent: receivers cannot know the total');
+  const result: SenderResult = {
+    schema: RESULT_SCHEMA,
+    start: {
+      ...start,
+      config: {
+        group: spec.group,
+        port: spec.port,
+        interface: spec.interface,
+        length: spec.length,
+        target_bits_per_second: spec.bitsPerSecond,
+        target_packets_per_second: spec.pps,
+        time_limit_seconds: spec.timeSeconds,
+        count_limit: spec.count,
+        ttl: spec.ttl,
+        loop: spec.loop,
+        batch: spec.batch,
+        interval_seconds: spec.intervalSeconds,
+      },
+    },
+    intervals,
+    end: {
+      session_id: last.sessionId,
+      ...totals,
+      rate_ratio: rateRatio,
+      send_calls: last.calls,
+      enobufs: last.enobufs,
+      eagain: last.eagain,
+      fins_sent: last.finsSent,
+      late_max_ms: spec.pps > 0 ? last.maxLateNs / 1e6 : null,
+      late_mean_ms: spec.pps > 0 && last.calls > 0 ? last.lateSumNs / last.calls / 1e6 : null,
+      partial: reason === 'signal' || reason === 'error',
+      end_reason: reason,
+      warnings,
+    },
+  };
+  for (const line of senderSummaryLines(result.end)) out.summary(line);
+  for (const w of warnings) out.warn(`warning: ${w}`);
+  return result;
+}
