@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Native checks: the core's unit tests under ASan+UBSan (CMake + CTest), then the addon built by the
+# plain CMake path (offline: local node headers, no cmake-js download) and loaded into node.
+# Quiet on success apart from the test summary; the build logs are printed when a step fails.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="${JOBS:-2}"
+test_dir="$root/build-cmake"
+addon_dir="$root/build-cmake-addon"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+# Runs a command with its output in $log; shows the log and fails if the command fails.
+quiet() {
+  if ! "$@" >"$log" 2>&1; then
+    echo "native.sh: failed: $*" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+}
+
+start=$SECONDS
+
+# 1. Core + unit tests, sanitized.
+quiet cmake -S "$root" -B "$test_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMCBENCH_SANITIZE="address;undefined" -DMCBENCH_BUILD_ADDON=OFF
+quiet cmake --build "$test_dir" -j "$jobs"
+quiet ctest --test-dir "$test_dir" --output-on-failure
+# The test binary's own summary (ctest above already proved it passes).
+"$test_dir/mcbench_core_test"
+
+# 2. The addon, plain CMake, no sanitizer, then loaded into node.
+quiet cmake -S "$root" -B "$addon_dir" -DCMAKE_BUILD_TYPE=Release -DMCBENCH_BUILD_TESTS=OFF \
+  -DMCBENCH_BUILD_ADDON=ON
+quiet cmake --build "$addon_dir" -j "$jobs" --target mcbench
+addon="$addon_dir/mcbench.node"
+if ! node -e "const m=require(process.argv[1]); if(typeof m.Sender!=='function'||typeof m.Receiver!=='function') process.exit(1)" "$addon"; then
+  echo "native.sh: $addon does not export Sender and Receiver" >&2
+  exit 1
+fi
+
+echo "native: core tests passed (ASan+UBSan), addon loads ($((SECONDS - start)) s)"
