@@ -7,7 +7,27 @@ import { VERSION } from './core/version.js';
 
 const commands = [sendCommand, recvCommand];
 
-await yargs(hideBin(process.argv))
+/**
+ * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it
+ * and its range. mcbench takes no positional arguments, so a negative-number-looking token after
+ * an option is always meant as that option's value.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (/^--?[a-zA-Z][\w-]*$/.test(a) && next !== undefined && (next === '-' || /^-[\d.]/.test(next))) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+await yargs(joinNegativeValues(hideBin(process.argv)))
   .scriptName('mcbench')
   .usage('$0 <command> [options]\n\nMulticast UDP benchmark: measures loss, throughput and why multicast drops.')
   .command(commands)

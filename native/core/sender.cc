@@ -24,6 +24,8 @@ uint64_t randomSessionId() {
 Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   if (cfg_.sessionId == 0) cfg_.sessionId = randomSessionId();
   if (cfg_.batch == 0) cfg_.batch = 1;
+  if (cfg_.payloadLen < wire::kHeaderLen || cfg_.payloadLen > wire::kMaxPayload)
+    throw SystemError(EINVAL, "sendmmsg", "payload length must be 32..65507 bytes");
   fd_ = openSenderSocket(cfg_.socket, dest_);
   // Every buffer carries an encoded header up front; the loop patches only seq and stamp.
   buffers_.assign(static_cast<size_t>(cfg_.batch) * cfg_.payloadLen, 0);

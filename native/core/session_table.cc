@@ -2,12 +2,21 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 namespace mcbench {
 
+namespace {
+unsigned checkedWindowBits(unsigned bits) {
+  // Below 6 the window is less than one bitmap word; above 32 it would not fit in memory.
+  if (bits < 6 || bits > 32) throw std::invalid_argument("SessionTable: windowBits must be 6..32");
+  return bits;
+}
+}  // namespace
+
 SessionTable::SessionTable(size_t capacity, unsigned windowBits)
     : capacity_(capacity),
-      windowMask_((uint64_t{1} << windowBits) - 1),
+      windowMask_((uint64_t{1} << checkedWindowBits(windowBits)) - 1),
       wordsPerSession_((size_t{1} << windowBits) / 64),
       stats_(new SessionStats[capacity]),
       bits_(new uint64_t[capacity * ((size_t{1} << windowBits) / 64)]()) {}
@@ -102,9 +111,9 @@ bool SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, ui
 
   // RFC 3550 6.4.1: D = (Rj - Ri) - (Sj - Si); J += (|D| - J) / 16, in arrival order.
   if (s->prevRecvNs != 0) {
-    double d = (static_cast<double>(recvNs) - static_cast<double>(s->prevRecvNs)) -
-               (static_cast<double>(h.sendNs) - static_cast<double>(s->prevSendNs));
-    s->jitterNs += (std::fabs(d) - s->jitterNs) / 16.0;
+    // Differences first, in integers: epoch stamps (~1.7e18 ns) exceed a double's 2^53.
+    int64_t d = static_cast<int64_t>(recvNs - s->prevRecvNs) - static_cast<int64_t>(h.sendNs - s->prevSendNs);
+    s->jitterNs += (std::fabs(static_cast<double>(d)) - s->jitterNs) / 16.0;
   }
   s->prevRecvNs = recvNs;
   s->prevSendNs = h.sendNs;

@@ -728,16 +728,13 @@ TEST(session_jitter_rfc3550) {
 }
 
 // The same pattern with CLOCK_REALTIME-sized stamps (what the receiver really records: ns since the
-// epoch, ~1.7e18, above 2^53 where a double can no longer hold every integer). Known core defect:
-// SessionTable::record converts the raw stamps to double before subtracting, so D is rounded to
-// multiples of 256 ns and this case does not give 370.288... See the report; when record() takes
-// the differences in integers first, this case passes and XFAIL flips to a failure to remove.
-bool jitterAtEpochScaleIsExact(double* got) {
+// epoch, ~1.7e18, above 2^53 where a double no longer holds every integer). record() must take the
+// differences in integers first; converting the raw stamps to double rounded D to 256 ns steps.
+TEST(session_jitter_epoch_scale) {
   SessionTable t;
   const uint64_t send0 = 1700000000000000123ull;  // 2023-11-14, not a multiple of 256
   feedJitterPattern(t, send0, send0 + 250077);
-  *got = t.at(0).jitterNs;
-  return t.at(0).jitterNs == 370.2880859375;
+  CHECK_EQ(t.at(0).jitterNs, 370.2880859375);
 }
 
 // =================================================================================================
@@ -813,16 +810,6 @@ int main(int argc, char** argv) {
     } else {
       ++failed;
       std::fprintf(stderr, "FAILED %s (%d checks)\n", tc.name, g_checkFailures);
-    }
-  }
-  if (!filter || std::strstr("session_jitter_epoch_scale", filter) != nullptr) {
-    // Expected failure (see jitterAtEpochScaleIsExact): reported, not counted.
-    double got = 0;
-    if (jitterAtEpochScaleIsExact(&got)) {
-      ++failed;
-      std::fprintf(stderr, "FAILED session_jitter_epoch_scale: XPASS, the jitter defect is fixed; make it a TEST\n");
-    } else {
-      std::printf("XFAIL session_jitter_epoch_scale: jitter %.10g ns, exact 370.2880859375 (core defect, doubles)\n", got);
     }
   }
   std::printf("%d passed, %d failed\n", passed, failed);

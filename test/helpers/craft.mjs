@@ -1,0 +1,44 @@
+// Sends hand-made datagrams to a group from inside a test namespace: mcbench v1 packets with
+// chosen sequence numbers and stamps, and foreign junk. Usage:
+//   node craft.mjs GROUP PORT '<json list of packets>'
+// each packet: {"kind":"data"|"fin", "session":"hex16", "seq":N, "ageMs":N, "len":N}
+//           or {"raw":"hex bytes"}
+import dgram from 'node:dgram';
+
+const [group, portText, listJson] = process.argv.slice(2);
+const port = Number(portText);
+const list = JSON.parse(listJson);
+
+function encode(p) {
+  const len = p.len ?? 64;
+  const b = Buffer.alloc(Math.max(len, 32));
+  b.write('MCB1', 0, 'latin1');
+  b[4] = p.version ?? 1;
+  b[5] = p.kind === 'fin' ? 2 : 1;
+  b.writeUInt16BE(p.headerLength ?? 32, 6);
+  b.writeBigUInt64BE(BigInt('0x' + p.session), 8);
+  b.writeBigUInt64BE(BigInt(p.seq), 16);
+  const sendNs = BigInt(Date.now() - (p.ageMs ?? 0)) * 1000000n;
+  b.writeBigUInt64BE(sendNs, 24);
+  return b;
+}
+
+const sock = dgram.createSocket('udp4');
+sock.bind(0, () => {
+  sock.setMulticastTTL(1);
+  let i = 0;
+  const next = () => {
+    if (i === list.length) return sock.close();
+    const p = list[i++];
+    const buf = p.raw !== undefined ? Buffer.from(p.raw, 'hex') : encode(p);
+    // One at a time with a short gap: the order on the wire is the order given.
+    sock.send(buf, port, group, (err) => {
+      if (err) {
+        console.error(err.message);
+        process.exit(1);
+      }
+      setTimeout(next, p.gapMs ?? 1);
+    });
+  };
+  next();
+});
