@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
-import { ROOT, TestNetns } from './helpers/netns.js';
+import { MCBENCH, ROOT, Running, TestNetns } from './helpers/netns.js';
 
 const CRAFT = join(ROOT, 'test', 'helpers', 'craft.mjs');
 const GROUP = '239.255.10.1';
@@ -215,5 +215,24 @@ describe('send/recv between two processes', () => {
     const got = JSON.parse(r.stdout) as ReceiverResult;
     expect(got.end.sessions[0]!.packets).toBe(100);
     expect(r.stderr).toContain('listening on');
+  });
+
+  it('a buffer above net.core.rmem_max is clamped, and the run says so with the sysctl that lifts it', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const asked = rmemMax * 2;
+    const r = await ns.mcbench(['recv', '-g', GROUP, '-p', '5109', '--rcvbuf', String(asked), '-t', '0.3', '--json', join(dir, 'recv.json')]).done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    expect(got.end.socket).toEqual({ rcvbuf_actual: 2 * rmemMax, rcvbuf_clamped: true, rmem_max: rmemMax });
+    expect(r.stderr).toContain(`Lift the limit: sysctl -w net.core.rmem_max=${asked}`);
+    expect(r.stderr.split('\n').filter((l) => l.includes('SO_RCVBUF clamped'))).toHaveLength(1);
+  });
+
+  it('--rcvbuf-force without CAP_NET_ADMIN: exit 2 saying what is needed', async () => {
+    const child = ns.spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MCBENCH,
+      'recv', '-g', GROUP, '-p', '5110', '--rcvbuf', '1M', '--rcvbuf-force', '-t', '1']);
+    const r = await new Running(child, 15000).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('mcbench recv: --rcvbuf-force: needs CAP_NET_ADMIN (run as root), or drop it and raise net.core.rmem_max instead');
   });
 });
