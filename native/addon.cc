@@ -199,7 +199,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Receiver",
                        {InstanceMethod("start", &ReceiverWrap::Start), InstanceMethod("close", &ReceiverWrap::Close),
-                        InstanceMethod("snapshot", &ReceiverWrap::Snapshot), InstanceMethod("info", &ReceiverWrap::Info)});
+                        InstanceMethod("snapshot", &ReceiverWrap::Snapshot), InstanceMethod("info", &ReceiverWrap::Info),
+                        InstanceMethod("latency", &ReceiverWrap::Latency)});
   }
 
   explicit ReceiverWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ReceiverWrap>(info) {
@@ -219,6 +220,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.batch = static_cast<uint32_t>(num(o, "batch", 64));
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
+      c.latency = boolean(o, "latency", true);
       receiver_ = std::make_unique<mcbench::Receiver>(c);
     });
   }
@@ -253,6 +255,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     if (!receiver_) return env.Null();
     o.Set("rcvbufActual", Napi::Number::New(env, receiver_->socketInfo().rcvbufActual));
     o.Set("socketInode", n64(env, receiver_->socketInfo().inode));
+    o.Set("joinMonoNs", n64(env, receiver_->joinMonoNs()));
     return o;
   }
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
@@ -303,7 +306,46 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     return o;
   }
 
+  // Non-zero buckets as parallel arrays (value = the bucket's lowest value, ns; count).
+  static Napi::Object histogram(Napi::Env env, const mcbench::LatencyHistogram& h) {
+    using H = mcbench::LatencyHistogram;
+    size_t nonZero = 0;
+    for (size_t i = 0; i < H::kCountsLength; ++i) nonZero += h.count(i) != 0;
+    Napi::Float64Array values = Napi::Float64Array::New(env, nonZero);
+    Napi::Float64Array counts = Napi::Float64Array::New(env, nonZero);
+    for (size_t i = 0, k = 0; i < H::kCountsLength; ++i) {
+      if (h.count(i) == 0) continue;
+      values[k] = static_cast<double>(H::valueAt(i));
+      counts[k] = static_cast<double>(h.count(i));
+      ++k;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("values", values);
+    o.Set("counts", counts);
+    o.Set("total", n64(env, h.total()));
+    o.Set("min", n64(env, h.min()));
+    o.Set("max", n64(env, h.max()));
+    o.Set("sum", n64(env, h.sum()));
+    o.Set("aboveRange", n64(env, h.aboveRange()));
+    return o;
+  }
+  Napi::Value Latency(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!receiver_) return env.Null();
+    if (!latencyCopy_) latencyCopy_ = std::make_unique<mcbench::LatencyRecorder>();
+    receiver_->latency(*latencyCopy_);
+    const mcbench::LatencyRecorder& l = *latencyCopy_;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kernel", histogram(env, l.kernel));
+    o.Set("app", histogram(env, l.app));
+    o.Set("queue", histogram(env, l.queue));
+    o.Set("clockSkew", n64(env, l.clockSkew));
+    o.Set("noKernelStamp", n64(env, l.noKernelStamp));
+    return o;
+  }
+
   std::unique_ptr<mcbench::Receiver> receiver_;
+  std::unique_ptr<mcbench::LatencyRecorder> latencyCopy_;  // reused across calls
   std::unique_ptr<DoneNotifier> notifier_;
   mcbench::ReceiverSnapshot snap_;  // reused: no allocation per snapshot once sized
   bool started_ = false;

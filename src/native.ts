@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError } from './core/errors.js';
+import type { NativeLatency } from './core/latency.js';
 
 export interface SenderOptions {
   group: string;
@@ -59,6 +60,7 @@ export interface ReceiverOptions {
   batch: number;
   maxDatagram: number;
   readPauseNs: number;
+  latency: boolean;
 }
 
 export interface NativeSessionSnapshot {
@@ -104,7 +106,8 @@ export interface NativeReceiver {
   start(onError: () => void): void;
   close(): void;
   snapshot(): NativeReceiverSnapshot;
-  info(): { rcvbufActual: number; socketInode: number };
+  info(): { rcvbufActual: number; socketInode: number; joinMonoNs: number };
+  latency(): NativeLatency;
 }
 
 export interface Binding {

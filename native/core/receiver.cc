@@ -13,6 +13,8 @@ Receiver::Receiver(const ReceiverConfig& cfg)
     : cfg_(cfg), table_(cfg.maxSessions) {
   if (cfg_.batch == 0) cfg_.batch = 1;
   fd_ = openReceiverSocket(cfg_.socket, info_);
+  // RFC 3918 join delay runs from here (the membership was just added) to the first packet.
+  joinMonoNs_ = monoNs();
   controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
   buffers_.assign(static_cast<size_t>(cfg_.batch) * cfg_.maxDatagram, 0);
   control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
@@ -51,6 +53,11 @@ void Receiver::snapshot(ReceiverSnapshot& out) const {
   out.error.syscall = errSyscall_.load();
 }
 
+void Receiver::latency(LatencyRecorder& out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  out.copyFrom(latency_);
+}
+
 void Receiver::run() {
   if (cfg_.readPauseNs) {
     uint64_t until = monoNs() + cfg_.readPauseNs;
@@ -79,6 +86,20 @@ void Receiver::run() {
   if (errno_.load() != 0 && onEnd_) onEnd_();
 }
 
+void Receiver::recordLatency(uint64_t sendNs, uint64_t kernelNs, uint64_t appNs) {
+  LatencyRecorder& l = latency_;
+  // Both receive stamps are this host's CLOCK_REALTIME: their difference is free of clock skew.
+  if (kernelNs != 0) l.queue.record(appNs >= kernelNs ? appNs - kernelNs : 0);
+  else ++l.noKernelStamp;
+  // A stamp after the arrival means the sender's clock is ahead: count it, never fold it in.
+  if ((kernelNs != 0 ? kernelNs : appNs) < sendNs) {
+    ++l.clockSkew;
+    return;
+  }
+  if (kernelNs != 0) l.kernel.record(kernelNs - sendNs);
+  l.app.record(appNs >= sendNs ? appNs - sendNs : 0);
+}
+
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
   std::lock_guard<std::mutex> lock(mu_);
   ReceiverCounters& c = counters_;
@@ -90,12 +111,14 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
   for (unsigned i = 0; i < n; ++i) {
     msghdr& mh = msgs_[i].msg_hdr;
     uint64_t recvNs = appRealNs;
+    bool kernelStamp = false;
     for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
       if (cm->cmsg_level != SOL_SOCKET) continue;
       if (cm->cmsg_type == SCM_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
         timespec ts;
         std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
         recvNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+        kernelStamp = true;
         ++c.kernelStamps;
       } else if (cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
         std::memcpy(&c.rxqOvfl, CMSG_DATA(cm), sizeof(uint32_t));
@@ -113,7 +136,8 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       ++c.foreign;
       continue;
     }
-    table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs);
+    if (table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs) == SessionTable::Outcome::Unique && cfg_.latency)
+      recordLatency(h.sendNs, kernelStamp ? recvNs : 0, appRealNs);
   }
 }
 

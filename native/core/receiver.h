@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "error.h"
+#include "histogram.h"
 #include "session_table.h"
 #include "socket.h"
 
@@ -23,6 +24,25 @@ struct ReceiverConfig {
   uint32_t maxDatagram = 65536; // receive buffer per datagram
   size_t maxSessions = 32;
   uint64_t readPauseNs = 0;     // test aid: do not read for this long after start (slow reader)
+  bool latency = true;          // record one-way delay histograms (--no-latency turns it off)
+};
+
+// One-way delay (RFC 7679) of unique DATA packets: receive time minus the sender's stamp, with
+// the receive time from the kernel (SO_TIMESTAMPNS) and from the app after recvmmsg; their
+// difference is the time the datagram waited in the socket buffer.
+struct LatencyRecorder {
+  LatencyHistogram kernel;     // kernel receive stamp - send stamp
+  LatencyHistogram app;        // app receive time - send stamp
+  LatencyHistogram queue;      // app receive time - kernel receive stamp
+  uint64_t clockSkew = 0;      // packets stamped in our future: clocks out of sync (not recorded)
+  uint64_t noKernelStamp = 0;
+  void copyFrom(const LatencyRecorder& o) {
+    kernel.copyFrom(o.kernel);
+    app.copyFrom(o.app);
+    queue.copyFrom(o.queue);
+    clockSkew = o.clockSkew;
+    noKernelStamp = o.noKernelStamp;
+  }
 };
 
 struct ReceiverCounters {
@@ -56,11 +76,15 @@ class Receiver {
   void start(std::function<void()> onEnd);  // onEnd runs on the thread if it stops by an error
   void stop();
   void snapshot(ReceiverSnapshot& out) const;
+  // Copies the histograms (a few hundred KiB): call once per interval, not per tick.
+  void latency(LatencyRecorder& out) const;
+  uint64_t joinMonoNs() const { return joinMonoNs_; }
   const ReceiverSocketInfo& socketInfo() const { return info_; }
 
  private:
   void run();
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
+  void recordLatency(uint64_t sendNs, uint64_t kernelNs, uint64_t appNs);
 
   ReceiverConfig cfg_;
   ReceiverSocketInfo info_;
@@ -74,6 +98,8 @@ class Receiver {
   mutable std::mutex mu_;  // guards table_ and counters_
   SessionTable table_;
   ReceiverCounters counters_;
+  LatencyRecorder latency_;
+  uint64_t joinMonoNs_ = 0;
 
   std::thread thread_;
   std::function<void()> onEnd_;

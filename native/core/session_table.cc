@@ -64,11 +64,11 @@ void SessionTable::clearRange(size_t slot, uint64_t from, uint64_t to) {
   }
 }
 
-bool SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, uint64_t monoNs) {
+SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, uint64_t monoNs) {
   SessionStats* s = find(h.session);
   if (s == nullptr) {
     ++rejected_;
-    return false;
+    return Outcome::Rejected;
   }
   size_t slot = static_cast<size_t>(s - stats_.get());
   s->lastRecvMonoNs = monoNs;
@@ -76,7 +76,7 @@ bool SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, ui
     s->finSeen = true;
     s->finTotal = h.seq;
     ++s->finsReceived;
-    return true;
+    return Outcome::Fin;
   }
 
   uint64_t seq = h.seq;
@@ -99,7 +99,7 @@ bool SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, ui
     if (seq < s->firstSeq) s->firstSeq = seq;
   } else if (testAndSet(slot, seq)) {
     ++s->duplicates;
-    return true;
+    return Outcome::Duplicate;
   } else {
     ++s->reordered;
     if (s->maxSeq + 1 - seq > s->reorderMaxExtent) s->reorderMaxExtent = s->maxSeq + 1 - seq;
@@ -117,7 +117,7 @@ bool SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, ui
   }
   s->prevRecvNs = recvNs;
   s->prevSendNs = h.sendNs;
-  return true;
+  return Outcome::Unique;
 }
 
 }  // namespace mcbench

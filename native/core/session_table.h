@@ -51,9 +51,10 @@ class SessionTable {
   // windowBits: log2 of how many recent sequences are remembered for duplicate detection.
   explicit SessionTable(size_t capacity = 32, unsigned windowBits = 20);
 
+  enum class Outcome { Unique, Duplicate, Fin, Rejected };
   // Records one packet of a known-good header. recvNs: CLOCK_REALTIME receive stamp.
-  // Returns false when the table is full and the packet's session is new (it is ignored).
-  bool record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs);
+  // Rejected: the table is full and the packet's session is new (it is ignored).
+  Outcome record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs);
 
   size_t size() const { return used_; }
   size_t capacity() const { return capacity_; }

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/histogram.h"
 #include "core/pacer.h"
 #include "core/session_table.h"
 #include "core/wire.h"
@@ -274,14 +275,14 @@ struct Feeder {
   uint64_t clock = 1 * kSecs;
   bool data(uint64_t session, uint64_t seq, size_t len = kLen) {
     clock += kMs;
-    return t.record(::data(session, seq, clock), len, clock, clock);
+    return t.record(::data(session, seq, clock), len, clock, clock) != SessionTable::Outcome::Rejected;
   }
   void range(uint64_t session, uint64_t from, uint64_t to) {  // [from, to)
     for (uint64_t s = from; s < to; ++s) data(session, s);
   }
   bool fin(uint64_t session, uint64_t total) {
     clock += kMs;
-    return t.record(::fin(session, total), 32, clock, clock);
+    return t.record(::fin(session, total), 32, clock, clock) != SessionTable::Outcome::Rejected;
   }
 };
 
@@ -735,6 +736,46 @@ TEST(session_jitter_epoch_scale) {
   const uint64_t send0 = 1700000000000000123ull;  // 2023-11-14, not a multiple of 256
   feedJitterPattern(t, send0, send0 + 250077);
   CHECK_EQ(t.at(0).jitterNs, 370.2880859375);
+}
+
+// =================================================================================================
+// LatencyHistogram: HdrHistogram's layout (1 ns, 3 digits, 60 s)
+// =================================================================================================
+
+TEST(histogram_layout_matches_hdr) {
+  using H = mcbench::LatencyHistogram;
+  CHECK_EQ(H::kCountsLength, size_t{27648});  // (26 + 1) * 1024, as HdrHistogram computes it
+  // Values below 2048 have unit resolution: each its own bucket.
+  for (uint64_t v = 0; v < 2048; ++v) CHECK_EQ(H::valueAt(H::indexOf(v)), v);
+  // Hand-checked points: 2048 starts bucket 1 (resolution 2), 4096 bucket 2 (resolution 4).
+  CHECK_EQ(H::indexOf(2048), size_t{2048});
+  CHECK_EQ(H::indexOf(2049), size_t{2048});
+  CHECK_EQ(H::indexOf(2050), size_t{2049});
+  CHECK_EQ(H::indexOf(4096), size_t{3072});
+  CHECK_EQ(H::valueAt(3072), 4096u);
+  // Everywhere up to 60 s: the bucket's lowest value is <= v, the next bucket's is > v, and the
+  // bucket is narrower than 1/1024 of its value (3 significant digits).
+  for (uint64_t v = 1; v <= H::kHighestTrackable; v = v * 1.013 + 1) {
+    size_t i = H::indexOf(v);
+    CHECK(i < H::kCountsLength);
+    CHECK(H::valueAt(i) <= v);
+    CHECK(H::valueAt(i + 1) > v);
+    CHECK((H::valueAt(i + 1) - H::valueAt(i)) * 1024 <= std::max<uint64_t>(v, 2048));
+  }
+  CHECK(H::indexOf(H::kHighestTrackable) < H::kCountsLength);
+}
+
+TEST(histogram_record_stats_and_clamp) {
+  mcbench::LatencyHistogram h;
+  h.record(5000000);   // 5 ms
+  h.record(50000000);  // 50 ms
+  h.record(61000000000ull);  // above 60 s: clamped, counted
+  CHECK_EQ(h.total(), 3u);
+  CHECK_EQ(h.min(), 5000000u);
+  CHECK_EQ(h.max(), 60000000000u);
+  CHECK_EQ(h.aboveRange(), 1u);
+  CHECK_EQ(h.count(mcbench::LatencyHistogram::indexOf(5000000)), 1u);
+  CHECK_EQ(h.sum(), 5000000u + 50000000u + 60000000000u);
 }
 
 // =================================================================================================

@@ -16,6 +16,8 @@ export const recvCommand: CommandModule = {
       .option('idle-timeout', { type: 'string', default: '3', describe: 'seconds without packets, once traffic started, before giving up (partial result)' })
       .option('time', { alias: 't', type: 'string', describe: 'stop after this many seconds at the latest' })
       .option('sessions', { type: 'string', describe: 'stop once this many senders have finished (1-32) [default: when all seen have, after 1 s quiet]' })
+      .option('latency', { type: 'boolean', default: true, describe: 'record one-way delay histograms (--no-latency: off)' })
+      .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
       .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer'),
   handler: (argv) =>

@@ -111,6 +111,7 @@ export function receiverInterval(
       lost_percent: percent(total('lost_packets'), expected),
       foreign_packets: cur.foreign - (prev?.foreign ?? 0),
       socket_overflow_drops: cur.rxqOvfl - (prev?.rxqOvfl ?? 0),
+      latency_ms: null,
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { IntervalLatency, LatencySummary } from './latency.js';
+
 // mcbench/result@1: the JSON a run writes. Shaped like iperf3's -J output (start / intervals /
 // end) and using its key names where an equivalent exists. Units are in the key names or the
 // comments; schema/result.schema.json documents every field.
@@ -59,6 +61,8 @@ export interface ReceiverIntervalSum extends ThroughputFigures, LossFigures {
   foreign_packets: number;
   /** SO_RXQ_OVFL delta: datagrams the kernel dropped because this socket's buffer was full */
   socket_overflow_drops: number;
+  /** one-way delay (kernel receive stamp) of the packets that arrived in this interval */
+  latency_ms: IntervalLatency | null;
 }
 
 export interface ReceiverInterval {
@@ -93,6 +97,7 @@ export interface ReceiverConfig {
   idle_timeout_seconds: number;
   time_limit_seconds: number | null;
   expect_sessions: number | null;
+  latency: boolean;
 }
 
 export interface ReceiverSocketInfo {
@@ -102,6 +107,31 @@ export interface ReceiverSocketInfo {
   rcvbuf_clamped: boolean;
   /** net.core.rmem_max at start, bytes; null when unreadable */
   rmem_max: number | null;
+}
+
+export interface ReceiverLatency {
+  /** false with --no-latency: nothing recorded */
+  enabled: boolean;
+  /** RFC 7679 one-way delay: kernel receive stamp (SO_TIMESTAMPNS) minus the sender's stamp */
+  one_way_kernel: LatencySummary | null;
+  /** the same with the time the app got the datagram from recvmmsg */
+  one_way_app: LatencySummary | null;
+  /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew) */
+  socket_queue: LatencySummary | null;
+  /** packets stamped in the receiver's future (clocks out of sync): counted, never recorded */
+  clock_skew_packets: number;
+  /** datagrams without a kernel stamp (recorded in one_way_app only) */
+  no_kernel_stamp: number;
+}
+
+export interface JoinInfo {
+  /** from IP_ADD_MEMBERSHIP to the first mcbench packet, ms; null when none arrived */
+  first_packet_after_join_ms: number | null;
+  /**
+   * RFC 3918 group join delay, ms: the same figure, but only when the sender was already
+   * running at the join (its first packet here had a sequence above 0); otherwise null
+   */
+  join_delay_ms: number | null;
 }
 
 export interface ReceiverEnd {
@@ -123,6 +153,8 @@ export interface ReceiverEnd {
   /** recvmmsg calls, and those that came back with a full batch (the socket had a backlog) */
   recv_calls: number;
   recv_full_batches: number;
+  latency: ReceiverLatency;
+  join: JoinInfo;
   partial: boolean;
   end_reason: EndReason;
   warnings: string[];
@@ -151,6 +183,9 @@ export interface SenderConfig {
   loop: boolean;
   batch: number;
   interval_seconds: number;
+  /** what the send stamp holds: the packet's scheduled time when paced (so a late sender shows
+   * as latency, no coordinated omission), the time of the sendmmsg call when unlimited */
+  send_stamp: 'intended' | 'actual';
 }
 
 export interface SenderInterval extends ThroughputFigures {

@@ -39,6 +39,10 @@ export interface RecvSpec extends CommonSpec {
   expectSessions: number | null;
   /** test aid: the receiver does not read for this long after joining */
   readPauseSeconds: number;
+  /** record one-way delay histograms */
+  latency: boolean;
+  /** write the one-way delay percentile distribution (.hgrm) here */
+  hgrm: string | null;
 }
 
 export function parseGroup(raw: unknown): string {
@@ -128,6 +132,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF / 2, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
   if (rcvbufForce && rcvbuf === null) throw new UsageError('--rcvbuf-force: give the size with --rcvbuf (e.g. --rcvbuf 8M --rcvbuf-force)');
+  if (a.latency === false && typeof a.hgrm === 'string') throw new UsageError('--hgrm: needs latency recording (drop --no-latency)');
   return {
     ...c,
     rcvbuf,
@@ -136,5 +141,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     timeSeconds: a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s'),
     expectSessions: a.sessions === undefined ? null : integer('--sessions', a.sessions, 1, 32),
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
+    latency: a.latency !== false,
+    hgrm: typeof a.hgrm === 'string' && a.hgrm !== '' ? a.hgrm : null,
   };
 }

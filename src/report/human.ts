@@ -1,4 +1,5 @@
 // Human output in iperf's style: one line per interval, then a summary block.
+import type { LatencySummary } from '../core/latency.js';
 import type { ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
 import { formatCount, formatRate } from '../core/units.js';
 
@@ -42,6 +43,8 @@ function receiverRow(label: string, r: {
 export function receiverIntervalLines(iv: ReceiverInterval, labels: SessionLabels): string[] {
   const lines = iv.streams.map((s) => receiverRow(labels.label(s.session_id), s, s.jitter_ms));
   if (iv.streams.length > 1) lines.push(receiverRow('[SUM]', iv.sum, null));
+  const l = iv.sum.latency_ms;
+  if (l && lines.length > 0) lines[lines.length - 1] += `  delay p50 ${l.p50_ms.toFixed(3)} p99 ${l.p99_ms.toFixed(3)} ms`;
   if (iv.sum.socket_overflow_drops > 0) lines.push(`      socket buffer overflow drops in this interval: ${formatCount(iv.sum.socket_overflow_drops)}`);
   return lines;
 }
@@ -68,6 +71,21 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
         ` · elsewhere ${formatCount(Math.max(0, rest))}`,
     );
   }
+  const lat = end.latency;
+  const rows: Array<[string, LatencySummary | null]> = [
+    ['one-way delay (kernel stamp)', lat.one_way_kernel],
+    ['one-way delay (app, recvmmsg)', lat.one_way_app],
+    ['socket queueing (app - kernel)', lat.socket_queue],
+  ];
+  if (rows.some(([, l]) => l !== null)) {
+    lines.push(`${'latency, ms'.padEnd(31)}${['min', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean'].map((h) => h.padStart(9)).join('')}`);
+    for (const [name, l] of rows) {
+      if (!l) continue;
+      const cells = [l.min_ms, l.p50_ms, l.p90_ms, l.p99_ms, l.p99_9_ms, l.p99_99_ms, l.max_ms, l.mean_ms];
+      lines.push(`${name.padEnd(31)}${cells.map((v) => v.toFixed(3).padStart(9)).join('')}`);
+    }
+  }
+  if (end.join.join_delay_ms !== null) lines.push(`join delay (RFC 3918): ${end.join.join_delay_ms.toFixed(1)} ms from IP_ADD_MEMBERSHIP to the first packet`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;
 }

@@ -1,5 +1,7 @@
 // Runs one receiver: the addon's thread drains the socket; this side polls snapshots a few
 // dozen times a second (never per packet), cuts intervals, decides when the run is over.
+import type { Histogram } from 'hdr-histogram-js';
+import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
 import { rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
@@ -8,6 +10,7 @@ import { monoNs, readNumber, startInfo } from '../core/system.js';
 import { formatCount } from '../core/units.js';
 import { loadBinding, type NativeReceiver, type NativeReceiverSnapshot } from '../native.js';
 import { RECEIVER_HEADER, SessionLabels, receiverIntervalLines, receiverSummaryLines } from '../report/human.js';
+import { writeFileAtomic } from '../report/json.js';
 import type { Output } from '../report/output.js';
 import { explainSocketError } from './native-errors.js';
 
@@ -29,12 +32,13 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       batch: spec.batch,
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
+      latency: spec.latency,
     });
   } catch (e) {
     throw explainSocketError(e, spec);
   }
 
-  const { rcvbufActual } = rx.info();
+  const { rcvbufActual, joinMonoNs } = rx.info();
   const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
   const clamped = rcvbufClamped(spec.rcvbuf, rcvbufActual);
   const warnings: string[] = [];
@@ -64,8 +68,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   let prevAt = 0; // seconds since the first packet
   let anchor = 0; // CLOCK_MONOTONIC of the first packet
   let headerShown = false;
+  let prevKernelHdr: Histogram | null = null;
   const emitInterval = (cur: NativeReceiverSnapshot, at: number) => {
     const iv = receiverInterval(prev, cur, prevAt, at);
+    if (spec.latency) {
+      const kernelHdr = toHdr(rx.latency().kernel);
+      iv.sum.latency_ms = intervalLatency(prevKernelHdr, kernelHdr);
+      prevKernelHdr = kernelHdr;
+    }
     intervals.push(iv);
     if (!headerShown) {
       out.info(RECEIVER_HEADER);
@@ -92,12 +102,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       if (snap.firstPacketMonoNs === 0) return;
       if (anchor === 0) anchor = snap.firstPacketMonoNs;
       const at = (now - anchor) / 1e9;
-      if (spec.intervalSeconds > 0 && at >= prevAt + spec.intervalSeconds) emitInterval(snap, at);
       const quiet = (now - snap.lastPacketMonoNs) / 1e9;
       const finished = snap.sessions.filter((s) => s.finSeen).length;
+      // Once every sender has finished, the linger adds no intervals (the tail comes at the end).
+      const allFinished = finished > 0 && finished === snap.sessions.length;
+      if (spec.intervalSeconds > 0 && at >= prevAt + spec.intervalSeconds && !allFinished) emitInterval(snap, at);
       if (spec.expectSessions !== null) {
         if (finished >= spec.expectSessions) return finish('fin');
-      } else if (finished > 0 && finished === snap.sessions.length && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
+      } else if (allFinished && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
         return finish('fin');
       }
       if (quiet >= spec.idleTimeoutSeconds) return finish('idle-timeout');
@@ -118,6 +130,18 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   }
 
   const sessions = last.sessions.filter((s) => s.started || s.finSeen).map(sessionResult);
+  const lat = rx.latency();
+  const kernelHdr = toHdr(lat.kernel);
+  const clockSkew = lat.clockSkew;
+  if (clockSkew > 0) {
+    warnings.push(
+      `${formatCount(clockSkew)} packets carried send stamps in this host's future: the sender's clock is ahead, ` +
+        'so one-way delays are not trustworthy (sync the clocks, e.g. with chrony/PTP); they were counted, not recorded',
+    );
+  }
+  const firstAfterJoin = last.firstPacketMonoNs > 0 && joinMonoNs > 0 ? (last.firstPacketMonoNs - joinMonoNs) / 1e6 : null;
+  const firstSession = last.sessions.find((s) => s.started);
+  if (spec.hgrm && lat.kernel.total > 0) writeFileAtomic(spec.hgrm, percentileDistribution(kernelHdr));
   for (const s of sessions) {
     if (!s.tail_known) warnings.push(`session ${s.session_id}: no FIN received, so loss at the tail is unknown`);
   }
@@ -147,6 +171,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         idle_timeout_seconds: spec.idleTimeoutSeconds,
         time_limit_seconds: spec.timeSeconds,
         expect_sessions: spec.expectSessions,
+        latency: spec.latency,
       },
     },
     intervals,
@@ -162,6 +187,19 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
       recv_full_batches: last.fullBatches,
+      latency: {
+        enabled: spec.latency,
+        one_way_kernel: summarize(lat.kernel, kernelHdr),
+        one_way_app: summarize(lat.app),
+        socket_queue: summarize(lat.queue),
+        clock_skew_packets: clockSkew,
+        no_kernel_stamp: lat.noKernelStamp,
+      },
+      join: {
+        first_packet_after_join_ms: firstAfterJoin,
+        // The first packet this receiver saw had seq > 0: the sender was already running.
+        join_delay_ms: firstSession && firstSession.firstSeq > 0 ? firstAfterJoin : null,
+      },
       partial,
       end_reason: reason,
       warnings,

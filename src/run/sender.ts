@@ -116,6 +116,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
         loop: spec.loop,
         batch: spec.batch,
         interval_seconds: spec.intervalSeconds,
+        send_stamp: spec.pps > 0 ? 'intended' : 'actual',
       },
     },
     intervals,

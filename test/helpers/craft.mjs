@@ -18,7 +18,9 @@ function encode(p) {
   b.writeUInt16BE(p.headerLength ?? 32, 6);
   b.writeBigUInt64BE(BigInt('0x' + p.session), 8);
   b.writeBigUInt64BE(BigInt(p.seq), 16);
-  const sendNs = BigInt(Date.now() - (p.ageMs ?? 0)) * 1000000n;
+  // Sub-millisecond CLOCK_REALTIME (Date.now() truncates to whole ms): the age is exact to ~us.
+  const nowNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+  const sendNs = nowNs - BigInt(Math.round((p.ageMs ?? 0) * 1e6));
   b.writeBigUInt64BE(sendNs, 24);
   return b;
 }

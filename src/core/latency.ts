@@ -1,0 +1,111 @@
+// One-way delay histograms: the addon records HdrHistogram-layout bucket counts natively; here
+// they become real hdr-histogram-js histograms (exact: same layout, each bucket's lowest value
+// lands in the same bucket), summarised in ms, exported as .hgrm text and compressed base64.
+import * as hdr from 'hdr-histogram-js';
+
+export interface NativeHistogram {
+  /** lowest value of each non-zero bucket, ns */
+  values: Float64Array;
+  counts: Float64Array;
+  total: number;
+  min: number;
+  max: number;
+  sum: number;
+  aboveRange: number;
+}
+
+export interface NativeLatency {
+  kernel: NativeHistogram;
+  app: NativeHistogram;
+  queue: NativeHistogram;
+  /** packets stamped in the receiver's future (sender clock ahead): not recorded */
+  clockSkew: number;
+  noKernelStamp: number;
+}
+
+/** The HdrHistogram parameters the addon's layout matches. */
+export const HISTOGRAM_LOWEST_NS = 1;
+export const HISTOGRAM_HIGHEST_NS = 60e9;
+export const HISTOGRAM_DIGITS = 3;
+
+export function emptyHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: 64,
+    autoResize: false,
+    lowestDiscernibleValue: HISTOGRAM_LOWEST_NS,
+    highestTrackableValue: HISTOGRAM_HIGHEST_NS,
+    numberOfSignificantValueDigits: HISTOGRAM_DIGITS,
+  });
+}
+
+export function toHdr(h: NativeHistogram): hdr.Histogram {
+  const out = emptyHistogram();
+  for (let i = 0; i < h.values.length; i++) out.recordValueWithCount(h.values[i]!, h.counts[i]!);
+  return out;
+}
+
+export interface LatencySummary {
+  count: number;
+  /** exact extremes and mean, ms; percentiles at HdrHistogram's 3-significant-digit resolution */
+  min_ms: number;
+  mean_ms: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  p99_9_ms: number;
+  p99_99_ms: number;
+  max_ms: number;
+  /** values above 60 s, recorded as 60 s */
+  above_range: number;
+  /** the histogram in HdrHistogram's compressed base64 encoding (ns), for merging runs */
+  hdr_base64: string;
+}
+
+const ms = (ns: number) => ns / 1e6;
+
+export function summarize(native: NativeHistogram, h: hdr.Histogram = toHdr(native)): LatencySummary | null {
+  if (native.total === 0) return null;
+  return {
+    count: native.total,
+    min_ms: ms(native.min),
+    mean_ms: ms(native.sum / native.total),
+    p50_ms: ms(h.getValueAtPercentile(50)),
+    p90_ms: ms(h.getValueAtPercentile(90)),
+    p99_ms: ms(h.getValueAtPercentile(99)),
+    p99_9_ms: ms(h.getValueAtPercentile(99.9)),
+    p99_99_ms: ms(h.getValueAtPercentile(99.99)),
+    max_ms: ms(native.max),
+    above_range: native.aboveRange,
+    hdr_base64: hdr.encodeIntoCompressedBase64(h),
+  };
+}
+
+export interface IntervalLatency {
+  count: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** Figures of what was recorded between two cumulative histograms. */
+export function intervalLatency(prev: hdr.Histogram | null, cur: hdr.Histogram): IntervalLatency | null {
+  const delta = emptyHistogram();
+  delta.add(cur);
+  if (prev) delta.subtract(prev);
+  if (delta.totalCount === 0) return null;
+  return {
+    count: delta.totalCount,
+    p50_ms: ms(delta.getValueAtPercentile(50)),
+    p99_ms: ms(delta.getValueAtPercentile(99)),
+    max_ms: ms(delta.maxValue),
+  };
+}
+
+/** HdrHistogram's percentile distribution text (what its plotter reads), values in ms. */
+export function percentileDistribution(h: hdr.Histogram): string {
+  return h.outputPercentileDistribution(5, 1e6);
+}
+
+export function decodeHistogram(base64: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(base64, 64, false);
+}
