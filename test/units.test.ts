@@ -112,3 +112,19 @@ describe('metrics', () => {
     expect(rcvbufClamped(1000, 4608)).toBe(false); // the kernel's minimum is above 2x
   });
 });
+
+describe('stall detection', () => {
+  const iv = (start: number, packets: number) => ({
+    streams: [],
+    sum: { start, end: start + 1, packets } as unknown as import('../src/core/result.js').ReceiverIntervalSum,
+  });
+  it('finds runs of empty intervals after traffic started, resumed or not', async () => {
+    const { detectStalls } = await import('../src/core/metrics.js');
+    // silence before the first packet is not a stall
+    expect(detectStalls([iv(0, 0), iv(1, 5), iv(2, 5)])).toEqual([]);
+    expect(detectStalls([iv(0, 10), iv(1, 0), iv(2, 0), iv(3, 7), iv(4, 0)])).toEqual([
+      { start_seconds: 1, end_seconds: 3, seconds: 2, resumed: true },
+      { start_seconds: 4, end_seconds: 5, seconds: 1, resumed: false },
+    ]);
+  });
+});

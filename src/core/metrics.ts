@@ -1,6 +1,6 @@
 // Pure metric arithmetic over native snapshots: no I/O, unit-tested without sockets.
 import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../native.js';
-import type { LossFigures, ReceiverIntervalSum, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
+import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
 
 export function percent(part: number, whole: number): number {
   return whole > 0 ? (100 * part) / whole : 0;
@@ -119,4 +119,32 @@ export function receiverInterval(
 /** SO_RCVBUF: Linux doubles the request (bookkeeping overhead) and caps it at rmem_max first. */
 export function rcvbufClamped(requested: number | null, actual: number): boolean {
   return requested !== null && requested > 0 && actual < 2 * requested;
+}
+
+/**
+ * Stalls: runs of intervals with no packet after traffic had started. A snooping bridge whose
+ * membership entries expired (no querier) stops forwarding mid-run; this is how it shows.
+ */
+export function detectStalls(intervals: ReceiverInterval[]): Stall[] {
+  const stalls: Stall[] = [];
+  let started = false;
+  let open: Stall | null = null;
+  for (const iv of intervals) {
+    const empty = iv.sum.packets === 0;
+    if (!started) {
+      started = !empty;
+      continue;
+    }
+    if (empty) {
+      if (open) open.end_seconds = iv.sum.end;
+      else open = { start_seconds: iv.sum.start, end_seconds: iv.sum.end, seconds: 0, resumed: false };
+    } else if (open) {
+      open.resumed = true;
+      stalls.push(open);
+      open = null;
+    }
+  }
+  if (open) stalls.push(open);
+  for (const s of stalls) s.seconds = s.end_seconds - s.start_seconds;
+  return stalls;
 }

@@ -134,6 +134,15 @@ export interface JoinInfo {
   join_delay_ms: number | null;
 }
 
+export interface Stall {
+  /** seconds since the first packet, at interval resolution */
+  start_seconds: number;
+  end_seconds: number;
+  seconds: number;
+  /** traffic came back after it (false: it lasted to the end of the run) */
+  resumed: boolean;
+}
+
 export interface ReceiverEnd {
   sessions: SessionResult[];
   sum: ThroughputFigures & LossFigures;
@@ -155,6 +164,8 @@ export interface ReceiverEnd {
   recv_full_batches: number;
   latency: ReceiverLatency;
   join: JoinInfo;
+  /** intervals without a packet after traffic had started (e.g. IGMP membership expired) */
+  stalls: Stall[];
   partial: boolean;
   end_reason: EndReason;
   warnings: string[];

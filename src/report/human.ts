@@ -85,6 +85,12 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
       lines.push(`${name.padEnd(31)}${cells.map((v) => v.toFixed(3).padStart(9)).join('')}`);
     }
   }
+  for (const st of end.stalls) {
+    lines.push(
+      `STALL: no packets from ${st.start_seconds.toFixed(2)} s to ${st.end_seconds.toFixed(2)} s (${st.seconds.toFixed(1)} s)` +
+        (st.resumed ? ', then traffic resumed' : ', to the end of the run'),
+    );
+  }
   if (end.join.join_delay_ms !== null) lines.push(`join delay (RFC 3918): ${end.join.join_delay_ms.toFixed(1)} ms from IP_ADD_MEMBERSHIP to the first packet`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;

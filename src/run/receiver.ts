@@ -2,7 +2,7 @@
 // dozen times a second (never per packet), cuts intervals, decides when the run is over.
 import type { Histogram } from 'hdr-histogram-js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
-import { rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
+import { detectStalls, rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
@@ -195,6 +195,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         clock_skew_packets: clockSkew,
         no_kernel_stamp: lat.noKernelStamp,
       },
+      stalls: detectStalls(intervals),
       join: {
         first_packet_after_join_ms: firstAfterJoin,
         // The first packet this receiver saw had seq > 0: the sender was already running.
