@@ -1,0 +1,56 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import { SettingsTargetError, snapshotKernelSettings, type KernelSettingsSnapshot } from '../core/settings.js';
+import { formatSettingsTable } from '../core/settings-table.js';
+import { parseInterface } from '../core/spec.js';
+import { writeFileAtomic } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { runCommand } from './common.js';
+
+function parseBridge(raw: unknown): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const s = String(raw).trim();
+  if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) {
+    throw new UsageError(`--bridge: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
+  }
+  return s;
+}
+
+/** `--json FILE` writes atomically; `--json -` (or a bare `--json`) prints to stdout. */
+function emitSnapshot(target: string, snapshot: KernelSettingsSnapshot): void {
+  const text = JSON.stringify(snapshot, null, 2) + '\n';
+  if (target === '-') process.stdout.write(text);
+  else writeFileAtomic(target, text);
+}
+
+export const settingsCommand: CommandModule = {
+  command: 'settings',
+  describe: 'show the kernel settings that decide multicast loss, and why each matters',
+  builder: (y: Argv) =>
+    y
+      .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
+      .option('bridge', { type: 'string', describe: 'bridge to report (default: the interface if it is one, or the bridge it is enslaved to)' })
+      .option('json', { type: 'string', describe: 'write the snapshot as JSON to FILE (atomically); - or no value for stdout' })
+      .example('$0 settings -I eth1', 'the settings for guests talking over eth1')
+      .example('$0 settings --bridge br0 --json before.json', 'a host bridge, saved for a later comparison'),
+  handler: (argv) =>
+    runCommand('settings', async () => {
+      const a = argv as Record<string, unknown>;
+      const iface = parseInterface(a.interface);
+      const bridge = parseBridge(a.bridge);
+      const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
+      let snapshot: KernelSettingsSnapshot;
+      try {
+        snapshot = snapshotKernelSettings({ interface: iface, bridge });
+      } catch (e) {
+        if (e instanceof SettingsTargetError) {
+          throw new UsageError(`${e.flag === 'interface' ? '-I/--interface' : '--bridge'}: ${e.message}`);
+        }
+        throw e;
+      }
+      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      for (const line of formatSettingsTable(snapshot)) out.summary(line);
+      if (json) emitSnapshot(json, snapshot);
+      return 0;
+    }),
+};
