@@ -1,4 +1,6 @@
+import type { DropCounterDelta, LossAttribution, SendLossSummary } from './counters.js';
 import type { IntervalLatency, LatencySummary } from './latency.js';
+import type { KernelSettingsSnapshot } from './settings.js';
 
 // mcbench/result@1: the JSON a run writes. Shaped like iperf3's -J output (start / intervals /
 // end) and using its key names where an equivalent exists. Units are in the key names or the
@@ -21,6 +23,8 @@ export interface StartInfo {
   system_info: string;
   hostname: string;
   pid: number;
+  /** the kernel settings the run happened under (null only if they could not be read at all) */
+  settings: KernelSettingsSnapshot | null;
 }
 
 export interface ThroughputFigures {
@@ -166,6 +170,10 @@ export interface ReceiverEnd {
   join: JoinInfo;
   /** intervals without a packet after traffic had started (e.g. IGMP membership expired) */
   stalls: Stall[];
+  /** where the lost packets were dropped: this socket's buffer, the backlog, the interface, or unaccounted */
+  loss_attribution: LossAttribution;
+  /** kernel drop counters, after minus before the run, each group labelled with its scope */
+  kernel_counters: DropCounterDelta;
   partial: boolean;
   end_reason: EndReason;
   warnings: string[];
@@ -217,6 +225,10 @@ export interface SenderEnd extends ThroughputFigures {
   /** paced: how far behind its schedule the sender was, worst and mean per call, ms */
   late_max_ms: number | null;
   late_mean_ms: number | null;
+  /** the kernel's sender-side drops during the run (SndbufErrors, qdisc, tx_dropped) */
+  send_drops: SendLossSummary;
+  /** kernel drop counters, after minus before the run, each group labelled with its scope */
+  kernel_counters: DropCounterDelta;
   partial: boolean;
   end_reason: EndReason;
   warnings: string[];

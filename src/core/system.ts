@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { StartInfo } from './result.js';
+import { snapshotKernelSettings } from './settings.js';
 import { VERSION } from './version.js';
 
 /** Reads a number from /proc or /sys; null when unreadable (never guessed). */
@@ -13,8 +14,16 @@ export function readNumber(path: string): number | null {
   }
 }
 
-export function startInfo(role: StartInfo['role']): StartInfo {
+/** The run's start block, with the kernel settings it runs under (read once, ~10 ms). */
+export function startInfo(role: StartInfo['role'], iface: string | null): StartInfo {
   const now = new Date();
+  let settings: StartInfo['settings'] = null;
+  try {
+    settings = snapshotKernelSettings({ interface: iface });
+  } catch {
+    // The socket is already open on this interface; a snapshot that cannot resolve it is no
+    // reason to fail the run: the result says the settings are unknown.
+  }
   return {
     version: `mcbench ${VERSION}`,
     role,
@@ -22,6 +31,7 @@ export function startInfo(role: StartInfo['role']): StartInfo {
     system_info: `${os.type()} ${os.hostname()} ${os.release()} ${os.version()} ${os.machine()}`,
     hostname: os.hostname(),
     pid: process.pid,
+    settings,
   };
 }
 

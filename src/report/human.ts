@@ -1,4 +1,5 @@
 // Human output in iperf's style: one line per interval, then a summary block.
+import { formatAttribution, formatSendLoss } from '../core/counters.js';
 import type { LatencySummary } from '../core/latency.js';
 import type { ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
 import { formatCount, formatRate } from '../core/units.js';
@@ -64,13 +65,7 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
     `socket: SO_RCVBUF ${formatCount(end.socket.rcvbuf_actual)} bytes${asked} · overflow drops (SO_RXQ_OVFL) ${formatCount(end.socket_overflow_drops)}` +
       ` · foreign datagrams ${formatCount(end.foreign_packets)}`,
   );
-  const rest = end.sum.lost_packets - end.socket_overflow_drops;
-  if (end.sum.lost_packets > 0) {
-    lines.push(
-      `lost ${pct(end.sum.lost_percent)} (${formatCount(end.sum.lost_packets)}): socket buffer full ${formatCount(Math.min(end.socket_overflow_drops, end.sum.lost_packets))}` +
-        ` · elsewhere ${formatCount(Math.max(0, rest))}`,
-    );
-  }
+  if (end.sum.lost_packets > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
   const lat = end.latency;
   const rows: Array<[string, LatencySummary | null]> = [
     ['one-way delay (kernel stamp)', lat.one_way_kernel],
@@ -115,7 +110,7 @@ export function senderSummaryLines(end: SenderEnd): string[] {
   if (end.rate_ratio !== null) {
     lines.push(`target ${end.rate_ratio >= 0 ? (end.rate_ratio * 100).toFixed(2) : '?'}% reached · behind schedule: mean ${end.late_mean_ms?.toFixed(3)} ms, worst ${end.late_max_ms?.toFixed(3)} ms`);
   }
-  lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · ENOBUFS ${end.enobufs} · EAGAIN ${end.eagain} · FIN sent ${end.fins_sent}`);
+  lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · FIN sent ${end.fins_sent} · ${formatSendLoss(end.send_drops)}`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;
 }

@@ -1,6 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { RunResult } from '../core/result.js';
 
 /** Writes a file atomically: a reader sees the old file or the whole new one, never a part. */
 export function writeFileAtomic(path: string, text: string): void {
@@ -19,7 +18,7 @@ export function writeFileAtomic(path: string, text: string): void {
 }
 
 /** `--json FILE` writes atomically; `--json -` prints to stdout. */
-export function emitJson(target: string, result: RunResult | RunResult[]): void {
+export function emitJson(target: string, result: unknown): void {
   const text = JSON.stringify(result, null, 2) + '\n';
   if (target === '-') process.stdout.write(text);
   else writeFileAtomic(target, text);

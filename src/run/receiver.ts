@@ -1,6 +1,7 @@
 // Runs one receiver: the addon's thread drains the socket; this side polls snapshots a few
 // dozen times a second (never per packet), cuts intervals, decides when the run is over.
 import type { Histogram } from 'hdr-histogram-js';
+import { attributeLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
 import { detectStalls, rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
@@ -20,7 +21,9 @@ const LINGER_SECONDS = 1;
 
 export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSignal): Promise<ReceiverResult> {
   const binding = loadBinding();
-  const start = startInfo('receiver');
+  // Kernel drop counters, read before the join and after the run (never per packet).
+  const countersDevice = receiveInterface(spec.group, spec.interface);
+  const countersBefore = readDropCounters(countersDevice, { qdisc: false });
   let rx: NativeReceiver;
   try {
     rx = new binding.Receiver({
@@ -38,6 +41,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     throw explainSocketError(e, spec);
   }
 
+  const start = startInfo('receiver', spec.interface);
   const { rcvbufActual, joinMonoNs } = rx.info();
   const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
   const clamped = rcvbufClamped(spec.rcvbuf, rcvbufActual);
@@ -129,7 +133,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     if (uniqueSoFar(last) !== uniqueSoFar(prev)) emitInterval(last, at);
   }
 
+  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { qdisc: false }));
   const sessions = last.sessions.filter((s) => s.started || s.finSeen).map(sessionResult);
+  const sum = sumSessions(sessions);
   const lat = rx.latency();
   const kernelHdr = toHdr(lat.kernel);
   const clockSkew = lat.clockSkew;
@@ -177,7 +183,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     intervals,
     end: {
       sessions,
-      sum: sumSessions(sessions),
+      sum,
       socket: { rcvbuf_actual: rcvbufActual, rcvbuf_clamped: clamped, rmem_max: rmemMax },
       socket_overflow_drops: last.rxqOvfl,
       foreign_packets: last.foreign,
@@ -196,6 +202,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         no_kernel_stamp: lat.noKernelStamp,
       },
       stalls: detectStalls(intervals),
+      loss_attribution: attributeLoss({ expected: sum.expected_packets, lost: sum.lost_packets, socketOverflow: last.rxqOvfl, delta: kernelDelta }),
+      kernel_counters: kernelDelta,
       join: {
         first_packet_after_join_ms: firstAfterJoin,
         // The first packet this receiver saw had seq > 0: the sender was already running.

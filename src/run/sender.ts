@@ -1,5 +1,6 @@
 // Runs one sender: the addon's thread paces and sends; this side reports each interval from
 // snapshots and waits for the thread's "done" (count or time reached, FINs sent).
+import { attributeSendLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
 import { throughput } from '../core/metrics.js';
 import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
@@ -13,7 +14,9 @@ import { explainSocketError } from './native-errors.js';
 
 export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal): Promise<SenderResult> {
   const binding = loadBinding();
-  const start = startInfo('sender');
+  // The send device: -I's, or the group's route (the same lookup as the receiver's).
+  const countersDevice = receiveInterface(spec.group, spec.interface);
+  const countersBefore = readDropCounters(countersDevice);
   let tx: NativeSender;
   try {
     tx = new binding.Sender({
@@ -32,6 +35,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   } catch (e) {
     throw explainSocketError(e, spec);
   }
+  const start = startInfo('sender', spec.interface);
   const target = spec.pps > 0 ? `${formatRate(spec.bitsPerSecond)} (${formatCount(Math.round(spec.pps * 100) / 100)} pps)` : 'unlimited rate';
   const limit = [spec.timeSeconds !== null ? `${spec.timeSeconds} s` : '', spec.count !== null ? `${formatCount(spec.count)} packets` : '']
     .filter(Boolean)
@@ -86,6 +90,8 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
 
   tx.close();
   const last = tx.snapshot();
+  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice));
+  const sendDrops = attributeSendLoss({ enobufs: last.enobufs, eagain: last.eagain, delta: kernelDelta });
   const seconds = last.endMonoNs > last.startMonoNs ? (last.endMonoNs - last.startMonoNs) / 1e9 : 0;
   const totals = throughput(last.sent, last.bytes, seconds);
   const rateRatio = spec.pps > 0 && seconds > 0 ? totals.packets_per_second / spec.pps : null;
@@ -95,6 +101,9 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       `the sender reached only ${(rateRatio * 100).toFixed(1)}% of its target rate: this host or mcbench limited the rate, ` +
         'so loss and throughput figures describe the sender, not the network',
     );
+  }
+  if ((sendDrops.qdisc_drops ?? 0) > 0) {
+    warnings.push(`the send interface's queue dropped ${formatCount(sendDrops.qdisc_drops!)} packets: raise its txqueuelen (ip link set DEV txqueuelen 10000) or lower the rate`);
   }
   if (last.enobufs > 0) warnings.push(`sendmmsg failed with ENOBUFS ${formatCount(last.enobufs)} times: the interface queue was full (see txqueuelen)`);
   if (last.error) warnings.push(`send failed: ${last.error.message}`);
@@ -130,6 +139,8 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       fins_sent: last.finsSent,
       late_max_ms: spec.pps > 0 ? last.maxLateNs / 1e6 : null,
       late_mean_ms: spec.pps > 0 && last.calls > 0 ? last.lateSumNs / last.calls / 1e6 : null,
+      send_drops: sendDrops,
+      kernel_counters: kernelDelta,
       partial: reason === 'signal' || reason === 'error',
       end_reason: reason,
       warnings,
