@@ -1,12 +1,13 @@
 // mcbench command line: the commands are one module each, registered as an explicit list.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { labCommand } from './commands/lab.js';
 import { recvCommand } from './commands/recv.js';
 import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
 import { VERSION } from './core/version.js';
 
-const commands = [sendCommand, recvCommand, settingsCommand];
+const commands = [sendCommand, recvCommand, settingsCommand, labCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -1,0 +1,174 @@
+// mcbench lab up|down|status|exec: guests in network namespaces on one Linux bridge (DESIGN §6).
+import { constants } from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { RunError, UsageError } from '../core/errors.js';
+import { Lab, requireRoot } from '../lab/lab.js';
+import type { LabStatus } from '../lab/lab.js';
+import { listStates } from '../lab/state.js';
+import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN } from '../lab/spec.js';
+import { runCommand } from './common.js';
+
+const log = (line: string) => process.stderr.write(`mcbench lab: ${line}\n`);
+
+const nameOption = <T>(y: Argv<T>) =>
+  y.option('name', { alias: 'n', type: 'string', default: DEFAULT_LAB_NAME, describe: 'lab name (1-8 of a-z, 0-9); everything it makes is named mcb-NAME-*' });
+
+/** Validates the name before the root check, so a typo gets its own message. */
+const openLab = (raw: unknown) => Lab.open(labSpec({ name: raw, guests: MIN_GUESTS }).name, log);
+
+const upCommand: CommandModule = {
+  command: 'up',
+  describe: 'make a lab that stays until `lab down`',
+  builder: (y: Argv) => {
+    let b = nameOption(y)
+      .option('guests', { alias: 'N', type: 'string', default: '2', describe: `guest namespaces (${MIN_GUESTS}-${MAX_GUESTS})` })
+      .option('snooping', { type: 'string', describe: 'bridge IGMP snooping, 0|1 [kernel default: 1]' })
+      .option('querier', { type: 'string', describe: 'the bridge sends IGMP queries, 0|1 [kernel default: 0]' });
+    for (const k of Object.values(INTERVAL_KNOBS)) {
+      b = b.option(k.flag.slice(2), { type: 'string', describe: `${k.describe} (${k.min}-${k.max})` });
+    }
+    return b
+      .option('stp', { type: 'string', describe: 'spanning tree on the bridge, 0|1 [default: 0]; with 1 the ports forward after 4 s' })
+      .option('txqueuelen', { type: 'string', describe: 'txqueuelen of both ends of every veth [kernel default: 1000]' })
+      .option('mtu', { type: 'string', describe: `MTU of the bridge and every veth (${MTU_MIN}-${MTU_MAX}) [default: 1500]` })
+      .example('$0 lab up --guests 3 --snooping 1 --querier 0 --membership-interval 10', 'seed 002: snooping without a querier');
+  },
+  handler: (argv) =>
+    runCommand('lab', async () => {
+      const a = argv as Record<string, unknown>;
+      const spec = labSpec({
+        name: a.name, guests: a.guests, snooping: a.snooping, querier: a.querier,
+        membershipInterval: a['membership-interval'], querierInterval: a['querier-interval'], queryInterval: a['query-interval'],
+        responseInterval: a['response-interval'], startupQueryInterval: a['startup-query-interval'],
+        stp: a.stp, txqueuelen: a.txqueuelen, mtu: a.mtu,
+      } as Record<string, unknown>);
+      requireRoot();
+      const lab = await Lab.up(spec, { persistent: true, log });
+      const st = await lab.status();
+      if (st) process.stdout.write(formatStatus(st));
+      process.stdout.write(`remove it with: mcbench lab down --name ${spec.name}\n`);
+      return 0;
+    }),
+};
+
+const downCommand: CommandModule = {
+  command: 'down',
+  describe: 'remove a lab (also a stale one, or pieces of one without a state file)',
+  builder: (y: Argv) => nameOption(y),
+  handler: (argv) =>
+    runCommand('lab', async () => {
+      const lab = openLab((argv as Record<string, unknown>).name);
+      requireRoot();
+      const r = await lab.down();
+      if (!r.existed) {
+        process.stdout.write(`no lab '${lab.name}': nothing to remove\n`);
+      } else {
+        const procs = r.processes ? `; stopped ${r.processes} process${r.processes === 1 ? '' : 'es'} in the guests` : '';
+        process.stdout.write(`lab '${lab.name}' removed: ${r.netns} namespace${r.netns === 1 ? '' : 's'}, ${r.links} link${r.links === 1 ? '' : 's'}${procs}\n`);
+      }
+      return 0;
+    }),
+};
+
+const statusCommand: CommandModule = {
+  command: 'status',
+  describe: 'what a lab has: guests, addresses, bridge settings read back from sysfs (exit 1 when absent or not as made)',
+  builder: (y: Argv) => nameOption(y).option('json', { type: 'boolean', default: false, describe: 'print it as JSON (mcbench/lab-status@1)' }),
+  handler: (argv) =>
+    runCommand('lab', async () => {
+      const a = argv as Record<string, unknown>;
+      const lab = openLab(a.name);
+      requireRoot();
+      const st = await lab.status();
+      if (!st) {
+        const others = listStates().map((x) => x.name).filter((n) => n !== lab.name);
+        throw new RunError(`no lab '${lab.name}' (mcbench lab up --name ${lab.name})${others.length ? `; labs here: ${others.join(', ')}` : ''}`);
+      }
+      process.stdout.write(a.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+      return st.state === 'up' && st.problems.length === 0 ? 0 : 1;
+    }),
+};
+
+const execCommand: CommandModule = {
+  command: 'exec <guest> [cmd..]',
+  describe: 'run a command inside a guest: mcbench lab exec g1 -- CMD ARGS... (its exit code is passed through)',
+  builder: (y: Argv) =>
+    nameOption(y)
+      .positional('guest', { type: 'string', describe: 'g1, 1 or mcb-NAME-g1' })
+      .positional('cmd', { type: 'string', array: true, describe: 'the command, after --' })
+      .example('$0 lab exec g2 -- ip -br addr', 'the addresses of guest 2'),
+  handler: (argv) =>
+    runCommand('lab', async () => {
+      const a = argv as Record<string, unknown>;
+      const lab = openLab(a.name);
+      // The words after `--` exactly as typed (the CLI front end rewrites `-x -1`-like pairs).
+      const dd = process.argv.indexOf('--');
+      const cmd = dd >= 0 ? process.argv.slice(dd + 1) : ((a.cmd as unknown[] | undefined) ?? []).map(String);
+      if (cmd.length === 0) throw new UsageError('give the command after --: mcbench lab exec g1 -- CMD ARGS...');
+      requireRoot();
+      lab.guest(String(a.guest)); // a clear error before spawning
+      return await runInGuest(lab, String(a.guest), cmd);
+    }),
+};
+
+/** Runs the command with our stdio; signals go to it; its exit status becomes ours. */
+function runInGuest(lab: Lab, guest: string, cmd: string[]): Promise<number> {
+  const child = lab.spawn(guest, cmd, { stdio: 'inherit' });
+  // Ctrl-C reaches the whole foreground process group; SIGTERM/SIGHUP sent to us go on to it.
+  const forward = (sig: NodeJS.Signals) => {
+    if (sig !== 'SIGINT') child.kill(sig);
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  sigs.forEach((s) => process.on(s, forward));
+  return new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new RunError(`cannot run ip netns exec: ${e.message}`)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0)));
+  }).finally(() => sigs.forEach((s) => process.off(s, forward)));
+}
+
+const sec = (v: number | null) => (v === null ? '?' : `${+v.toFixed(2)} s`);
+const val = (v: number | string | null) => (v === null ? '?' : String(v));
+
+export function formatStatus(st: LabStatus): string {
+  const L: string[] = [];
+  const kind = st.persistent === null ? '' : st.persistent ? ', persistent' : `, ephemeral`;
+  const owner = st.owner ? `, owner pid ${st.owner.pid}${st.owner.alive ? '' : ' (gone)'}` : '';
+  L.push(`lab '${st.name}': ${st.state}${kind}${owner}${st.created_at ? `, made ${st.created_at}` : ''}`);
+  const b = st.bridge;
+  const ip4 = b.ipv4.length ? `IPv4 ${b.ipv4.join(' ')}` : 'no IP address';
+  const ip6 = b.ipv6_disabled === null ? '' : b.ipv6_disabled ? ', IPv6 off' : ', IPv6 on';
+  const fwd = b.ipv4_conf.forwarding === 0 ? ', never routed' : b.ipv4_conf.forwarding === 1 ? ', ROUTED by the host' : '';
+  L.push(`  subnet ${st.subnet ?? '?'}; bridge ${b.name}${b.exists ? ` (${b.operstate}, mtu ${val(b.mtu)}, ${ip4}${ip6}${fwd})` : ' (missing)'}`);
+  if (b.exists) {
+    const m = b.multicast;
+    L.push(`  multicast: snooping ${val(m.snooping)}, querier ${val(m.querier)}, IGMPv${val(m.igmp_version)}, membership interval ${sec(m.membership_interval)}, ` +
+      `querier interval ${sec(m.querier_interval)}, query interval ${sec(m.query_interval)}, response interval ${sec(m.query_response_interval)}, ` +
+      `startup query interval ${sec(m.startup_query_interval)}, last member interval ${sec(m.last_member_interval)}`);
+    L.push(`  stp ${b.stp.stp_state ? 'on' : 'off'} (forward delay ${sec(b.stp.forward_delay)}); ports: ${b.ports.join(' ') || 'none'}`);
+  }
+  if (st.bridge_nf) {
+    const nf = Object.entries(st.bridge_nf).map(([k, v]) => `${k} ${val(v)}`).join(', ');
+    const note = st.bridge_nf['bridge-nf-call-iptables'] === 1 ? ' (bridged IPv4 passes the host\'s iptables; left as is)' : ' (left as is)';
+    L.push(`  ${nf}${note}`);
+  } else {
+    L.push('  br_netfilter not loaded: bridged traffic bypasses iptables');
+  }
+  L.push('  guests:');
+  for (const g of st.guests) {
+    const e = g.eth0;
+    const h = g.host_link;
+    const eth = g.netns_exists && e.exists ? `eth0 ${e.addresses.join(' ') || 'no address'} ${e.operstate} mtu ${val(e.mtu)} qlen ${val(e.tx_queue_len)}` : 'eth0 missing';
+    const host = h.exists ? `${h.name} ${h.port_state ?? 'not a port'} mtu ${val(h.mtu)} qlen ${val(h.tx_queue_len)}` : `${h.name} missing`;
+    L.push(`    ${g.name.padEnd(3)} ${g.netns}  ${eth}  |  ${host}  |  ${g.processes} process${g.processes === 1 ? '' : 'es'}`);
+  }
+  L.push(st.problems.length ? `  problems:\n${st.problems.map((p) => `    - ${p}`).join('\n')}` : '  problems: none');
+  return L.join('\n') + '\n';
+}
+
+export const labCommand: CommandModule = {
+  command: 'lab',
+  describe: 'guests in network namespaces on one Linux bridge, like KVM guests on br0 (needs root)',
+  builder: (y: Argv) =>
+    y.command([upCommand, downCommand, statusCommand, execCommand]).demandCommand(1, 'give a lab command: up, down, status, exec'),
+  handler: () => {},
+};

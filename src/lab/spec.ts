@@ -1,0 +1,143 @@
+// What a lab is made of: names and the validated spec. Every value is checked here, before
+// anything is created, and bad input names the CLI flag and its valid range (UsageError, exit 2).
+import { UsageError } from '../core/errors.js';
+import { inRange, parseCount, parseSeconds } from '../core/units.js';
+
+export const DEFAULT_LAB_NAME = 'lab';
+export const MIN_GUESTS = 2;
+export const MAX_GUESTS = 16;
+/** IFNAMSIZ - 1: the longest interface name the kernel takes */
+export const MAX_IFNAME = 15;
+/** the guest side of each veth pair, inside its namespace */
+export const GUEST_IF = 'eth0';
+
+export const labPrefix = (lab: string) => `mcb-${lab}-`;
+export const bridgeName = (lab: string) => `mcb-${lab}-br`;
+export const hostLinkName = (lab: string, k: number) => `mcb-${lab}-h${k}`;
+export const guestNetns = (lab: string, k: number) => `mcb-${lab}-g${k}`;
+export const guestName = (k: number) => `g${k}`;
+
+/** Everything optional is null: the kernel's default stays. Intervals are in seconds. */
+export interface LabSpec {
+  name: string;
+  guests: number;
+  snooping: 0 | 1 | null;
+  querier: 0 | 1 | null;
+  membershipInterval: number | null;
+  querierInterval: number | null;
+  queryInterval: number | null;
+  responseInterval: number | null;
+  startupQueryInterval: number | null;
+  stp: 0 | 1 | null;
+  txqueuelen: number | null;
+  mtu: number | null;
+}
+
+export type LabSpecInput = Partial<LabSpec>;
+
+export type IntervalKnob = 'membershipInterval' | 'querierInterval' | 'queryInterval' | 'responseInterval' | 'startupQueryInterval';
+
+/**
+ * The bridge's IGMP timers. `ip link` takes them in centiseconds (clock_t, USER_HZ=100) and
+ * /sys/class/net/BR/bridge/* shows them the same way. The ranges are the kernel's: it clamps
+ * the query intervals to 1 s .. 24 h (with a warning in dmesg), and IGMPv2 queries carry the
+ * response interval as a one-byte count of 0.1 s, so 25.5 s is the most they can say.
+ */
+export const INTERVAL_KNOBS: Record<IntervalKnob, { flag: string; ipName: string; sysfs: string; min: number; max: number; describe: string }> = {
+  membershipInterval: {
+    flag: '--membership-interval', ipName: 'mcast_membership_interval', sysfs: 'multicast_membership_interval', min: 0.1, max: 86400,
+    describe: 'seconds without a report before the bridge forgets a group member (kernel default 260)',
+  },
+  querierInterval: {
+    flag: '--querier-interval', ipName: 'mcast_querier_interval', sysfs: 'multicast_querier_interval', min: 0.1, max: 86400,
+    describe: 'seconds another querier counts as present after its last query (kernel default 255)',
+  },
+  queryInterval: {
+    flag: '--query-interval', ipName: 'mcast_query_interval', sysfs: 'multicast_query_interval', min: 1, max: 86400,
+    describe: 'seconds between the bridge querier\'s general queries (kernel default 125)',
+  },
+  responseInterval: {
+    flag: '--response-interval', ipName: 'mcast_query_response_interval', sysfs: 'multicast_query_response_interval', min: 0.1, max: 25.5,
+    describe: 'max response time in the bridge\'s queries, seconds (kernel default 10)',
+  },
+  startupQueryInterval: {
+    flag: '--startup-query-interval', ipName: 'mcast_startup_query_interval', sysfs: 'multicast_startup_query_interval', min: 1, max: 86400,
+    describe: 'seconds between the querier\'s first queries (kernel default 31.25)',
+  },
+};
+
+export const TXQUEUELEN_MAX = 4294967295;
+export const MTU_MIN = 68;
+export const MTU_MAX = 65535;
+
+/** seconds to the bridge's centiseconds */
+export const toCentiseconds = (s: number) => Math.round(s * 100);
+
+function checkName(raw: unknown): string {
+  const name = typeof raw === 'string' ? raw : String(raw);
+  if (!/^[a-z0-9]{1,8}$/.test(name)) throw new UsageError(`--name: '${name}' is not a lab name (1 to 8 characters of a-z and 0-9)`);
+  return name;
+}
+
+function checkBit(flag: string, raw: unknown): 0 | 1 | null {
+  if (raw === undefined || raw === null) return null;
+  if (raw === 0 || raw === '0' || raw === false) return 0;
+  if (raw === 1 || raw === '1' || raw === true) return 1;
+  throw new UsageError(`${flag}: '${String(raw)}' is out of range (0 or 1)`);
+}
+
+function checkInterval(knob: IntervalKnob, raw: unknown): number | null {
+  if (raw === undefined || raw === null) return null;
+  const { flag, min, max } = INTERVAL_KNOBS[knob];
+  const s = inRange(flag, parseSeconds(flag, raw), min, max, ' s');
+  if (Math.abs(s * 100 - Math.round(s * 100)) > 1e-6) {
+    throw new UsageError(`${flag}: ${s} s is finer than the bridge's resolution (0.01 s)`);
+  }
+  return s;
+}
+
+function checkCount(flag: string, raw: unknown, min: number, max: number): number {
+  return inRange(flag, parseCount(flag, raw), min, max);
+}
+
+/**
+ * Validates a spec, from the CLI (strings) or from code (numbers). Fails on the first bad value
+ * with a UsageError that names the flag and its range.
+ */
+export function labSpec(input: Record<string, unknown> | LabSpecInput): LabSpec {
+  const raw = input as Record<string, unknown>;
+  const name = checkName(raw.name ?? DEFAULT_LAB_NAME);
+  const guests = raw.guests === undefined || raw.guests === null ? 2 : checkCount('--guests', raw.guests, MIN_GUESTS, MAX_GUESTS);
+  const longest = hostLinkName(name, guests);
+  if (longest.length > MAX_IFNAME) {
+    throw new UsageError(
+      `--name: '${name}' with --guests ${guests} makes the link name ${longest} (${longest.length} characters, the kernel takes ${MAX_IFNAME}); ` +
+        `use a name of at most ${name.length - (longest.length - MAX_IFNAME)} characters`,
+    );
+  }
+  const interval = (k: IntervalKnob) => checkInterval(k, raw[k] ?? raw[kebab(k)]);
+  return {
+    name,
+    guests,
+    snooping: checkBit('--snooping', raw.snooping),
+    querier: checkBit('--querier', raw.querier),
+    membershipInterval: interval('membershipInterval'),
+    querierInterval: interval('querierInterval'),
+    queryInterval: interval('queryInterval'),
+    responseInterval: interval('responseInterval'),
+    startupQueryInterval: interval('startupQueryInterval'),
+    stp: checkBit('--stp', raw.stp),
+    txqueuelen: raw.txqueuelen === undefined || raw.txqueuelen === null ? null : checkCount('--txqueuelen', raw.txqueuelen, 0, TXQUEUELEN_MAX),
+    mtu: raw.mtu === undefined || raw.mtu === null ? null : checkCount('--mtu', raw.mtu, MTU_MIN, MTU_MAX),
+  };
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `g2`, `2` or `mcb-<lab>-g2` to the guest index; null when it is none of them. */
+export function parseGuestRef(lab: string, ref: string): number | null {
+  const m = /^(?:g)?(\d{1,2})$/.exec(ref) ?? new RegExp(`^${labPrefix(lab)}g(\\d{1,2})$`).exec(ref);
+  if (!m) return null;
+  const k = Number(m[1]);
+  return k >= 1 && k <= MAX_GUESTS ? k : null;
+}

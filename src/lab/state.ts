@@ -1,0 +1,164 @@
+// One state file per lab, /run/mcbench/labs/<name>.json: what was made, by whom. /run is a
+// tmpfs, so it goes away on reboot together with the namespaces and links it describes.
+// The file is claimed with link(2) (atomic and exclusive: two `lab up` of one name cannot both
+// win) and rewritten with rename(2), so a reader never sees half a file.
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunError } from '../core/errors.js';
+import type { LabSpec } from './spec.js';
+
+export const STATE_DIR = '/run/mcbench/labs';
+export const STATE_SCHEMA = 'mcbench/lab-state@1';
+
+export interface GuestRecord {
+  index: number;
+  /** g1, g2, ... */
+  name: string;
+  netns: string;
+  host_link: string;
+  /** 10.200.X.K/24 */
+  address: string;
+  /** what this guest is for; 'guest' now, later e.g. 'querier' (an upstream IGMP querier) */
+  role: 'guest';
+}
+
+export interface LabOwner {
+  pid: number;
+  /** /proc/PID/stat field 22, so a reused pid does not pass for the owner */
+  start_ticks: number | null;
+}
+
+export interface LabState {
+  schema: typeof STATE_SCHEMA;
+  name: string;
+  /** creating: being built (or its builder died); up: complete */
+  phase: 'creating' | 'up';
+  /** made by `lab up`: stays until `lab down`. Otherwise it lives as long as its owner process. */
+  persistent: boolean;
+  /** the process the lab dies with; null for a complete persistent lab */
+  owner: LabOwner | null;
+  created_at: string;
+  spec: LabSpec;
+  subnet: string;
+  bridge: string;
+  guests: GuestRecord[];
+}
+
+export const statePath = (name: string) => join(STATE_DIR, `${name}.json`);
+
+function ensureDir(): void {
+  try {
+    mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new RunError(`cannot make ${STATE_DIR}: ${(e as Error).message}`);
+  }
+}
+
+/** The state, null when there is none; 'corrupt' when the file is there but unreadable. */
+export function readState(name: string): LabState | null | 'corrupt' {
+  let text: string;
+  try {
+    text = readFileSync(statePath(name), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return 'corrupt';
+  }
+  try {
+    const s = JSON.parse(text) as LabState;
+    return s && s.schema === STATE_SCHEMA && s.name === name ? s : 'corrupt';
+  } catch {
+    return 'corrupt';
+  }
+}
+
+function writeTemp(state: LabState): string {
+  ensureDir();
+  const tmp = join(STATE_DIR, `.${state.name}.json.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o644 });
+  return tmp;
+}
+
+/** Creates the state file only when none exists; false when another one is already there. */
+export function claimState(state: LabState): boolean {
+  const tmp = writeTemp(state);
+  try {
+    linkSync(tmp, statePath(state.name));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new RunError(`cannot write ${statePath(state.name)}: ${(e as Error).message}`);
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Replaces the state file atomically. */
+export function writeState(state: LabState): void {
+  const tmp = writeTemp(state);
+  try {
+    renameSync(tmp, statePath(state.name));
+  } catch (e) {
+    throw new RunError(`cannot write ${statePath(state.name)}: ${(e as Error).message}`);
+  }
+}
+
+export function removeState(name: string): void {
+  try {
+    unlinkSync(statePath(name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RunError(`cannot remove ${statePath(name)}: ${(e as Error).message}`);
+  }
+}
+
+/** Every readable lab state on this host. */
+export function listStates(): LabState[] {
+  let files: string[];
+  try {
+    files = readdirSync(STATE_DIR);
+  } catch {
+    return [];
+  }
+  const out: LabState[] = [];
+  for (const f of files) {
+    const m = /^([a-z0-9]{1,8})\.json$/.exec(f);
+    if (!m) continue;
+    const s = readState(m[1]!);
+    if (s && s !== 'corrupt') out.push(s);
+  }
+  return out;
+}
+
+export function processStartTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const v = Number(fields[19]);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function selfOwner(): LabOwner {
+  return { pid: process.pid, start_ticks: processStartTicks(process.pid) };
+}
+
+export function ownerAlive(owner: LabOwner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.start_ticks === null) return true;
+  return processStartTicks(owner.pid) === owner.start_ticks;
+}
+
+/** A lab whose owner process is gone: nobody will remove it but `lab down` or the next `lab up`. */
+export function isStale(state: LabState): boolean {
+  return state.owner !== null && !ownerAlive(state.owner);
+}
