@@ -56,65 +56,88 @@ import { isIPv4 } from 'node:net';
 import os from 'node:os';
 import { formatCount } from './units.js';
 
+/** Whose counter it is: this socket's, the network namespace's, the whole host's, or the interface's */
 export type CounterScope = 'socket' | 'namespace' | 'host' | 'interface';
 
-/** /proc/net/snmp Udp: counters (RFC 4113 names). Fields absent on older kernels are null. */
+/** /proc/net/snmp Udp: counters (RFC 4113 names), datagrams. Fields absent on older kernels are null. */
 export interface UdpCounters {
+  /** UDP datagrams delivered to sockets */
   InDatagrams: number;
+  /** datagrams received for a port no socket listened on */
   NoPorts: number;
   /** every datagram dropped on receive, RcvbufErrors and checksum errors included */
   InErrors: number;
+  /** UDP datagrams sent */
   OutDatagrams: number;
   /** receive buffer full: the namespace-wide sum of every UDP socket's overflow */
   RcvbufErrors: number;
   /** send buffer full (EAGAIN), and qdisc drops when the socket has no IP_RECVERR */
   SndbufErrors: number;
+  /** datagrams dropped on receive for a bad UDP checksum */
   InCsumErrors: number | null;
   /** multicast/broadcast datagrams no socket wanted (not an error) */
   IgnoredMulti: number | null;
+  /** datagrams dropped because the UDP memory limit (net.ipv4.udp_mem) was reached */
   MemErrors: number | null;
 }
 
 /** /proc/net/softnet_stat summed over CPUs */
 export interface SoftnetCounters {
+  /** frames the CPUs' receive processing handled (every device, host-wide) */
   processed: number;
-  /** input backlog full (net.core.netdev_max_backlog) */
+  /** frames dropped because a CPU's input backlog was full (net.core.netdev_max_backlog) */
   dropped: number;
-  /** NAPI budget or time ran out with work left (net.core.netdev_budget[_usecs]) */
+  /** times the NAPI budget or time ran out with work left (net.core.netdev_budget[_usecs]) */
   time_squeeze: number;
+  /** CPUs (rows) summed; a level, not a counter: a delta carries the value after the run */
   cpus: number;
 }
 
 /** One /proc/net/dev row (dev_get_stats() of the device in this namespace) */
 export interface NetDevCounters {
+  /** bytes received by the device */
   rx_bytes: number;
+  /** packets received by the device */
   rx_packets: number;
+  /** packets received with errors (the device's total of receive errors) */
   rx_errors: number;
-  /** the 'drop' column: the kernel prints rx_dropped + rx_missed_errors here */
+  /** the 'drop' column, packets: the kernel prints rx_dropped + rx_missed_errors here */
   rx_drop: number;
+  /** receive FIFO (overrun) errors, packets */
   rx_fifo: number;
+  /** multicast packets received */
   rx_multicast: number;
+  /** bytes sent by the device */
   tx_bytes: number;
+  /** packets sent by the device */
   tx_packets: number;
+  /** packets that failed to send */
   tx_errors: number;
+  /** packets dropped on the way out (e.g. no buffer space, qdisc full) */
   tx_dropped: number;
-  /** NIC ran out of ring buffers; sysfs only, already inside rx_drop; null when sysfs is another namespace's */
+  /** packets lost because the NIC ran out of ring buffers; sysfs only, already inside rx_drop; null when sysfs is another namespace's */
   rx_missed_errors: number | null;
 }
 
 /** The device's root egress qdisc(s): a root qdisc's figures already include its children's */
 export interface QdiscCounters {
+  /** packets the qdisc dropped (queue full, shaping) */
   drops: number;
+  /** times a packet found the qdisc over its limit or rate (delayed or dropped), events */
   overlimits: number;
-  /** bytes queued at the time of reading */
+  /** bytes queued at the time of reading; a level: a delta carries the value after the run */
   backlog: number;
+  /** packets queued at the time of reading; a level: a delta carries the value after the run */
   qlen: number;
-  /** root qdiscs found (0 for a device with none, e.g. ifb or a down lo) */
+  /** root qdiscs found (0 for a device with none, e.g. ifb or a down lo); a delta carries the value after the run */
   qdiscs: number;
 }
 
+/** One source's counters and whose they are */
 export interface CounterGroup<T, S extends CounterScope> {
+  /** whose counter it is: namespace (udp), host (softnet, every namespace's traffic) or interface (interface, qdisc) */
   scope: S;
+  /** the counters (each field's unit is in its description); null when unreadable, or in a delta when before and after do not compare (device or CPU count changed) */
   counters: T | null;
 }
 
@@ -127,13 +150,25 @@ export interface DropCounters {
   qdisc: CounterGroup<QdiscCounters, 'interface'>;
 }
 
+/**
+ * A counter set's change over the run, after minus before, per field (in that field's unit);
+ * null where either side was unreadable or the counter went backwards (reset, 32-bit wrap).
+ * Levels (qdisc backlog / qlen / qdiscs, softnet cpus) carry their value after the run.
+ * (The schema generator cannot see T's field comments through this mapped type:
+ * test/helpers/result-schema.mjs copies them in.)
+ */
 export type Delta<T> = { [K in keyof T]: number | null };
 
 export interface DropCounterDelta {
+  /** the device the interface and qdisc groups describe (-I's, or the group's route); null when none was found */
   iface: string | null;
+  /** /proc/net/snmp Udp: counters of this network namespace, datagrams */
   udp: CounterGroup<Delta<UdpCounters>, 'namespace'>;
+  /** /proc/net/softnet_stat summed over CPUs, host-wide; counters null when the CPU count changed */
   softnet: CounterGroup<Delta<SoftnetCounters>, 'host'>;
+  /** the device's /proc/net/dev row; counters null when the device changed during the run */
   interface: CounterGroup<Delta<NetDevCounters>, 'interface'>;
+  /** the device's root egress qdisc(s) (`tc -s qdisc`); a receiver does not read them (counters null) */
   qdisc: CounterGroup<Delta<QdiscCounters>, 'interface'>;
 }
 
@@ -376,7 +411,7 @@ export function diffDropCounters(before: DropCounters, after: DropCounters): Dro
 export interface LossPart {
   /** packets put down to this cause; null when its counter could not be read */
   count: number | null;
-  /** 100 * count / expected (0 when nothing was expected); null with count */
+  /** 100 * count / expected, percent 0-100 (0 when nothing was expected); null with count */
   percent: number | null;
   /** whose counter it is; null for 'unaccounted' */
   scope: CounterScope | null;
@@ -385,12 +420,19 @@ export interface LossPart {
 }
 
 export interface LossAttribution {
+  /** packets the receiver expected, all sessions (end.sum.expected_packets) */
   expected: number;
+  /** packets lost, all sessions (end.sum.lost_packets): the parts below add up to it */
   lost: number;
+  /** 100 * lost / expected, percent 0-100 */
   lost_percent: number;
+  /** the receive device whose counters the interface part reads; null when none was found */
   iface: string | null;
+  /** socket receive buffer full: this socket's SO_RXQ_OVFL (or the namespace's RcvbufErrors, shared) */
   socket_buffer: LossPart;
+  /** a CPU's input backlog full: softnet_stat dropped (host-wide, shared) */
   backlog: LossPart;
+  /** dropped by the receive device: rx_drop + rx_fifo minus the backlog part (shared) */
   interface: LossPart;
   /** lost minus the parts above: dropped in the network, a bridge, the sender's host, or uncounted */
   unaccounted: LossPart;
@@ -482,15 +524,17 @@ export function formatAttribution(a: LossAttribution): string {
 }
 
 export interface SendLossSummary {
-  /** sendmmsg refusals the sender counted itself */
+  /** sendmmsg calls refused with ENOBUFS, counted by the sender itself */
   enobufs: number;
+  /** sendmmsg calls refused with EAGAIN, counted by the sender itself */
   eagain: number;
-  /** namespace-wide: socket send buffer full, and qdisc drops of sockets without IP_RECVERR */
+  /** UDP SndbufErrors delta, datagrams, namespace-wide: socket send buffer full, and qdisc drops of sockets without IP_RECVERR; null when unreadable */
   sndbuf_errors: number | null;
-  /** the send device's root qdisc drops (txqueuelen, shaping) */
+  /** the send device's root qdisc drops (txqueuelen, shaping), packets; null when unreadable */
   qdisc_drops: number | null;
-  /** the send device's tx_dropped */
+  /** the send device's tx_dropped delta, packets; null when unreadable */
   tx_dropped: number | null;
+  /** the send device (-I's, or the group's route); null when none was found */
   iface: string | null;
 }
 

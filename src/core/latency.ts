@@ -44,18 +44,27 @@ export function toHdr(h: NativeHistogram): hdr.Histogram {
   return out;
 }
 
+// Extremes and mean are exact; percentiles are at HdrHistogram's 3-significant-digit resolution.
 export interface LatencySummary {
+  /** packets recorded */
   count: number;
-  /** exact extremes and mean, ms; percentiles at HdrHistogram's 3-significant-digit resolution */
+  /** smallest value, ms (exact) */
   min_ms: number;
+  /** mean, ms (exact) */
   mean_ms: number;
+  /** median, ms (3 significant digits) */
   p50_ms: number;
+  /** 90th percentile, ms (3 significant digits) */
   p90_ms: number;
+  /** 99th percentile, ms (3 significant digits) */
   p99_ms: number;
+  /** 99.9th percentile, ms (3 significant digits) */
   p99_9_ms: number;
+  /** 99.99th percentile, ms (3 significant digits) */
   p99_99_ms: number;
+  /** largest value, ms (exact) */
   max_ms: number;
-  /** values above 60 s, recorded as 60 s */
+  /** packets whose value was above 60 s, recorded as 60 s */
   above_range: number;
   /** the histogram in HdrHistogram's compressed base64 encoding (ns), for merging runs */
   hdr_base64: string;
@@ -80,10 +89,15 @@ export function summarize(native: NativeHistogram, h: hdr.Histogram = toHdr(nati
   };
 }
 
+/** Percentiles at HdrHistogram's 3-significant-digit resolution. */
 export interface IntervalLatency {
+  /** packets recorded in the interval */
   count: number;
+  /** median, ms */
   p50_ms: number;
+  /** 99th percentile, ms */
   p99_ms: number;
+  /** largest value, ms (histogram resolution) */
   max_ms: number;
 }
 

@@ -3,11 +3,17 @@ import type { IntervalLatency, LatencySummary } from './latency.js';
 import type { KernelSettingsSnapshot } from './settings.js';
 
 // mcbench/result@1: the JSON a run writes. Shaped like iperf3's -J output (start / intervals /
-// end) and using its key names where an equivalent exists. Units are in the key names or the
-// comments; schema/result.schema.json documents every field.
+// end) and using its key names where an equivalent exists. Every field's JSDoc says what it is
+// and its unit: they are the single source of src/core/result.schema.json (`npm run schema`,
+// checked by test/schema.test.ts), so keep one /** */ per field.
 
 export const RESULT_SCHEMA = 'mcbench/result@1' as const;
 
+/**
+ * Why the run ended: 'fin' (receiver: every sender sent FIN), 'count' (sender: -n packets sent),
+ * 'time' (-t elapsed), 'idle-timeout' (receiver: silence for --idle-timeout after traffic had
+ * started), 'signal' (SIGINT / SIGTERM), 'error' (the socket failed mid-run)
+ */
 export type EndReason =
   | 'fin'           // receiver: every sender session ended with FIN
   | 'count'         // sender: -n packets sent
@@ -17,11 +23,22 @@ export type EndReason =
   | 'error';        // the socket failed mid-run
 
 export interface StartInfo {
+  /** the program and its version, e.g. 'mcbench 0.1.0' */
   version: string;
+  /** which side wrote the result */
   role: 'sender' | 'receiver';
-  timestamp: { time: string; timesecs: number };
+  /** when the run started (after the socket was set up) */
+  timestamp: {
+    /** ISO 8601 UTC time, ms resolution, e.g. '2026-01-31T12:00:00.000Z' */
+    time: string;
+    /** the same time in whole seconds since the Unix epoch */
+    timesecs: number;
+  };
+  /** OS type, hostname, kernel release, kernel version and machine, space separated (iperf3's system_info) */
   system_info: string;
+  /** this host's name (os.hostname()) */
   hostname: string;
+  /** the mcbench process id */
   pid: number;
   /** the kernel settings the run happened under (null only if they could not be read at all) */
   settings: KernelSettingsSnapshot | null;
@@ -36,41 +53,51 @@ export interface ThroughputFigures {
   bytes: number;
   /** UDP payload bits per second */
   bits_per_second: number;
+  /** datagrams per second (unique, for a receiver) */
   packets_per_second: number;
 }
 
 export interface LossFigures {
   /** packets this receiver should have seen (RFC 7680: sent while it listened) */
   expected_packets: number;
+  /** expected minus unique received, packets (never below 0) */
   lost_packets: number;
-  /** 100 * lost / expected */
+  /** 100 * lost / expected, percent 0-100 (0 when nothing was expected) */
   lost_percent: number;
-  /** RFC 4737 reordered arrivals (seq below the next expected), duplicates excluded */
+  /** RFC 4737 reordered arrivals (seq below the next expected), duplicates excluded, packets */
   out_of_order: number;
+  /** datagrams received again with a sequence already seen, packets */
   duplicates: number;
 }
 
 export interface StreamInterval extends ThroughputFigures, LossFigures {
+  /** the sender's session id, 16 hex digits */
   session_id: string;
-  /** seconds since the receiver's first packet (sender: since sending began) */
+  /** interval start, seconds since the receiver's first packet */
   start: number;
+  /** interval end, seconds since the receiver's first packet */
   end: number;
   /** RFC 3550 interarrival jitter estimate at the end of the interval, ms */
   jitter_ms: number;
 }
 
 export interface ReceiverIntervalSum extends ThroughputFigures, LossFigures {
+  /** interval start, seconds since the receiver's first packet */
   start: number;
+  /** interval end, seconds since the receiver's first packet */
   end: number;
+  /** datagrams in this interval that were not mcbench v1 packets (counted, ignored) */
   foreign_packets: number;
   /** SO_RXQ_OVFL delta: datagrams the kernel dropped because this socket's buffer was full */
   socket_overflow_drops: number;
-  /** one-way delay (kernel receive stamp) of the packets that arrived in this interval */
+  /** one-way delay (kernel receive stamp) of the packets that arrived in this interval, ms; null when none was recorded */
   latency_ms: IntervalLatency | null;
 }
 
 export interface ReceiverInterval {
+  /** one entry per sender session known at the end of the interval */
   streams: StreamInterval[];
+  /** all sessions of the interval added up, plus socket-level figures */
   sum: ReceiverIntervalSum;
 }
 
@@ -81,31 +108,45 @@ export interface SessionResult extends ThroughputFigures, LossFigures {
   tail_known: boolean;
   /** the sender's DATA count from its FIN; null when no FIN arrived */
   sender_packets: number | null;
+  /** the first sequence number this receiver saw from the session (0 unless it joined late); loss counts from here */
   first_seq: number;
+  /** the highest sequence number seen from the session (not necessarily the last to arrive) */
   last_seq: number;
   /** times the sequence jumped forward by more than one */
   gaps: number;
-  /** largest RFC 4737 reordering extent (next expected - seq) seen */
+  /** largest RFC 4737 reordering extent (next expected - seq) seen, packets */
   reorder_max_extent: number;
+  /** RFC 3550 interarrival jitter estimate at the end of the run, ms */
   jitter_ms: number;
 }
 
 export interface ReceiverConfig {
+  /** -g: the IPv4 multicast group address joined, dotted quad */
   group: string;
+  /** -p: the UDP port listened on */
   port: number;
+  /** -I as given: an interface name or one of its IPv4 addresses; null = chosen by the routing table */
   interface: string | null;
+  /** --rcvbuf: the SO_RCVBUF asked for, bytes; null = the kernel default (net.core.rmem_default) */
   rcvbuf_requested: number | null;
+  /** --rcvbuf-force: set with SO_RCVBUFFORCE, past net.core.rmem_max */
   rcvbuf_force: boolean;
+  /** --batch: most datagrams read per recvmmsg call */
   batch: number;
+  /** -i: interval report length, seconds; 0 = no intervals */
   interval_seconds: number;
+  /** --idle-timeout: seconds without a packet, once traffic started, before ending as partial */
   idle_timeout_seconds: number;
+  /** -t: the run ends at the latest after this many seconds; null = no limit */
   time_limit_seconds: number | null;
+  /** --sessions: end once this many senders have finished (FIN); null = when all seen have finished, after 1 s quiet */
   expect_sessions: number | null;
+  /** one-way delay recording on (false with --no-latency) */
   latency: boolean;
 }
 
 export interface ReceiverSocketInfo {
-  /** SO_RCVBUF read back after setting; Linux reports twice the usable size it granted */
+  /** SO_RCVBUF read back after setting, bytes; Linux reports twice the usable size it granted */
   rcvbuf_actual: number;
   /** the kernel gave less than asked: limited by net.core.rmem_max */
   rcvbuf_clamped: boolean;
@@ -116,15 +157,15 @@ export interface ReceiverSocketInfo {
 export interface ReceiverLatency {
   /** false with --no-latency: nothing recorded */
   enabled: boolean;
-  /** RFC 7679 one-way delay: kernel receive stamp (SO_TIMESTAMPNS) minus the sender's stamp */
+  /** RFC 7679 one-way delay: kernel receive stamp (SO_TIMESTAMPNS) minus the sender's stamp, ms; null when none recorded */
   one_way_kernel: LatencySummary | null;
-  /** the same with the time the app got the datagram from recvmmsg */
+  /** the same with the time the app got the datagram from recvmmsg, ms; null when none recorded */
   one_way_app: LatencySummary | null;
-  /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew) */
+  /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew), ms; null when none recorded */
   socket_queue: LatencySummary | null;
   /** packets stamped in the receiver's future (clocks out of sync): counted, never recorded */
   clock_skew_packets: number;
-  /** datagrams without a kernel stamp (recorded in one_way_app only) */
+  /** datagrams without a kernel stamp (recorded in one_way_app only), packets */
   no_kernel_stamp: number;
 }
 
@@ -139,17 +180,25 @@ export interface JoinInfo {
 }
 
 export interface Stall {
-  /** seconds since the first packet, at interval resolution */
+  /** stall start, seconds since the first packet, at interval resolution */
   start_seconds: number;
+  /** stall end, seconds since the first packet, at interval resolution */
   end_seconds: number;
+  /** its length, end_seconds - start_seconds, seconds */
   seconds: number;
   /** traffic came back after it (false: it lasted to the end of the run) */
   resumed: boolean;
 }
 
 export interface ReceiverEnd {
+  /** whole-run figures per sender session that sent data or FIN */
   sessions: SessionResult[];
+  /**
+   * all sessions added up: packets, bytes, loss and rates are sums; seconds is the longest
+   * session's span
+   */
   sum: ThroughputFigures & LossFigures;
+  /** the receive socket's buffer, as set and as granted */
   socket: ReceiverSocketInfo;
   /** SO_RXQ_OVFL: datagrams dropped because this socket's receive buffer was full (whole run) */
   socket_overflow_drops: number;
@@ -159,14 +208,17 @@ export interface ReceiverEnd {
   truncated_packets: number;
   /** packets of sessions beyond the table's capacity (ignored) */
   rejected_session_packets: number;
-  /** every datagram read, of any kind */
+  /** every datagram read, of any kind (FINs, duplicates, foreign included) */
   datagrams: number;
   /** datagrams that carried a kernel receive stamp (SO_TIMESTAMPNS) */
   kernel_timestamped: number;
-  /** recvmmsg calls, and those that came back with a full batch (the socket had a backlog) */
+  /** recvmmsg calls that returned datagrams */
   recv_calls: number;
+  /** recvmmsg calls that came back with a full batch (the socket had a backlog) */
   recv_full_batches: number;
+  /** one-way delay and socket queueing summaries, ms */
   latency: ReceiverLatency;
+  /** how long after the group join the first packet came, ms */
   join: JoinInfo;
   /** intervals without a packet after traffic had started (e.g. IGMP membership expired) */
   stalls: Stall[];
@@ -174,33 +226,53 @@ export interface ReceiverEnd {
   loss_attribution: LossAttribution;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */
   kernel_counters: DropCounterDelta;
+  /** the run did not end normally (signal, error or idle-timeout): figures cover only what was seen */
   partial: boolean;
+  /** why the run ended */
   end_reason: EndReason;
+  /** things a reader should know about this run, one human-readable sentence each */
   warnings: string[];
 }
 
+/** A receiver's result (`mcbench recv --json`) */
 export interface ReceiverResult {
+  /** the format and its version: always 'mcbench/result@1' */
   schema: typeof RESULT_SCHEMA;
-  start: StartInfo & { config: ReceiverConfig };
+  /** who, where and with which options the run started */
+  start: StartInfo & {
+    /** the receiver's options */
+    config: ReceiverConfig;
+  };
+  /** one report per -i interval, in order (empty with -i 0) */
   intervals: ReceiverInterval[];
+  /** the whole run's figures */
   end: ReceiverEnd;
 }
 
 export interface SenderConfig {
+  /** -g: the IPv4 multicast group address sent to, dotted quad */
   group: string;
+  /** -p: the UDP destination port */
   port: number;
+  /** -I as given: an interface name or one of its IPv4 addresses; null = chosen by the routing table */
   interface: string | null;
   /** UDP payload bytes per datagram, mcbench header included */
   length: number;
-  /** requested payload bit rate; 0 = unlimited */
+  /** requested UDP payload bit rate, bit/s (-b, or --pps * length * 8); 0 = unlimited */
   target_bits_per_second: number;
-  /** requested packet rate; 0 = unlimited */
+  /** requested packet rate, packets/s (--pps, or -b / (length * 8)); 0 = unlimited */
   target_packets_per_second: number;
+  /** -t: seconds to send; null when only -n limits the run */
   time_limit_seconds: number | null;
+  /** -n: packets to send; null = no count limit */
   count_limit: number | null;
+  /** --ttl: the multicast TTL, hops (0-255) */
   ttl: number;
+  /** IP_MULTICAST_LOOP: copies go to receivers on the sending host (false with --no-loop) */
   loop: boolean;
+  /** --batch: most datagrams sent per sendmmsg call */
   batch: number;
+  /** -i: interval report length, seconds; 0 = no intervals */
   interval_seconds: number;
   /** what the send stamp holds: the packet's scheduled time when paced (so a late sender shows
    * as latency, no coordinated omission), the time of the sendmmsg call when unlimited */
@@ -208,37 +280,60 @@ export interface SenderConfig {
 }
 
 export interface SenderInterval extends ThroughputFigures {
+  /** interval start, seconds since sending began */
   start: number;
+  /** interval end, seconds since sending began */
   end: number;
 }
 
 export interface SenderEnd extends ThroughputFigures {
+  /** this sender's random session id, 16 hex digits (receivers report per session id) */
   session_id: string;
   /** achieved / target packet rate; null when unlimited */
   rate_ratio: number | null;
   /** sendmmsg calls that sent at least one datagram */
   send_calls: number;
-  /** sendmmsg calls refused with ENOBUFS / EAGAIN (retried) */
+  /** sendmmsg calls refused with ENOBUFS (retried) */
   enobufs: number;
+  /** sendmmsg calls refused with EAGAIN (retried) */
   eagain: number;
+  /** FIN datagrams sent at the end (they carry the DATA total; 5 when all went out) */
   fins_sent: number;
-  /** paced: how far behind its schedule the sender was, worst and mean per call, ms */
+  /** paced: how far behind its schedule the sender was at worst, ms; null when unlimited */
   late_max_ms: number | null;
+  /** paced: how far behind its schedule the sender was, mean per sendmmsg call, ms; null when unlimited */
   late_mean_ms: number | null;
   /** the kernel's sender-side drops during the run (SndbufErrors, qdisc, tx_dropped) */
   send_drops: SendLossSummary;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */
   kernel_counters: DropCounterDelta;
+  /** the run did not end normally (signal or error): figures cover only what was sent */
   partial: boolean;
+  /** why the run ended */
   end_reason: EndReason;
+  /** things a reader should know about this run, one human-readable sentence each */
   warnings: string[];
 }
 
+/** A sender's result (`mcbench send --json`) */
 export interface SenderResult {
+  /** the format and its version: always 'mcbench/result@1' */
   schema: typeof RESULT_SCHEMA;
-  start: StartInfo & { config: SenderConfig };
+  /** who, where and with which options the run started */
+  start: StartInfo & {
+    /** the sender's options */
+    config: SenderConfig;
+  };
+  /** one report per -i interval, in order (empty with -i 0) */
   intervals: SenderInterval[];
+  /** the whole run's figures */
   end: SenderEnd;
 }
 
+/**
+ * The JSON document `mcbench send --json` or `mcbench recv --json` writes: start (who, where,
+ * options, kernel settings), intervals (per -i report) and end (whole-run figures). Every field
+ * says its unit. Generated from src/core/result.ts by `npm run schema`.
+ * @title mcbench/result@1
+ */
 export type RunResult = SenderResult | ReceiverResult;

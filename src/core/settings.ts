@@ -34,9 +34,13 @@ export interface SettingEntry {
   key: string;
   /** the interface or bridge the entry is about; absent for sysctls of the whole namespace */
   target?: string;
+  /** the value read, in `unit`: one number, several (e.g. net.ipv4.udp_mem's three), text; null when unavailable */
   value: SettingValue;
+  /** the value's unit: bytes, packets, pages (of page_size), count, flag (0/1), mode (an enum), centiseconds, text */
   unit: SettingUnit;
+  /** whose setting it is: the whole host (global), this network namespace, the interface, or the bridge */
   scope: SettingScope;
+  /** it could be read (false: value is null and error says why) */
   available: boolean;
   /** why it is unavailable */
   error?: string;
@@ -48,32 +52,41 @@ export type InterfaceSource = 'option' | 'multicast-route' | 'default-route';
 export type BridgeSource = 'option' | 'interface' | 'master';
 
 export interface KernelSettingsSnapshot {
+  /** the snapshot's format and version: always 'mcbench/settings@1' */
   schema: typeof SETTINGS_SCHEMA;
   /** ISO time the snapshot was taken */
   time: string;
+  /** the machine: kernel, architecture, CPUs */
   host: {
+    /** this host's name (os.hostname()) */
     hostname: string;
     /** uname -r */
     kernel: string;
     /** uname -v */
     kernel_version: string;
+    /** uname -m, e.g. 'x86_64' */
     machine: string;
-    /** logical CPUs (os.cpus()) and those this process may use (os.availableParallelism()) */
+    /** logical CPUs (os.cpus()) */
     cpus: number;
+    /** CPUs this process may use (os.availableParallelism()) */
     cpus_available: number;
+    /** the kernel page size, bytes (the unit of 'pages' settings); null when unreadable */
     page_size: number | null;
   };
+  /** whether this runs in a VM or a container */
   virtualization: {
     /** the x86 'hypervisor' CPU flag in /proc/cpuinfo; null when the CPU has no flags line */
     hypervisor_flag: boolean | null;
     /** what plain `systemd-detect-virt` prints (a container wins over a VM); null without the binary */
     systemd_detect_virt: string | null;
-    /** `systemd-detect-virt --vm` ('kvm', 'qemu', 'none', ...) and `--container` ('docker', 'none', ...) */
+    /** `systemd-detect-virt --vm` ('kvm', 'qemu', 'none', ...); null without the binary */
     vm: string | null;
+    /** `systemd-detect-virt --container` ('docker', 'none', ...); null without the binary */
     container: string | null;
     /** /dev/kvm exists: this machine could run KVM-accelerated guests (seed 000: use KVM modules) */
     kvm_device: boolean;
   };
+  /** the network namespace the snapshot was taken in */
   netns: {
     /** readlink /proc/self/ns/net, e.g. 'net:[4026531840]' */
     id: string | null;
@@ -84,12 +97,27 @@ export interface KernelSettingsSnapshot {
     /** where interface and bridge facts were read from */
     link_source: 'sysfs' | 'netlink' | null;
   };
-  interface: { name: string; source: InterfaceSource; driver: string | null } | null;
-  bridge: { name: string; source: BridgeSource } | null;
+  /** the interface the interface entries are about; null when there is none (see notes) */
+  interface: {
+    /** interface name, e.g. 'eth0' */
+    name: string;
+    /** how it was chosen: given (-I), the multicast route's, or the default route's */
+    source: InterfaceSource;
+    /** its NIC driver, e.g. 'virtio_net' ('virtual' for veth, bridge, lo...); null when unavailable */
+    driver: string | null;
+  } | null;
+  /** the bridge the bridge entries are about; null when there is none (see notes) */
+  bridge: {
+    /** bridge name, e.g. 'br0' */
+    name: string;
+    /** how it was found: given (--bridge), the interface itself, or the interface's master chain */
+    source: BridgeSource;
+  } | null;
+  /** one entry per registry setting (settings-registry.ts), read or marked unavailable */
   entries: SettingEntry[];
   /** things a reader should know (why a source was chosen, why there is no interface) */
   notes: string[];
-  /** how long taking the snapshot took */
+  /** how long taking the snapshot took, ms */
   elapsed_ms: number;
 }
 
