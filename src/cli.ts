@@ -1,23 +1,30 @@
 // mcbench command line: the commands are one module each, registered as an explicit list.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { demoCommand } from './commands/demo.js';
 import { labCommand } from './commands/lab.js';
 import { recvCommand } from './commands/recv.js';
+import { runCommandModule } from './commands/run.js';
 import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
 import { VERSION } from './core/version.js';
 
-const commands = [sendCommand, recvCommand, settingsCommand, labCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, demoCommand, settingsCommand, labCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it
- * and its range. mcbench takes no positional arguments, so a negative-number-looking token after
- * an option is always meant as that option's value.
+ * and its range. Before `--`, mcbench takes no positional arguments, so a negative-number-looking
+ * token after an option is always meant as that option's value.
  */
 function joinNegativeValues(args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    if (a === '--') {
+      // What follows `--` is another program's command line (lab exec): leave it as it is.
+      out.push(...args.slice(i));
+      break;
+    }
     const next = args[i + 1];
     if (/^--?[a-zA-Z][\w-]*$/.test(a) && next !== undefined && (next === '-' || /^-[\d.]/.test(next))) {
       out.push(`${a}=${next}`);

@@ -1,0 +1,46 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import { requireRoot } from '../lab/index.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { conclusion, runTable } from '../report/run-table.js';
+import { runScenario } from '../run/orchestrate.js';
+import { SCENARIOS, findScenario } from '../run/scenarios.js';
+import { abortOnSignals } from '../run/signals.js';
+import { runCommand } from './common.js';
+
+export const runCommandModule: CommandModule = {
+  command: 'run',
+  describe: 'run a named scenario on a throwaway lab: a sender, receivers in the other guests, one table',
+  builder: (y: Argv) =>
+    y
+      .option('scenario', { type: 'string', demandOption: true, describe: `one of: ${SCENARIOS.map((s) => s.name).join(', ')}` })
+      .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
+      .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
+      .option('json', { type: 'string', describe: 'write the mcbench/run@1 report to FILE (atomically); - for stdout' })
+      .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side'),
+  handler: (argv) =>
+    runCommand('run', async () => {
+      const a = argv as Record<string, unknown>;
+      const scenario = findScenario(String(a.scenario));
+      if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+      const variant = typeof a.variant === 'string' ? a.variant : null;
+      if (variant && !scenario.variants.some((v) => v.name === variant)) {
+        throw new UsageError(`--variant: '${variant}' is not a variant of ${scenario.name} (one of: ${scenario.variants.map((v) => v.name).join(', ')})`);
+      }
+      requireRoot();
+      const json = typeof a.json === 'string' ? a.json : null;
+      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const signals = abortOnSignals();
+      try {
+        out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
+        const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), log: out.info, signal: signals.signal });
+        for (const line of runTable(report)) out.summary(line);
+        out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
+        if (json) emitJson(json, report);
+        return report.partial ? 1 : 0;
+      } finally {
+        signals.dispose();
+      }
+    }),
+};

@@ -1,0 +1,89 @@
+// The side-by-side table of a scenario run: one row per receiver per variant, and a one-line
+// conclusion computed from the figures (never a canned sentence).
+import type { RunReport, VariantOutcome } from '../run/orchestrate.js';
+import { formatCount } from '../core/units.js';
+
+const pct = (p: number | null | undefined) => (p === null || p === undefined ? 'n/a' : `${p.toFixed(2)}%`);
+
+const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full', 'backlog', 'unaccounted', 'Mbit/s', 'p99 delay', 'SO_RCVBUF', 'stalls'];
+
+export function runTableRows(report: RunReport): string[][] {
+  const rows: string[][] = [];
+  for (const v of report.variants) {
+    for (const r of v.receivers) {
+      const e = r.result?.end;
+      if (!e) {
+        rows.push([v.name, r.guest, 'no result', '', '', '', '', '', '', '', '', r.error ?? '']);
+        continue;
+      }
+      const a = e.loss_attribution;
+      const p99 = e.latency.one_way_kernel?.p99_ms;
+      rows.push([
+        v.name,
+        r.guest,
+        formatCount(e.sum.packets),
+        formatCount(e.sum.lost_packets),
+        pct(e.sum.lost_percent),
+        pct(a.socket_buffer.percent),
+        pct(a.backlog.percent),
+        pct(a.unaccounted.percent),
+        (e.sum.bits_per_second / 1e6).toFixed(1),
+        p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms`,
+        `${formatCount(e.socket.rcvbuf_actual)}${e.socket.rcvbuf_clamped ? ' (clamped)' : ''}`,
+        e.stalls.length === 0 ? '0' : e.stalls.map((s) => `${s.seconds.toFixed(0)}s@${s.start_seconds.toFixed(0)}s`).join(' '),
+      ]);
+    }
+  }
+  return rows;
+}
+
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+export function runTable(report: RunReport): string[] {
+  return formatTable(HEADER, runTableRows(report));
+}
+
+/** Worst receiver's loss in a variant (percent), or null when no receiver produced a result. */
+export function worstLoss(v: VariantOutcome): number | null {
+  const losses = v.receivers.flatMap((r) => (r.result ? [r.result.end.sum.lost_percent] : []));
+  return losses.length ? Math.max(...losses) : null;
+}
+
+function mainCause(v: VariantOutcome): string {
+  let socket = 0, backlog = 0, iface = 0, rest = 0;
+  for (const r of v.receivers) {
+    const a = r.result?.end.loss_attribution;
+    if (!a) continue;
+    socket += a.socket_buffer.count ?? 0;
+    backlog += a.backlog.count ?? 0;
+    iface += a.interface.count ?? 0;
+    rest += a.unaccounted.count ?? 0;
+  }
+  const parts: Array<[string, number]> = [['the socket buffer was full', socket], ['the backlog was full', backlog], ['the interface dropped', iface], ['unaccounted (in the network)', rest]];
+  parts.sort((x, y) => y[1] - x[1]);
+  return parts[0]![1] > 0 ? parts[0]![0] : 'nothing';
+}
+
+export function conclusion(report: RunReport): string {
+  const vs = report.variants;
+  if (vs.length === 0) return 'nothing ran';
+  const first = vs[0]!;
+  const last = vs[vs.length - 1]!;
+  const a = worstLoss(first);
+  const b = worstLoss(last);
+  if (a === null || b === null) return 'incomplete: a receiver produced no result (see the table)';
+  const stallsFirst = first.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
+  const stallsLast = last.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
+  if (vs.length === 1) {
+    return `${first.name}: worst receiver lost ${pct(a)} (${mainCause(first)})${stallsFirst ? `, ${stallsFirst} stall(s)` : ''}`;
+  }
+  if (stallsFirst > 0 && stallsLast === 0) return `${last.name} (${last.describe}) kept traffic flowing: ${stallsFirst} stall(s) with ${first.name}, none with ${last.name}`;
+  if (a > 0 && b === 0) return `${last.name} fixed it: ${last.describe}. Loss ${pct(a)} → 0.00% (with ${first.name}, ${mainCause(first)})`;
+  if (a === 0 && b === 0) return `no loss in either variant: the failure did not reproduce on this host (try a longer run or a faster sender)`;
+  if (b >= a) return `${last.name} did not help: loss ${pct(a)} → ${pct(b)} (${mainCause(last)})`;
+  return `${last.name} reduced the loss but did not remove it: ${pct(a)} → ${pct(b)} (remaining: ${mainCause(last)})`;
+}
