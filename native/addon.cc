@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/igmp.h"
 #include "core/receiver.h"
 #include "core/sender.h"
 
@@ -357,7 +358,17 @@ Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
 }
 
+// sendIgmpQuery(interface, maxResponseDeciseconds): one IGMPv2 general query (raw socket).
+Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string iface = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  uint8_t maxResp = static_cast<uint8_t>(info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 10);
+  guarded(env, [&] { mcbench::sendIgmpGeneralQuery(mcbench::resolveInterface(iface), maxResp); });
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sendIgmpQuery", Napi::Function::New(env, SendIgmpQuery));
   exports.Set("Sender", SenderWrap::Init(env));
   exports.Set("Receiver", ReceiverWrap::Init(env));
   exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));

@@ -4,7 +4,8 @@
       "native/core/session_table.cc",
       "native/core/socket.cc",
       "native/core/sender.cc",
-      "native/core/receiver.cc"
+      "native/core/receiver.cc",
+      "native/core/igmp.cc"
     ],
     "mcbench_addon_sources": [
       "native/addon.cc"

@@ -114,6 +114,8 @@ export interface Binding {
   Sender: new (o: SenderOptions) => NativeSender;
   Receiver: new (o: ReceiverOptions) => NativeReceiver;
   headerLength: number;
+  /** one IGMPv2 general query on the interface (raw socket: root) */
+  sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
 }
 
 /** Wire-format v1 header length; kept here so validation does not need the addon loaded. */

@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
-import { conclusion, runTable } from '../report/run-table.js';
+import { conclusion, diagnosis, runTable } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
@@ -36,6 +36,7 @@ export const demoCommand: CommandModule = {
         for (const line of runTable(report)) out.summary(line);
         out.summary('');
         out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
+        for (const line of diagnosis(report)) out.summary(line);
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         if (json) emitJson(json, report);
         return report.partial ? 1 : 0;

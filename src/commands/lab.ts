@@ -1,4 +1,5 @@
 // mcbench lab up|down|status|exec: guests in network namespaces on one Linux bridge (DESIGN §6).
+import { restoreStaleSettings } from '../core/apply.js';
 import { constants } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
@@ -60,6 +61,8 @@ const downCommand: CommandModule = {
       const lab = openLab((argv as Record<string, unknown>).name);
       requireRoot();
       const r = await lab.down();
+      // A run killed with SIGKILL leaves its sysctl changes as well as its lab: put them back too.
+      for (const c of restoreStaleSettings()) process.stdout.write(`restored ${c.id}=${c.before} (left at ${c.after} by a run that died)\n`);
       if (!r.existed) {
         process.stdout.write(`no lab '${lab.name}': nothing to remove\n`);
       } else {

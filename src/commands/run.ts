@@ -3,7 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { requireRoot } from '../lab/index.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
-import { conclusion, runTable } from '../report/run-table.js';
+import { conclusion, diagnosis, runTable } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { SCENARIOS, findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
@@ -37,6 +37,7 @@ export const runCommandModule: CommandModule = {
         const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), log: out.info, signal: signals.signal });
         for (const line of runTable(report)) out.summary(line);
         out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
+        for (const line of diagnosis(report)) out.summary(line);
         if (json) emitJson(json, report);
         return report.partial ? 1 : 0;
       } finally {

@@ -64,6 +64,9 @@ function onSignal(sig: NodeJS.Signals): void {
     return;
   }
   handling = sig;
+  // When every lab here belongs to a caller that handles the signal itself (it stops its work,
+  // writes a partial result and exits on its own), removing the labs is all this handler does.
+  const callerFinishes = building.size === 0 && owned.size > 0 && [...owned.values()].every((l) => l.callerHandlesSignals);
   void (async () => {
     for (const b of building.values()) b.abort(sig);
     await Promise.allSettled([
@@ -72,6 +75,7 @@ function onSignal(sig: NodeJS.Signals): void {
     ]);
     handling = null;
     syncHandlers();
+    if (callerFinishes) return;
     // Die of the signal as if the lab had not been there; when someone else also listens
     // (a run's own abort handler) the default action would not happen, so exit outright.
     if (process.listenerCount(sig) > 0) process.exit(128 + (constants.signals[sig] ?? 0));
@@ -356,6 +360,8 @@ export class Lab {
   private downing: Promise<DownReport> | null = null;
   /** withLab's hook: runs on SIGINT/SIGTERM/SIGHUP before the lab is removed */
   onSignal: ((sig: NodeJS.Signals) => Promise<void>) | null = null;
+  /** withLab's callerHandlesSignals: on a signal, remove the lab but do not end the process */
+  callerHandlesSignals = false;
 
   private constructor(readonly name: string, private st: LabState | null, private readonly log: LabLog) {}
 
@@ -654,6 +660,11 @@ export interface WithLabOptions {
   log?: LabLog;
   /** on a signal: how long fn may take to wind down (after its AbortSignal fires) before the lab goes; default 0 */
   graceMs?: number;
+  /**
+   * The caller handles SIGINT/SIGTERM itself (and writes a partial result): after fn's grace the
+   * lab is removed, but the process is not ended; withLab returns (or throws) as fn does.
+   */
+  callerHandlesSignals?: boolean;
 }
 
 /**
@@ -663,6 +674,7 @@ export interface WithLabOptions {
 export async function withLab<T>(input: LabSpecInput, fn: (lab: Lab, signal: AbortSignal) => Promise<T> | T, opts: WithLabOptions = {}): Promise<T> {
   const lab = await Lab.up(input, { persistent: false, log: opts.log ?? noop });
   const ac = new AbortController();
+  lab.callerHandlesSignals = opts.callerHandlesSignals ?? false;
   let settled: Promise<unknown> = Promise.resolve();
   lab.onSignal = async (sig) => {
     ac.abort(sig);

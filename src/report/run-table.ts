@@ -68,6 +68,25 @@ function mainCause(v: VariantOutcome): string {
   return parts[0]![1] > 0 ? parts[0]![0] : 'nothing';
 }
 
+/**
+ * When traffic stalled on a bridge that snoops IGMP without being a querier itself, that is
+ * the likely cause (seed 002): say so with the fix.
+ */
+export function diagnosis(report: RunReport): string[] {
+  const out: string[] = [];
+  for (const v of report.variants) {
+    const stalls = v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
+    if (stalls > 0 && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
+      out.push(
+        `${v.name}: traffic stalled on bridge ${v.bridge.name}, which snoops IGMP (multicast_snooping=1) with no querier of its own ` +
+          `(multicast_querier=0): the receivers' memberships expired. Fix: echo 1 > /sys/class/net/${v.bridge.name}/bridge/multicast_querier ` +
+          '(or run an IGMP querier on the LAN)',
+      );
+    }
+  }
+  return out;
+}
+
 export function conclusion(report: RunReport): string {
   const vs = report.variants;
   if (vs.length === 0) return 'nothing ran';

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { applyKernelSettings, type SettingChange } from '../core/apply.js';
 import { RunError } from '../core/errors.js';
 import type { ReceiverResult, SenderResult } from '../core/result.js';
-import { GUEST_IF, withLab, type Lab, type LabSpecInput } from '../lab/index.js';
+import { readNumber } from '../core/system.js';
+import { bridgeName, GUEST_IF, withLab, type Lab, type LabSpecInput } from '../lab/index.js';
 import type { Scenario, ScenarioVariant } from './scenarios.js';
 
 export const RUN_SCHEMA = 'mcbench/run@1' as const;
@@ -24,11 +25,23 @@ export interface ReceiverOutcome {
   error: string | null;
 }
 
+/** The lab bridge's multicast settings, read back from sysfs after the variant ran. */
+export interface BridgeMulticast {
+  name: string;
+  multicast_snooping: number | null;
+  multicast_querier: number | null;
+  /** centiseconds, as sysfs shows them */
+  multicast_membership_interval: number | null;
+  multicast_querier_interval: number | null;
+  multicast_query_interval: number | null;
+}
+
 export interface VariantOutcome {
   name: string;
   describe: string;
   settings_applied: SettingChange[];
   lab: LabSpecInput;
+  bridge: BridgeMulticast;
   sender: SenderResult | null;
   receivers: ReceiverOutcome[];
   partial: boolean;
@@ -71,6 +84,19 @@ async function waitForText(c: Child, text: string, timeoutMs: number, signal: Ab
   }
 }
 
+function readBridgeMulticast(lab: Lab): BridgeMulticast {
+  const name = bridgeName(lab.name);
+  const read = (knob: string) => readNumber(`/sys/class/net/${name}/bridge/${knob}`);
+  return {
+    name,
+    multicast_snooping: read('multicast_snooping'),
+    multicast_querier: read('multicast_querier'),
+    multicast_membership_interval: read('multicast_membership_interval'),
+    multicast_querier_interval: read('multicast_querier_interval'),
+    multicast_query_interval: read('multicast_query_interval'),
+  };
+}
+
 function readResult<T>(path: string): T | null {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -107,6 +133,11 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, l
       receivers.push({ guest: k, file, child });
     }
     for (const r of receivers) await waitForText(r.child, 'listening on', 10000, signal);
+    if (scenario.upstreamQuery && variant.upstreamQuerierOnce) {
+      const q = startChild(lab, 1, ['igmp-query', '-I', GUEST_IF, '--max-resp', String(scenario.upstreamQuery.maxResponseSeconds)]);
+      if ((await q.exited) !== 0) throw new RunError(`the upstream IGMP query failed: ${q.err.trim()}`);
+      log(`  ${variant.name}: g1 sent one IGMPv2 general query (the upstream querier), then went quiet`);
+    }
     const senderFile = join(dir, 'send.json');
     sender = startChild(lab, 1, ['send', ...common, ...scenario.sendArgs, '-i', '0', '--json', senderFile]);
     children.push(sender);
@@ -130,8 +161,9 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, l
       const code = r.child.proc.exitCode;
       return { guest: `g${r.guest}`, result, exit_code: code, error: result && code === 0 ? null : r.child.err.trim() || null };
     });
+    const bridge = readBridgeMulticast(lab);
     partial ||= !senderResult || senderResult.end.partial || outcomes.some((o) => !o.result || o.result.end.partial);
-    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, sender: senderResult, receivers: outcomes, partial };
+    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, sender: senderResult, receivers: outcomes, partial };
   } finally {
     await stopChildren(children, 2000);
     const failed = applied.restore();
@@ -161,7 +193,7 @@ export async function runScenario(
         const both = AbortSignal.any([opts.signal, labSignal]);
         return runVariant(scenario, v, lab, both, opts.log);
       },
-      { log: opts.log, graceMs: 4000 },
+      { log: opts.log, graceMs: 4000, callerHandlesSignals: true },
     );
     report.variants.push(outcome);
   }

@@ -1,0 +1,143 @@
+// `mcbench demo` and `mcbench run` end to end on real labs (root), and the promise that nothing
+// outlives them: no namespace, no link, net.core.rmem_max as it was, also after SIGINT and SIGKILL.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunReport } from '../src/run/orchestrate.js';
+import { MCBENCH, Running } from './helpers/netns.js';
+
+const RMEM_MAX = '/proc/sys/net/core/rmem_max';
+const readRmemMax = () => readFileSync(RMEM_MAX, 'utf8').trim();
+const dir = mkdtempSync(join(tmpdir(), 'mcbench-run-test-'));
+const started: Running[] = [];
+
+function mcbench(args: string[], timeoutMs = 60000): Running {
+  const r = new Running(spawn(process.execPath, [MCBENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+  started.push(r);
+  return r;
+}
+function hostState(prefix: string) {
+  const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(prefix));
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(prefix));
+  return { netns, links, stateFile: existsSync(`/run/mcbench/labs/${prefix.slice(4, -1)}.json`) };
+}
+const restoreRecords = () => (existsSync('/run/mcbench/restore') ? readdirSync('/run/mcbench/restore') : []);
+
+afterEach(async () => {
+  for (const r of started.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  // Whatever a failed test left: lab down removes it and restores any recorded sysctl.
+  for (const name of ['demo', 'sig', 'kill', 'q']) spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', name]);
+});
+
+describe('mcbench demo', () => {
+  it('default vs tuned rmem_max: the clamped buffer drops, the raised limit does not; nothing left behind', async () => {
+    const before = readRmemMax();
+    const file = join(dir, 'demo.json');
+    const r = await mcbench(['demo', '--json', file]).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(readRmemMax()).toBe(before);
+    expect(hostState('mcb-demo-')).toEqual({ netns: [], links: [], stateFile: false });
+    expect(restoreRecords()).toEqual([]);
+    // The table: a row per receiver per variant, then the conclusion.
+    expect(r.stdout).toMatch(/^default\s+g2\s/m);
+    expect(r.stdout).toMatch(/^default\s+g3\s/m);
+    expect(r.stdout).toMatch(/^tuned\s+g2\s/m);
+    expect(r.stdout).toMatch(/^tuned\s+g3\s/m);
+    expect(r.stdout).toMatch(/^tuned fixed it: net\.core\.rmem_max=26214400/m);
+
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    expect(report.schema).toBe('mcbench/run@1');
+    const [def, tuned] = report.variants;
+    expect(def!.settings_applied).toEqual([{ id: 'net.core.rmem_max', before, after: '212992' }]);
+    for (const v of [def!, tuned!]) {
+      expect(v.receivers).toHaveLength(2);
+      for (const rx of v.receivers) {
+        const e = rx.result!.end;
+        const s = e.sessions[0]!;
+        // Truth from the sender's own count (FIN), not from anything the receiver derived.
+        expect(s.sender_packets).toBe(v.sender!.end.packets);
+        expect(s.lost_packets).toBe(v.sender!.end.packets - s.packets);
+        // Every lost packet is accounted for by this socket's kernel drop counter (plus lost FINs).
+        expect(e.socket_overflow_drops).toBeGreaterThanOrEqual(s.lost_packets);
+        expect(e.socket_overflow_drops).toBeLessThanOrEqual(s.lost_packets + 5);
+        expect(e.loss_attribution.socket_buffer.count).toBe(s.lost_packets);
+        expect(rx.result!.start.settings!.entries.find((x) => x.id === 'net.core.rmem_max')!.value).toBe(v === def ? 212992 : 26214400);
+      }
+    }
+    for (const rx of def!.receivers) {
+      expect(rx.result!.end.socket).toMatchObject({ rcvbuf_actual: 2 * 212992, rcvbuf_clamped: true, rmem_max: 212992 });
+      expect(rx.result!.end.warnings.join('\n')).toContain('sysctl -w net.core.rmem_max=26214400');
+    }
+    expect(Math.max(...def!.receivers.map((rx) => rx.result!.end.sum.lost_packets))).toBeGreaterThan(0);
+    for (const rx of tuned!.receivers) {
+      expect(rx.result!.end.socket).toMatchObject({ rcvbuf_actual: 2 * 26214400, rcvbuf_clamped: false });
+      expect(rx.result!.end.sum.lost_packets).toBe(0);
+    }
+  });
+});
+
+describe('mcbench run --scenario seed-002-querier', () => {
+  it('a snooping bridge without querier stalls once the upstream querier is quiet; the bridge querier keeps it flowing', async () => {
+    const file = join(dir, 'q.json');
+    const r = await mcbench(['run', '--scenario', 'seed-002-querier', '--lab-name', 'q', '--json', file], 90000).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(hostState('mcb-q-')).toEqual({ netns: [], links: [], stateFile: false });
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const [def, tuned] = report.variants;
+    // The knobs really were on the bridge (read back from sysfs by the run).
+    expect(def!.bridge).toMatchObject({ multicast_snooping: 1, multicast_querier: 0, multicast_membership_interval: 300 });
+    expect(tuned!.bridge).toMatchObject({ multicast_snooping: 1, multicast_querier: 1 });
+    for (const rx of def!.receivers) {
+      const e = rx.result!.end;
+      // A stall of seconds in the middle of the run, then traffic back (flooding resumes).
+      expect(e.stalls.length, rx.guest).toBeGreaterThanOrEqual(1);
+      expect(e.stalls[0]!.seconds).toBeGreaterThanOrEqual(3);
+      expect(e.stalls[0]!.resumed).toBe(true);
+      // The lost packets are the stall's, not the socket's: 10 pps for the stall's length.
+      expect(e.socket_overflow_drops).toBe(0);
+      expect(e.sum.lost_packets).toBeGreaterThanOrEqual(25);
+      expect(e.sessions[0]!.sender_packets).toBe(def!.sender!.end.packets);
+    }
+    for (const rx of tuned!.receivers) expect(rx.result!.end.stalls, rx.guest).toEqual([]);
+    expect(r.stdout).toMatch(/^tuned \(multicast_querier 1: .*\) kept traffic flowing: \d+ stall\(s\) with default, none with tuned/m);
+    expect(r.stdout).toContain('Fix: echo 1 > /sys/class/net/mcb-q-br/bridge/multicast_querier');
+  }, 90000);
+});
+
+describe('cleanup under signals', () => {
+  it('SIGKILL of a receiver and SIGINT of the orchestrator: partial, lab gone, rmem_max restored', async () => {
+    const before = readRmemMax();
+    const run = mcbench(['run', '--scenario', 'seed-001-rmem', '--variant', 'default', '--lab-name', 'sig', '--json', join(dir, 'sig.json')]);
+    await run.waitFor('sending for', 20000);
+    const pids = spawnSync('ip', ['netns', 'pids', 'mcb-sig-g2'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const p of pids) process.kill(Number(p), 'SIGKILL');
+    expect(readRmemMax()).toBe('212992'); // the run's setting is in force while it runs
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(1); // partial
+    expect(readRmemMax()).toBe(before);
+    expect(hostState('mcb-sig-')).toEqual({ netns: [], links: [], stateFile: false });
+    const report = JSON.parse(readFileSync(join(dir, 'sig.json'), 'utf8')) as RunReport;
+    expect(report.partial).toBe(true);
+    expect(report.variants[0]!.receivers.find((x) => x.guest === 'g2')!.result).toBeNull();
+    expect(restoreRecords()).toEqual([]);
+  });
+
+  it('SIGKILL of the orchestrator itself: `lab down` removes the lab and restores rmem_max', async () => {
+    const before = readRmemMax();
+    const run = mcbench(['run', '--scenario', 'seed-001-rmem', '--variant', 'tuned', '--lab-name', 'kill']);
+    await run.waitFor('sending for', 20000);
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(readRmemMax()).toBe('26214400'); // nobody could restore it: SIGKILL cannot be caught
+    const down = await mcbench(['lab', 'down', '--name', 'kill']).done;
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`restored net.core.rmem_max=${before}`);
+    expect(readRmemMax()).toBe(before);
+    expect(hostState('mcb-kill-')).toEqual({ netns: [], links: [], stateFile: false });
+    expect(restoreRecords()).toEqual([]);
+  });
+});
