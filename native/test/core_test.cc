@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/histogram.h"
+#include "core/igmp.h"
 #include "core/pacer.h"
 #include "core/session_table.h"
 #include "core/wire.h"
@@ -776,6 +777,18 @@ TEST(histogram_record_stats_and_clamp) {
   CHECK_EQ(h.aboveRange(), 1u);
   CHECK_EQ(h.count(mcbench::LatencyHistogram::indexOf(5000000)), 1u);
   CHECK_EQ(h.sum(), 5000000u + 50000000u + 60000000000u);
+}
+
+TEST(igmp_checksum_known_answers) {
+  // IGMPv2 general query, Max Resp 10 (1 s): 11 0a 00 00 00 00 00 00 -> ~0x110a = 0xeef5
+  const uint8_t q[8] = {0x11, 0x0a, 0, 0, 0, 0, 0, 0};
+  CHECK_EQ(mcbench::internetChecksum(q, 8), 0xeef5);
+  // RFC 1071's worked example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2, checksum 0x220d
+  const uint8_t rfc[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  CHECK_EQ(mcbench::internetChecksum(rfc, 8), 0x220d);
+  // A message with its checksum filled in sums to zero
+  uint8_t filled[8] = {0x11, 0x0a, 0xee, 0xf5, 0, 0, 0, 0};
+  CHECK_EQ(mcbench::internetChecksum(filled, 8), 0);
 }
 
 // =================================================================================================
