@@ -782,13 +782,13 @@ TEST(histogram_record_stats_and_clamp) {
 TEST(igmp_checksum_known_answers) {
   // IGMPv2 general query, Max Resp 10 (1 s): 11 0a 00 00 00 00 00 00 -> ~0x110a = 0xeef5
   const uint8_t q[8] = {0x11, 0x0a, 0, 0, 0, 0, 0, 0};
-  CHECK_EQ(mcbench::internetChecksum(q, 8), 0xeef5);
+  CHECK_EQ(mcbench::internetChecksum(q, 8), uint16_t{0xeef5});
   // RFC 1071's worked example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2, checksum 0x220d
   const uint8_t rfc[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
-  CHECK_EQ(mcbench::internetChecksum(rfc, 8), 0x220d);
+  CHECK_EQ(mcbench::internetChecksum(rfc, 8), uint16_t{0x220d});
   // A message with its checksum filled in sums to zero
   uint8_t filled[8] = {0x11, 0x0a, 0xee, 0xf5, 0, 0, 0, 0};
-  CHECK_EQ(mcbench::internetChecksum(filled, 8), 0);
+  CHECK_EQ(mcbench::internetChecksum(filled, 8), uint16_t{0});
 }
 
 // =================================================================================================
