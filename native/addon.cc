@@ -175,6 +175,7 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     mcbench::SenderSnapshot s = sender_->snapshot();
     Napi::Object o = Napi::Object::New(env);
     o.Set("sessionId", hex64(env, s.sessionId));
+    o.Set("threadId", Napi::Number::New(env, sender_->threadId()));
     o.Set("sent", n64(env, s.sent));
     o.Set("bytes", n64(env, s.bytes));
     o.Set("calls", n64(env, s.calls));
@@ -185,6 +186,7 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     o.Set("endMonoNs", n64(env, s.endMonoNs));
     o.Set("maxLateNs", n64(env, s.maxLateNs));
     o.Set("lateSumNs", n64(env, s.lateSumNs));
+    o.Set("threadCpuNs", n64(env, s.threadCpuNs));
     o.Set("done", Napi::Boolean::New(env, s.done));
     o.Set("error", threadError(env, s.error));
     return o;
@@ -257,6 +259,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("rcvbufActual", Napi::Number::New(env, receiver_->socketInfo().rcvbufActual));
     o.Set("socketInode", n64(env, receiver_->socketInfo().inode));
     o.Set("joinMonoNs", n64(env, receiver_->joinMonoNs()));
+    o.Set("threadId", Napi::Number::New(env, receiver_->threadId()));
+    o.Set("threadCpuNs", n64(env, receiver_->threadCpuNs()));
     return o;
   }
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {

@@ -41,6 +41,9 @@ export interface NativeSenderSnapshot {
   endMonoNs: number;
   maxLateNs: number;
   lateSumNs: number;
+  /** CPU time of the sending thread (until the last DATA packet), ns; 0 while it runs */
+  threadCpuNs: number;
+  threadId: number;
   done: boolean;
   error: ThreadErrorInfo | null;
 }
@@ -106,7 +109,8 @@ export interface NativeReceiver {
   start(onError: () => void): void;
   close(): void;
   snapshot(): NativeReceiverSnapshot;
-  info(): { rcvbufActual: number; socketInode: number; joinMonoNs: number };
+  /** threadCpuNs: CPU time the receive thread used, known after close() */
+  info(): { rcvbufActual: number; socketInode: number; joinMonoNs: number; threadId: number; threadCpuNs: number };
   latency(): NativeLatency;
 }
 

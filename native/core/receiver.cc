@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include <unistd.h>
+
 #include "clock.h"
 #include "wire.h"
 
@@ -59,6 +61,7 @@ void Receiver::latency(LatencyRecorder& out) const {
 }
 
 void Receiver::run() {
+  tid_.store(static_cast<int>(gettid()));
   if (cfg_.readPauseNs) {
     uint64_t until = monoNs() + cfg_.readPauseNs;
     while (!stop_.load(std::memory_order_relaxed) && monoNs() < until)
@@ -82,6 +85,7 @@ void Receiver::run() {
     if (r == 0) continue;
     processBatch(static_cast<unsigned>(r), realNs(), monoNs());
   }
+  cpuNs_.store(nowNs(CLOCK_THREAD_CPUTIME_ID));
   running_.store(false);
   if (errno_.load() != 0 && onEnd_) onEnd_();
 }

@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -72,6 +73,7 @@ SenderSnapshot Sender::snapshot() const {
   s.endMonoNs = endMono_.load(std::memory_order_relaxed);
   s.maxLateNs = maxLate_.load(std::memory_order_relaxed);
   s.lateSumNs = lateSum_.load(std::memory_order_relaxed);
+  s.threadCpuNs = cpuNs_.load(std::memory_order_relaxed);
   s.done = done_.load(std::memory_order_acquire);
   s.error.err = errno_.load(std::memory_order_relaxed);
   s.error.syscall = errSyscall_.load(std::memory_order_relaxed);
@@ -79,6 +81,7 @@ SenderSnapshot Sender::snapshot() const {
 }
 
 void Sender::run() {
+  tid_.store(static_cast<int>(gettid()));
   // Sleeps end when asked, not up to 50 us later (the default timer slack).
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   const uint64_t start = monoNs();
@@ -143,6 +146,7 @@ void Sender::run() {
     lateSum_.store(lateSum, std::memory_order_relaxed);
   }
   endMono_.store(monoNs(), std::memory_order_relaxed);
+  cpuNs_.store(nowNs(CLOCK_THREAD_CPUTIME_ID), std::memory_order_relaxed);
   sendFins(seq);
   done_.store(true, std::memory_order_release);
   if (onDone_) onDone_();

@@ -40,6 +40,7 @@ struct SenderSnapshot {
   uint64_t endMonoNs = 0;   // 0 while running
   uint64_t maxLateNs = 0;   // paced: worst lateness of a batch behind its schedule
   uint64_t lateSumNs = 0;   // paced: summed lateness of batches (mean = lateSum / calls)
+  uint64_t threadCpuNs = 0; // CPU time of the sending thread, known once it is done
   bool done = false;
   ThreadError error;
 };
@@ -56,6 +57,7 @@ class Sender {
   void stop();  // asks the thread to stop early (FINs are still sent) and joins it
   SenderSnapshot snapshot() const;
   uint64_t sessionId() const { return cfg_.sessionId; }
+  int threadId() const { return tid_.load(); }
 
  private:
   void run();
@@ -70,6 +72,8 @@ class Sender {
   std::thread thread_;
   std::function<void()> onDone_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> tid_{0};
+  std::atomic<uint64_t> cpuNs_{0};
 
   std::atomic<uint64_t> sent_{0}, bytes_{0}, calls_{0}, enobufs_{0}, eagain_{0}, fins_{0};
   std::atomic<uint64_t> startMono_{0}, endMono_{0}, maxLate_{0}, lateSum_{0};

@@ -1,6 +1,6 @@
 // Pure metric arithmetic over native snapshots: no I/O, unit-tested without sockets.
 import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../native.js';
-import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
+import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, ThreadCost, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
 
 export function percent(part: number, whole: number): number {
   return whole > 0 ? (100 * part) / whole : 0;
@@ -147,4 +147,12 @@ export function detectStalls(intervals: ReceiverInterval[]): Stall[] {
   if (open) stalls.push(open);
   for (const s of stalls) s.seconds = s.end_seconds - s.start_seconds;
   return stalls;
+}
+
+export function threadCost(cpuNs: number, trafficSeconds: number, packets: number): ThreadCost {
+  return {
+    cpu_seconds: cpuNs / 1e9,
+    busy_percent: trafficSeconds > 0 ? Math.min(100, (100 * cpuNs) / 1e9 / trafficSeconds) : null,
+    cpu_ns_per_packet: packets > 0 ? cpuNs / packets : null,
+  };
 }

@@ -154,6 +154,16 @@ export interface ReceiverSocketInfo {
   rmem_max: number | null;
 }
 
+/** CPU use of mcbench's packet thread (CLOCK_THREAD_CPUTIME_ID at its end). */
+export interface ThreadCost {
+  /** CPU seconds the thread used */
+  cpu_seconds: number;
+  /** 100 * CPU seconds / seconds of traffic: near 100 means the thread, not the network, set the pace */
+  busy_percent: number | null;
+  /** CPU nanoseconds per packet handled; null without packets */
+  cpu_ns_per_packet: number | null;
+}
+
 export interface ReceiverLatency {
   /** false with --no-latency: nothing recorded */
   enabled: boolean;
@@ -216,6 +226,8 @@ export interface ReceiverEnd {
   recv_calls: number;
   /** recvmmsg calls that came back with a full batch (the socket had a backlog) */
   recv_full_batches: number;
+  /** the receive thread's own cost: mcbench must not be the bottleneck */
+  receiver_thread: ThreadCost;
   /** one-way delay and socket queueing summaries, ms */
   latency: ReceiverLatency;
   /** how long after the group join the first packet came, ms */
@@ -303,6 +315,8 @@ export interface SenderEnd extends ThroughputFigures {
   late_max_ms: number | null;
   /** paced: how far behind its schedule the sender was, mean per sendmmsg call, ms; null when unlimited */
   late_mean_ms: number | null;
+  /** the send thread's own cost: mcbench must not be the bottleneck */
+  sender_thread: ThreadCost;
   /** the kernel's sender-side drops during the run (SndbufErrors, qdisc, tx_dropped) */
   send_drops: SendLossSummary;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */

@@ -1,7 +1,7 @@
 // Human output in iperf's style: one line per interval, then a summary block.
 import { formatAttribution, formatSendLoss } from '../core/counters.js';
 import type { LatencySummary } from '../core/latency.js';
-import type { ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
+import type { ThreadCost, ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
 import { formatCount, formatRate } from '../core/units.js';
 
 const range = (start: number, end: number) => `${start.toFixed(2)}-${end.toFixed(2)} sec`.padEnd(16);
@@ -66,6 +66,7 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
       ` · foreign datagrams ${formatCount(end.foreign_packets)}`,
   );
   if (end.sum.lost_packets > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
+  lines.push(`receive thread: ${threadLine(end.receiver_thread)}`);
   const lat = end.latency;
   const rows: Array<[string, LatencySummary | null]> = [
     ['one-way delay (kernel stamp)', lat.one_way_kernel],
@@ -111,6 +112,13 @@ export function senderSummaryLines(end: SenderEnd): string[] {
     lines.push(`target ${end.rate_ratio >= 0 ? (end.rate_ratio * 100).toFixed(2) : '?'}% reached · behind schedule: mean ${end.late_mean_ms?.toFixed(3)} ms, worst ${end.late_max_ms?.toFixed(3)} ms`);
   }
   lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · FIN sent ${end.fins_sent} · ${formatSendLoss(end.send_drops)}`);
+  lines.push(`send thread: ${threadLine(end.sender_thread)}`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;
+}
+
+function threadLine(t: ThreadCost): string {
+  const busy = t.busy_percent === null ? '' : `, busy ${t.busy_percent.toFixed(0)}%`;
+  const per = t.cpu_ns_per_packet === null ? '' : `, ${t.cpu_ns_per_packet.toFixed(0)} ns/packet`;
+  return `CPU ${t.cpu_seconds.toFixed(3)} s${busy}${per}`;
 }

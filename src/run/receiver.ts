@@ -3,7 +3,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { attributeLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
-import { detectStalls, rcvbufClamped, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
+import { detectStalls, rcvbufClamped, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
@@ -154,10 +154,11 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   if (last.foreign > 0) warnings.push(`${formatCount(last.foreign)} datagrams on the group were not mcbench packets (counted as foreign, ignored)`);
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
-  const fullShare = last.batches > 0 ? last.fullBatches / last.batches : 0;
-  if (last.rxqOvfl > 0 && fullShare > 0.5) {
+  const trafficSeconds = last.lastPacketMonoNs > last.firstPacketMonoNs ? (last.lastPacketMonoNs - last.firstPacketMonoNs) / 1e9 : 0;
+  const rxThread = threadCost(rx.info().threadCpuNs, trafficSeconds, last.datagrams);
+  if (last.rxqOvfl > 0 && (rxThread.busy_percent ?? 0) >= 90) {
     warnings.push(
-      `the receiver thread was saturated (${(fullShare * 100).toFixed(0)}% of recvmmsg calls returned a full batch) while the socket dropped: ` +
+      `the receive thread was busy ${rxThread.busy_percent!.toFixed(0)}% of the time while the socket dropped: ` +
         'part of the loss may be mcbench\'s own limit on this CPU, not the network',
     );
   }
@@ -193,6 +194,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
       recv_full_batches: last.fullBatches,
+      receiver_thread: rxThread,
       latency: {
         enabled: spec.latency,
         one_way_kernel: summarize(lat.kernel, kernelHdr),

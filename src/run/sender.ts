@@ -1,7 +1,7 @@
 // Runs one sender: the addon's thread paces and sends; this side reports each interval from
 // snapshots and waits for the thread's "done" (count or time reached, FINs sent).
 import { attributeSendLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
-import { throughput } from '../core/metrics.js';
+import { threadCost, throughput } from '../core/metrics.js';
 import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { SendSpec } from '../core/spec.js';
@@ -96,9 +96,10 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   const totals = throughput(last.sent, last.bytes, seconds);
   const rateRatio = spec.pps > 0 && seconds > 0 ? totals.packets_per_second / spec.pps : null;
   const warnings: string[] = [];
+  const busy = seconds > 0 ? last.threadCpuNs / 1e9 / seconds : 0;
   if (rateRatio !== null && rateRatio < 0.99 && reason !== 'signal') {
     warnings.push(
-      `the sender reached only ${(rateRatio * 100).toFixed(1)}% of its target rate: this host or mcbench limited the rate, ` +
+      `the sender reached only ${(rateRatio * 100).toFixed(1)}% of its target rate (send thread busy ${(busy * 100).toFixed(0)}%): this host or mcbench limited the rate, ` +
         'so loss and throughput figures describe the sender, not the network',
     );
   }
@@ -139,6 +140,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       fins_sent: last.finsSent,
       late_max_ms: spec.pps > 0 ? last.maxLateNs / 1e6 : null,
       late_mean_ms: spec.pps > 0 && last.calls > 0 ? last.lateSumNs / last.calls / 1e6 : null,
+      sender_thread: threadCost(last.threadCpuNs, seconds, last.sent),
       send_drops: sendDrops,
       kernel_counters: kernelDelta,
       partial: reason === 'signal' || reason === 'error',
