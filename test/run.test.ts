@@ -106,6 +106,48 @@ describe('mcbench run --scenario seed-002-querier', () => {
   }, 90000);
 });
 
+describe('without a lab', () => {
+  it('run --local: seed-001 on lo in a private namespace, the same story without a bridge', async () => {
+    const before = readRmemMax();
+    const file = join(dir, 'local.json');
+    const r = await mcbench(['run', '--scenario', 'seed-001-rmem', '--local', '--json', file]).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(readRmemMax()).toBe(before);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const [def, tuned] = report.variants;
+    expect(def!.bridge).toBeNull();
+    for (const v of [def!, tuned!]) {
+      for (const rx of v.receivers) {
+        expect(rx.result!.start.config.interface).toBe('lo');
+        expect(rx.result!.end.sessions[0]!.sender_packets).toBe(v.sender!.end.packets);
+        expect(rx.result!.end.loss_attribution.socket_buffer.count).toBe(rx.result!.end.sum.lost_packets);
+      }
+    }
+    expect(def!.receivers.every((rx) => rx.result!.end.socket.rcvbuf_clamped)).toBe(true);
+    expect(tuned!.receivers.every((rx) => !rx.result!.end.socket.rcvbuf_clamped)).toBe(true);
+  });
+
+  it('--local refuses a scenario that needs the bridge, naming the flag', async () => {
+    const r = await mcbench(['run', '--scenario', 'seed-002-querier', '--local']).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("mcbench run: --local: seed-002-querier needs the lab's bridge; run it without --local (as root)");
+  });
+
+  it('demo without root: says what it needs, then falls back to loopback in a user namespace', async () => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MCBENCH, 'demo'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: '/',
+    });
+    const r = await new Running(child, 60000).done;
+    expect(r.stderr).toContain('the full demo needs root');
+    expect(r.stderr).toContain('unshare -rn');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^host\s+g2\s/m);
+    expect(r.stdout).toMatch(/^host\s+g3\s/m);
+    expect(r.stdout).toContain('run the demo as root');
+  });
+});
+
 describe('cleanup under signals', () => {
   it('SIGKILL of a receiver and SIGINT of the orchestrator: partial, lab gone, rmem_max restored', async () => {
     const before = readRmemMax();

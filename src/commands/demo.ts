@@ -2,7 +2,8 @@
 // seed-001 story run twice (kernel default net.core.rmem_max, then raised), one table, one
 // conclusion, lab removed and the setting restored.
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
+import { readNumber } from '../core/system.js';
+import type { Output } from '../report/output.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
 import { conclusion, diagnosis, runTable } from '../report/run-table.js';
@@ -17,14 +18,18 @@ export const demoCommand: CommandModule = {
   builder: (y) => y.option('json', { type: 'string', describe: 'also write the mcbench/run@1 report to FILE; - for stdout' }),
   handler: (argv) =>
     runCommand('demo', async () => {
-      if (process.getuid?.() !== 0) {
-        throw new UsageError(
-          'needs root: it builds a throwaway lab (network namespaces, veth pairs, a Linux bridge) and changes net.core.rmem_max for one run (restored after); run it as root: sudo npx mcbench demo',
-        );
-      }
-      const scenario = findScenario('seed-001-rmem')!;
+      const root = process.getuid?.() === 0;
       const json = typeof argv.json === 'string' ? argv.json : null;
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      if (!root) {
+        out.warn(
+          'mcbench demo: the full demo needs root: it builds a throwaway lab (network namespaces, veth pairs, a Linux bridge) and ' +
+            'changes net.core.rmem_max for one run (restored after): sudo npx mcbench demo',
+        );
+        out.warn('mcbench demo: falling back to loopback in a private user+network namespace (unshare -rn), with this host\'s settings as they are');
+        return hostOnlyDemo(out, json);
+      }
+      const scenario = findScenario('seed-001-rmem')!;
       const signals = abortOnSignals();
       const t0 = Date.now();
       try {
@@ -45,3 +50,36 @@ export const demoCommand: CommandModule = {
       }
     }),
 };
+
+/**
+ * Without root: the seed-001 sender and receivers on lo in a private user+network namespace,
+ * under this host's own net.core.rmem_max (only root may change it): the clamp, the loss and
+ * where it happened, and the sysctl that would lift the limit.
+ */
+async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
+  const base = findScenario('seed-001-rmem')!;
+  const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
+  const scenario = {
+    ...base,
+    variants: [{
+      name: 'host',
+      describe: `this host's net.core.rmem_max=${rmemMax ?? '?'} (unchanged: changing it needs root)`,
+      sysctls: {},
+      lab: {},
+      recvArgs: [],
+    }],
+  };
+  const signals = abortOnSignals();
+  try {
+    const report = await runScenario(scenario, { labName: 'demo', local: true, log: out.info, signal: signals.signal });
+    out.summary('');
+    for (const line of runTable(report)) out.summary(line);
+    out.summary('');
+    out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
+    out.summary('to compare with a raised net.core.rmem_max side by side, run the demo as root');
+    if (json) emitJson(json, report);
+    return report.partial ? 1 : 0;
+  } finally {
+    signals.dispose();
+  }
+}

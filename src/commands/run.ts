@@ -17,6 +17,7 @@ export const runCommandModule: CommandModule = {
       .option('scenario', { type: 'string', demandOption: true, describe: `one of: ${SCENARIOS.map((s) => s.name).join(', ')}` })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
+      .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo (unshare; works without root, where user namespaces are allowed)' })
       .option('json', { type: 'string', describe: 'write the mcbench/run@1 report to FILE (atomically); - for stdout' })
       .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side'),
   handler: (argv) =>
@@ -28,13 +29,15 @@ export const runCommandModule: CommandModule = {
       if (variant && !scenario.variants.some((v) => v.name === variant)) {
         throw new UsageError(`--variant: '${variant}' is not a variant of ${scenario.name} (one of: ${scenario.variants.map((v) => v.name).join(', ')})`);
       }
-      requireRoot();
+      const local = a.local === true;
+      if (local && scenario.needsBridge) throw new UsageError(`--local: ${scenario.name} needs the lab's bridge; run it without --local (as root)`);
+      if (!local) requireRoot();
       const json = typeof a.json === 'string' ? a.json : null;
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
-        const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), log: out.info, signal: signals.signal });
+        const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), local, log: out.info, signal: signals.signal });
         for (const line of runTable(report)) out.summary(line);
         out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
         for (const line of diagnosis(report)) out.summary(line);

@@ -54,9 +54,14 @@ function writeBack(changes: SettingChange[]): string[] {
 
 /** Restores what dead processes changed and did not put back. Returns the restored changes. */
 export function restoreStaleSettings(): SettingChange[] {
-  if (!existsSync(RESTORE_DIR)) return [];
+  let files: string[];
+  try {
+    files = existsSync(RESTORE_DIR) ? readdirSync(RESTORE_DIR) : [];
+  } catch {
+    return []; // not root: nothing of ours to restore from here
+  }
   const restored: SettingChange[] = [];
-  for (const f of readdirSync(RESTORE_DIR)) {
+  for (const f of files) {
     const path = join(RESTORE_DIR, f);
     let rec: RestoreRecord;
     try {
@@ -78,10 +83,10 @@ let exitHookInstalled = false;
 
 /** Sets each sysctl (e.g. { 'net.core.rmem_max': 26214400 }) and returns the way back. */
 export function applyKernelSettings(values: Record<string, number | string>): AppliedSettings {
-  restoreStaleSettings();
   const ids = Object.keys(values);
+  if (ids.length === 0) return { changes: [], restore: () => [] };
+  restoreStaleSettings();
   const changes: SettingChange[] = ids.map((id) => ({ id, before: read(id), after: String(values[id]) }));
-  if (changes.length === 0) return { changes, restore: () => [] };
   mkdirSync(RESTORE_DIR, { recursive: true });
   const record = join(RESTORE_DIR, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
   writeFileSync(record, JSON.stringify({ pid: process.pid, changes } satisfies RestoreRecord));

@@ -10,6 +10,7 @@ const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full',
 export function runTableRows(report: RunReport): string[][] {
   const rows: string[][] = [];
   for (const v of report.variants) {
+    if (v.skipped) rows.push([v.name, '-', 'skipped', '', '', '', '', '', '', '', '', v.skipped]);
     for (const r of v.receivers) {
       const e = r.result?.end;
       if (!e) {
@@ -76,7 +77,7 @@ export function diagnosis(report: RunReport): string[] {
   const out: string[] = [];
   for (const v of report.variants) {
     const stalls = v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
-    if (stalls > 0 && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
+    if (stalls > 0 && v.bridge && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
       out.push(
         `${v.name}: traffic stalled on bridge ${v.bridge.name}, which snoops IGMP (multicast_snooping=1) with no querier of its own ` +
           `(multicast_querier=0): the receivers' memberships expired. Fix: echo 1 > /sys/class/net/${v.bridge.name}/bridge/multicast_querier ` +
@@ -88,7 +89,7 @@ export function diagnosis(report: RunReport): string[] {
 }
 
 export function conclusion(report: RunReport): string {
-  const vs = report.variants;
+  const vs = report.variants.filter((v) => !v.skipped);
   if (vs.length === 0) return 'nothing ran';
   const first = vs[0]!;
   const last = vs[vs.length - 1]!;

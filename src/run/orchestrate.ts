@@ -11,6 +11,7 @@ import { RunError } from '../core/errors.js';
 import type { ReceiverResult, SenderResult } from '../core/result.js';
 import { readNumber } from '../core/system.js';
 import { bridgeName, GUEST_IF, withLab, type Lab, type LabSpecInput } from '../lab/index.js';
+import { PrivateNetns } from './private-netns.js';
 import type { Scenario, ScenarioVariant } from './scenarios.js';
 
 export const RUN_SCHEMA = 'mcbench/run@1' as const;
@@ -41,7 +42,10 @@ export interface VariantOutcome {
   describe: string;
   settings_applied: SettingChange[];
   lab: LabSpecInput;
-  bridge: BridgeMulticast;
+  /** null in a --local run (no bridge) */
+  bridge: BridgeMulticast | null;
+  /** why the variant did not run (e.g. it needs root); null when it ran */
+  skipped: string | null;
   sender: SenderResult | null;
   receivers: ReceiverOutcome[];
   partial: boolean;
@@ -62,8 +66,32 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startChild(lab: Lab, guest: number, args: string[]): Child {
-  const proc = lab.spawn(guest, [process.execPath, MCBENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Where the processes of a run live: guests of a lab (one namespace each, a bridge between), or
+ * one private namespace with only lo for every "guest" (--local).
+ */
+export interface Guests {
+  spawn(guest: number, argv: string[]): ChildProcess;
+  /** the interface the processes use */
+  iface: string;
+  /** the bridge's multicast settings, read back; null without a bridge */
+  bridge(): BridgeMulticast | null;
+}
+
+export function labGuests(lab: Lab): Guests {
+  return {
+    spawn: (k, argv) => lab.spawn(k, argv, { stdio: ['ignore', 'pipe', 'pipe'] }),
+    iface: GUEST_IF,
+    bridge: () => readBridgeMulticast(lab),
+  };
+}
+
+export function localGuests(ns: PrivateNetns): Guests {
+  return { spawn: (_k, argv) => ns.spawn(argv), iface: 'lo', bridge: () => null };
+}
+
+function startChild(guests: Guests, guest: number, args: string[]): Child {
+  const proc = guests.spawn(guest, [process.execPath, MCBENCH, ...args]);
   const c: Child = { proc, out: '', err: '', exited: Promise.resolve(null) };
   proc.stdout!.on('data', (d: Buffer) => (c.out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (c.err += d.toString()));
@@ -115,7 +143,7 @@ async function stopChildren(children: Child[], graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function runVariant(scenario: Scenario, variant: ScenarioVariant, lab: Lab, signal: AbortSignal, log: (l: string) => void): Promise<VariantOutcome> {
+export async function runVariant(scenario: Scenario, variant: ScenarioVariant, guests: Guests, signal: AbortSignal, log: (l: string) => void): Promise<VariantOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'mcbench-run-'));
   const applied = applyKernelSettings(variant.sysctls);
   const children: Child[] = [];
@@ -123,23 +151,23 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, l
   let sender: Child | null = null;
   let partial = false;
   try {
-    const common = ['-g', scenario.group, '-p', String(scenario.port), '-I', GUEST_IF];
+    const common = ['-g', scenario.group, '-p', String(scenario.port), '-I', guests.iface];
     // Receivers give up at the latest well after the sender should have finished.
     const limit = String(scenario.seconds + 20);
     for (let k = 2; k <= scenario.guests; k++) {
       const file = join(dir, `recv-g${k}.json`);
-      const child = startChild(lab, k, ['recv', ...common, ...scenario.recvArgs, ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json', file]);
+      const child = startChild(guests, k, ['recv', ...common, ...scenario.recvArgs, ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json', file]);
       children.push(child);
       receivers.push({ guest: k, file, child });
     }
     for (const r of receivers) await waitForText(r.child, 'listening on', 10000, signal);
     if (scenario.upstreamQuery && variant.upstreamQuerierOnce) {
-      const q = startChild(lab, 1, ['igmp-query', '-I', GUEST_IF, '--max-resp', String(scenario.upstreamQuery.maxResponseSeconds)]);
+      const q = startChild(guests, 1, ['igmp-query', '-I', guests.iface, '--max-resp', String(scenario.upstreamQuery.maxResponseSeconds)]);
       if ((await q.exited) !== 0) throw new RunError(`the upstream IGMP query failed: ${q.err.trim()}`);
       log(`  ${variant.name}: g1 sent one IGMPv2 general query (the upstream querier), then went quiet`);
     }
     const senderFile = join(dir, 'send.json');
-    sender = startChild(lab, 1, ['send', ...common, ...scenario.sendArgs, '-i', '0', '--json', senderFile]);
+    sender = startChild(guests, 1, ['send', ...common, ...scenario.sendArgs, '-i', '0', '--json', senderFile]);
     children.push(sender);
     log(`  ${variant.name}: ${variant.describe}; sending for ${scenario.seconds} s to ${scenario.guests - 1} receivers`);
     const onAbort = () => void stopChildren(children, 3000);
@@ -161,9 +189,9 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, l
       const code = r.child.proc.exitCode;
       return { guest: `g${r.guest}`, result, exit_code: code, error: result && code === 0 ? null : r.child.err.trim() || null };
     });
-    const bridge = readBridgeMulticast(lab);
+    const bridge = guests.bridge();
     partial ||= !senderResult || senderResult.end.partial || outcomes.some((o) => !o.result || o.result.end.partial);
-    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, sender: senderResult, receivers: outcomes, partial };
+    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, skipped: null, sender: senderResult, receivers: outcomes, partial };
   } finally {
     await stopChildren(children, 2000);
     const failed = applied.restore();
@@ -175,7 +203,7 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, l
 /** Runs every variant (or the one named) of a scenario, each on a fresh ephemeral lab. */
 export async function runScenario(
   scenario: Scenario,
-  opts: { variant?: string | null; labName: string; log: (l: string) => void; signal: AbortSignal },
+  opts: { variant?: string | null; labName: string; local?: boolean; log: (l: string) => void; signal: AbortSignal },
 ): Promise<RunReport> {
   const variants = opts.variant ? scenario.variants.filter((v) => v.name === opts.variant) : scenario.variants;
   const report: RunReport = {
@@ -185,13 +213,30 @@ export async function runScenario(
     variants: [],
     partial: false,
   };
+  const root = process.getuid?.() === 0;
   for (const v of variants) {
     if (opts.signal.aborted) break;
+    if (opts.local) {
+      // Global sysctls can only be set by root, and from the initial namespace.
+      if (!root && Object.keys(v.sysctls).length > 0) {
+        const why = `needs root to set ${Object.keys(v.sysctls).join(', ')}`;
+        opts.log(`  ${v.name}: skipped: ${why}`);
+        report.variants.push({ name: v.name, describe: v.describe, settings_applied: [], lab: v.lab, bridge: null, skipped: why, sender: null, receivers: [], partial: false });
+        continue;
+      }
+      const ns = await PrivateNetns.create();
+      try {
+        report.variants.push(await runVariant(scenario, v, localGuests(ns), opts.signal, opts.log));
+      } finally {
+        await ns.close();
+      }
+      continue;
+    }
     const outcome = await withLab(
       { name: opts.labName, guests: scenario.guests, ...v.lab },
       (lab, labSignal) => {
         const both = AbortSignal.any([opts.signal, labSignal]);
-        return runVariant(scenario, v, lab, both, opts.log);
+        return runVariant(scenario, v, labGuests(lab), both, opts.log);
       },
       { log: opts.log, graceMs: 4000, callerHandlesSignals: true },
     );

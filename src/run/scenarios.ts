@@ -22,6 +22,8 @@ export interface Scenario {
   seed: string;
   /** guests: g1 sends, the others receive */
   guests: number;
+  /** the story needs the lab's bridge (it cannot run --local, on lo) */
+  needsBridge: boolean;
   group: string;
   port: number;
   /** sender flags (rate, size, duration) */
@@ -46,6 +48,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'receive buffer clamped by net.core.rmem_max (corosync on VMware, seed 001)',
     seed: '001',
     guests: 3,
+    needsBridge: false,
     group: '239.255.0.1',
     port: 5001,
     // As fast as the sender goes: bursts a 212 KB buffer cannot absorb while the reader is off-CPU.
@@ -75,6 +78,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'multicast stops on a snooping bridge once the querier goes quiet (RHEL 6.5 KVM guests, seed 002)',
     seed: '002',
     guests: 3,
+    needsBridge: true,
     group: '239.255.0.2',
     port: 5002,
     // A 10 pps probe: loss here is not load, it is the bridge no longer forwarding.

@@ -1,11 +1,10 @@
-// A private network namespace per test, made and owned by the test: `unshare -n` runs an anchor
-// process that holds the namespace; every command joins it with nsenter. The anchor reads its
-// stdin, so when the test process dies for any reason the pipe closes, the anchor exits and the
-// kernel removes the namespace with everything in it. Nothing touches the host's interfaces.
+// A private network namespace per test, made and owned by the test through the product's own
+// PrivateNetns (src/run/private-netns.ts): an `unshare -n` anchor that takes the namespace with it
+// when the test process dies for any reason. Nothing touches the host's interfaces.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PrivateNetns } from '../../src/run/private-netns.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MCBENCH = join(ROOT, 'bin', 'mcbench.js');
@@ -17,40 +16,22 @@ export interface RunOutput {
   stderr: string;
 }
 
-const SETUP = [
-  'ip link set lo up',
-  'ip link set lo multicast on',
-  // Multicast needs a route; in this namespace lo is the only way out.
-  'ip route add 224.0.0.0/4 dev lo',
-].join(' && ');
-
+/** A private namespace for one test: the product's own PrivateNetns (as root, no user namespace). */
 export class TestNetns {
-  private constructor(private readonly anchor: ChildProcess) {}
+  private constructor(private readonly ns: PrivateNetns) {}
 
   static async create(): Promise<TestNetns> {
     if (process.getuid?.() !== 0) throw new Error('these tests need root: they make private network namespaces (unshare -n)');
-    const anchor = spawn('unshare', ['-n', '--', 'sh', '-c', `${SETUP} && echo ready && read _`], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    anchor.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    anchor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const deadline = Date.now() + 5000;
-    while (!out.includes('ready')) {
-      if (anchor.exitCode !== null || Date.now() > deadline) throw new Error(`cannot make a test namespace: ${err.trim()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return new TestNetns(anchor);
+    return new TestNetns(await PrivateNetns.create({ userNamespace: false }));
   }
 
   get pid(): number {
-    return this.anchor.pid!;
+    return this.ns.pid;
   }
 
   /** Starts a command inside the namespace. */
   spawn(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-    return spawn('nsenter', ['-t', String(this.pid), '-n', '--', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    return this.ns.spawn([cmd, ...args], opts);
   }
 
   /** Runs mcbench inside the namespace; resolves when it exits. */
@@ -66,10 +47,8 @@ export class TestNetns {
     return new Running(this.spawn(cmd, args), timeoutMs).done;
   }
 
-  async close(): Promise<void> {
-    if (this.anchor.exitCode !== null) return;
-    this.anchor.stdin!.end();
-    await once(this.anchor, 'exit');
+  close(): Promise<void> {
+    return this.ns.close();
   }
 }
 
