@@ -198,6 +198,34 @@ describe('lab up / status / exec / down', () => {
   });
 });
 
+describe('the upstream querier (g1 plays the switch)', () => {
+  const querierPids = (name: string) =>
+    spawnSync('ip', ['netns', 'pids', `mcb-${name}-g1`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('igmp-query');
+        } catch {
+          return false;
+        }
+      });
+
+  it('periodic: a querier process runs in g1 for the lab\'s life and goes with lab down; once: none stays', async () => {
+    const up = await lab('t7', ['up', '--guests', '2', '--snooping', '1', '--upstream-querier', 'periodic', '--upstream-query-interval', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('upstream querier: g1, an IGMPv2 general query every 2 s');
+    expect(querierPids('t7')).toHaveLength(1);
+    const down = await lab('t7', ['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(leftovers('t7')).toEqual([]);
+
+    const once = await lab('t8', ['up', '--guests', '2', '--upstream-querier', 'once']);
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stdout).toContain('upstream querier: g1, one IGMPv2 general query at lab up, then quiet');
+    expect(querierPids('t8')).toEqual([]);
+    expect((await lab('t8', ['down'])).code).toBe(0);
+  });
+});
+
 describe('every way out leaves nothing', () => {
   it('an ephemeral lab (withLab) killed with SIGINT removes itself and dies of the signal', async () => {
     const before = snapshot();

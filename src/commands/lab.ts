@@ -32,6 +32,8 @@ const upCommand: CommandModule = {
       .option('stp', { type: 'string', describe: 'spanning tree on the bridge, 0|1 [default: 0]; with 1 the ports forward after 4 s' })
       .option('txqueuelen', { type: 'string', describe: 'txqueuelen of both ends of every veth [kernel default: 1000]' })
       .option('mtu', { type: 'string', describe: `MTU of the bridge and every veth (${MTU_MIN}-${MTU_MAX}) [default: 1500]` })
+      .option('upstream-querier', { type: 'string', describe: 'g1 plays the upstream switch\'s IGMP querier: once (one query, then quiet: seed 002), periodic, off [default: off]' })
+      .option('upstream-query-interval', { type: 'string', describe: 'seconds between the upstream querier\'s queries when periodic (1-3600) [default: 125]' })
       .example('$0 lab up --guests 3 --snooping 1 --querier 0 --membership-interval 10', 'seed 002: snooping without a querier');
   },
   handler: (argv) =>
@@ -42,6 +44,7 @@ const upCommand: CommandModule = {
         membershipInterval: a['membership-interval'], querierInterval: a['querier-interval'], queryInterval: a['query-interval'],
         responseInterval: a['response-interval'], startupQueryInterval: a['startup-query-interval'],
         stp: a.stp, txqueuelen: a.txqueuelen, mtu: a.mtu,
+        upstreamQuerier: a['upstream-querier'], upstreamQueryInterval: a['upstream-query-interval'],
       } as Record<string, unknown>);
       requireRoot();
       const lab = await Lab.up(spec, { persistent: true, log });
@@ -148,6 +151,9 @@ export function formatStatus(st: LabStatus): string {
       `querier interval ${sec(m.querier_interval)}, query interval ${sec(m.query_interval)}, response interval ${sec(m.query_response_interval)}, ` +
       `startup query interval ${sec(m.startup_query_interval)}, last member interval ${sec(m.last_member_interval)}`);
     L.push(`  stp ${b.stp.stp_state ? 'on' : 'off'} (forward delay ${sec(b.stp.forward_delay)}); ports: ${b.ports.join(' ') || 'none'}`);
+  }
+  if (st.spec && st.spec.upstreamQuerier !== 'off') {
+    L.push(`  upstream querier: g1, ${st.spec.upstreamQuerier === 'once' ? 'one IGMPv2 general query at lab up, then quiet' : `an IGMPv2 general query every ${st.spec.upstreamQueryInterval} s`}`);
   }
   if (st.bridge_nf) {
     const nf = Object.entries(st.bridge_nf).map(([k, v]) => `${k} ${val(v)}`).join(', ');

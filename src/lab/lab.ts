@@ -8,6 +8,7 @@
 // being made) belongs to its process: it goes on a normal end, an error, SIGINT/SIGTERM/SIGHUP
 // and process.exit(); after a SIGKILL its state file names a dead owner, and the next `lab down`
 // or `lab up` of that name removes it.
+import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -650,10 +651,35 @@ async function build(spec: LabSpec, state: LabState, check: () => void): Promise
   for (;;) {
     check();
     const waiting = state.guests.filter((g) => readSysNumber(sysNet(g.host_link, 'brport/state')) !== 3 || readSys(sysNet(g.host_link, 'operstate')) !== 'up');
-    if (waiting.length === 0) return;
+    if (waiting.length === 0) break;
     if (Date.now() > deadline) throw new RunError(`bridge ports not forwarding after ${spec.stp === 1 ? 15 : 5} s: ${waiting.map((g) => g.host_link).join(', ')}`);
     await sleep(50);
   }
+  await startUpstreamQuerier(spec, state);
+}
+
+const MCBENCH_BIN = fileURLToPath(new URL('../../bin/mcbench.js', import.meta.url));
+
+/**
+ * g1 plays the upstream switch's querier (spec.upstreamQuerier). 'periodic' leaves a process in
+ * g1's namespace: `lab down` stops every process in the guests, so it ends with the lab.
+ */
+async function startUpstreamQuerier(spec: LabSpec, state: LabState): Promise<void> {
+  if (spec.upstreamQuerier === 'off') return;
+  const g1 = state.guests[0]!;
+  const argv = ['netns', 'exec', g1.netns, process.execPath, MCBENCH_BIN, 'igmp-query', '-I', GUEST_IF];
+  if (spec.upstreamQuerier === 'once') {
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new RunError(`the upstream querier's query failed: ${err.trim()}`))));
+    });
+    return;
+  }
+  const p = spawn('ip', [...argv, '--count', '1000000000', '--interval', String(spec.upstreamQueryInterval)], { stdio: 'ignore', detached: true });
+  p.unref();
 }
 
 export interface WithLabOptions {

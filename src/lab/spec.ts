@@ -29,6 +29,14 @@ export interface LabSpec {
   responseInterval: number | null;
   startupQueryInterval: number | null;
   stp: 0 | 1 | null;
+  /**
+   * g1 also plays the upstream switch's IGMP querier: 'once' sends one general query when the
+   * lab is up and then stays quiet (seed 002's trap), 'periodic' keeps querying every
+   * upstreamQueryInterval seconds for the lab's life, 'off' sends none.
+   */
+  upstreamQuerier: 'off' | 'once' | 'periodic';
+  /** seconds between the upstream querier's queries when periodic (RFC 2236 default 125) */
+  upstreamQueryInterval: number;
   txqueuelen: number | null;
   mtu: number | null;
 }
@@ -127,9 +135,20 @@ export function labSpec(input: Record<string, unknown> | LabSpecInput): LabSpec 
     responseInterval: interval('responseInterval'),
     startupQueryInterval: interval('startupQueryInterval'),
     stp: checkBit('--stp', raw.stp),
+    upstreamQuerier: checkUpstreamQuerier(raw.upstreamQuerier ?? raw['upstream-querier']),
+    upstreamQueryInterval: (() => {
+      const v = raw.upstreamQueryInterval ?? raw['upstream-query-interval'];
+      return v === undefined || v === null ? 125 : inRange('--upstream-query-interval', parseSeconds('--upstream-query-interval', v), 1, 3600, ' s');
+    })(),
     txqueuelen: raw.txqueuelen === undefined || raw.txqueuelen === null ? null : checkCount('--txqueuelen', raw.txqueuelen, 0, TXQUEUELEN_MAX),
     mtu: raw.mtu === undefined || raw.mtu === null ? null : checkCount('--mtu', raw.mtu, MTU_MIN, MTU_MAX),
   };
+}
+
+function checkUpstreamQuerier(raw: unknown): LabSpec['upstreamQuerier'] {
+  if (raw === undefined || raw === null) return 'off';
+  if (raw === 'off' || raw === 'once' || raw === 'periodic') return raw;
+  throw new UsageError(`--upstream-querier: '${String(raw)}' is not one of off, once, periodic`);
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
