@@ -2,6 +2,10 @@
 // that turns errors into a single line and an exit code.
 import type { Argv } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
+import type { RunResult } from '../core/result.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput, type Output } from '../report/output.js';
+import { abortOnSignals } from '../run/signals.js';
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
@@ -29,5 +33,24 @@ export async function runCommand(name: string, body: () => Promise<number | void
     process.stderr.write(`mcbench ${name}: internal error: ${msg}\n`);
     if (process.env.MCBENCH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
+  }
+}
+
+/**
+ * The body of send and recv: human output where --json does not take stdout, Ctrl-C turned into
+ * a partial result, the JSON written, exit 1 when the socket failed mid-run.
+ */
+export async function measure<S extends { json: string | null; quiet: boolean }>(
+  spec: S,
+  run: (spec: S, out: Output, signal: AbortSignal) => Promise<RunResult>,
+): Promise<number> {
+  const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
+  const signals = abortOnSignals();
+  try {
+    const result = await run(spec, out, signals.signal);
+    if (spec.json) emitJson(spec.json, result);
+    return result.end.end_reason === 'error' ? 1 : 0;
+  } finally {
+    signals.dispose();
   }
 }

@@ -4,9 +4,8 @@
 import type { CommandModule } from 'yargs';
 import { readNumber } from '../core/system.js';
 import type { Output } from '../report/output.js';
-import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
-import { conclusion, diagnosis, runTable } from '../report/run-table.js';
+import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
@@ -37,14 +36,8 @@ export const demoCommand: CommandModule = {
         out.info(`scenario ${scenario.name}: ${scenario.title}`);
         out.info('receivers ask for a 25 MiB SO_RCVBUF; the sender runs as fast as it can for 3 s');
         const report = await runScenario(scenario, { labName: 'demo', log: out.info, signal: signals.signal });
-        out.summary('');
-        for (const line of runTable(report)) out.summary(line);
-        out.summary('');
-        out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
-        for (const line of diagnosis(report)) out.summary(line);
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        if (json) emitJson(json, report);
-        return report.partial ? 1 : 0;
+        return emitRunReport(report, out, json);
       } finally {
         signals.dispose();
       }
@@ -72,13 +65,7 @@ async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
   const signals = abortOnSignals();
   try {
     const report = await runScenario(scenario, { labName: 'demo', local: true, log: out.info, signal: signals.signal });
-    out.summary('');
-    for (const line of runTable(report)) out.summary(line);
-    out.summary('');
-    out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
-    out.summary('to compare with a raised net.core.rmem_max side by side, run the demo as root');
-    if (json) emitJson(json, report);
-    return report.partial ? 1 : 0;
+    return emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
   } finally {
     signals.dispose();
   }

@@ -1,10 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { recvSpec } from '../core/spec.js';
-import { emitJson } from '../report/json.js';
-import { makeOutput } from '../report/output.js';
 import { runReceiver } from '../run/receiver.js';
-import { abortOnSignals } from '../run/signals.js';
-import { commonOptions, runCommand } from './common.js';
+import { commonOptions, measure, runCommand } from './common.js';
 
 export const recvCommand: CommandModule = {
   command: 'recv',
@@ -20,17 +17,5 @@ export const recvCommand: CommandModule = {
       .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
       .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer'),
-  handler: (argv) =>
-    runCommand('recv', async () => {
-      const spec = recvSpec(argv as Record<string, unknown>);
-      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
-      const signals = abortOnSignals();
-      try {
-        const result = await runReceiver(spec, out, signals.signal);
-        if (spec.json) emitJson(spec.json, result);
-        return result.end.end_reason === 'error' ? 1 : 0;
-      } finally {
-        signals.dispose();
-      }
-    }),
+  handler: (argv) => runCommand('recv', () => measure(recvSpec(argv as Record<string, unknown>), runReceiver)),
 };

@@ -1,9 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
 import { requireRoot } from '../lab/index.js';
-import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
-import { conclusion, diagnosis, runTable } from '../report/run-table.js';
+import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { SCENARIOS, findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
@@ -38,11 +37,7 @@ export const runCommandModule: CommandModule = {
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
         const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), local, log: out.info, signal: signals.signal });
-        for (const line of runTable(report)) out.summary(line);
-        out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
-        for (const line of diagnosis(report)) out.summary(line);
-        if (json) emitJson(json, report);
-        return report.partial ? 1 : 0;
+        return emitRunReport(report, out, json);
       } finally {
         signals.dispose();
       }

@@ -1,10 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { sendSpec } from '../core/spec.js';
-import { emitJson } from '../report/json.js';
-import { makeOutput } from '../report/output.js';
 import { runSender } from '../run/sender.js';
-import { abortOnSignals } from '../run/signals.js';
-import { commonOptions, runCommand } from './common.js';
+import { commonOptions, measure, runCommand } from './common.js';
 
 export const sendCommand: CommandModule = {
   command: 'send',
@@ -19,17 +16,5 @@ export const sendCommand: CommandModule = {
       .option('ttl', { type: 'string', describe: 'multicast TTL (0-255) [default: 1]' })
       .option('loop', { type: 'boolean', default: true, describe: 'IP_MULTICAST_LOOP: deliver to receivers on this host too (--no-loop to turn off)' })
       .example('$0 send -g 239.255.0.1 -I eth1 -b 800M -l 1400 -t 30', 'send 800 Mbit/s of 1400-byte datagrams for 30 s'),
-  handler: (argv) =>
-    runCommand('send', async () => {
-      const spec = sendSpec(argv as Record<string, unknown>);
-      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
-      const signals = abortOnSignals();
-      try {
-        const result = await runSender(spec, out, signals.signal);
-        if (spec.json) emitJson(spec.json, result);
-        return result.end.end_reason === 'error' ? 1 : 0;
-      } finally {
-        signals.dispose();
-      }
-    }),
+  handler: (argv) => runCommand('send', () => measure(sendSpec(argv as Record<string, unknown>), runSender)),
 };

@@ -252,6 +252,8 @@ export interface ReceiverResult {
   schema: typeof RESULT_SCHEMA;
   /** who, where and with which options the run started */
   start: StartInfo & {
+    /** always 'receiver' in a receiver's result: tells the two result kinds apart */
+    role: 'receiver';
     /** the receiver's options */
     config: ReceiverConfig;
   };
@@ -335,6 +337,8 @@ export interface SenderResult {
   schema: typeof RESULT_SCHEMA;
   /** who, where and with which options the run started */
   start: StartInfo & {
+    /** always 'sender' in a sender's result: tells the two result kinds apart */
+    role: 'sender';
     /** the sender's options */
     config: SenderConfig;
   };

@@ -15,7 +15,7 @@ export function readNumber(path: string): number | null {
 }
 
 /** The run's start block, with the kernel settings it runs under (read once, ~10 ms). */
-export function startInfo(role: StartInfo['role'], iface: string | null): StartInfo {
+export function startInfo<R extends StartInfo['role']>(role: R, iface: string | null): StartInfo & { role: R } {
   const now = new Date();
   let settings: StartInfo['settings'] = null;
   try {

@@ -2,6 +2,8 @@
 // conclusion computed from the figures (never a canned sentence).
 import type { RunReport, VariantOutcome } from '../run/orchestrate.js';
 import { formatCount } from '../core/units.js';
+import { emitJson } from './json.js';
+import type { Output } from './output.js';
 
 const pct = (p: number | null | undefined) => (p === null || p === undefined ? 'n/a' : `${p.toFixed(2)}%`);
 
@@ -106,4 +108,15 @@ export function conclusion(report: RunReport): string {
   if (a === 0 && b === 0) return `no loss in either variant: the failure did not reproduce on this host (try a longer run or a faster sender)`;
   if (b >= a) return `${last.name} did not help: loss ${pct(a)} → ${pct(b)} (${mainCause(last)})`;
   return `${last.name} reduced the loss but did not remove it: ${pct(a)} → ${pct(b)} (remaining: ${mainCause(last)})`;
+}
+
+/** The table, the conclusion and the diagnosis on screen, the report to --json; the exit code. */
+export function emitRunReport(report: RunReport, out: Output, json: string | null, notes: string[] = []): number {
+  out.summary('');
+  for (const line of runTable(report)) out.summary(line);
+  out.summary('');
+  out.summary(conclusion(report) + (report.partial ? ' (PARTIAL)' : ''));
+  for (const line of [...diagnosis(report), ...notes]) out.summary(line);
+  if (json) emitJson(json, report);
+  return report.partial ? 1 : 0;
 }
