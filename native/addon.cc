@@ -187,6 +187,8 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     o.Set("maxLateNs", n64(env, s.maxLateNs));
     o.Set("lateSumNs", n64(env, s.lateSumNs));
     o.Set("threadCpuNs", n64(env, s.threadCpuNs));
+    o.Set("firstSendMonoNs", n64(env, s.firstSendMonoNs));
+    o.Set("lastSendMonoNs", n64(env, s.lastSendMonoNs));
     o.Set("done", Napi::Boolean::New(env, s.done));
     o.Set("error", threadError(env, s.error));
     return o;

@@ -44,6 +44,9 @@ export interface NativeSenderSnapshot {
   /** CPU time of the sending thread (until the last DATA packet), ns; 0 while it runs */
   threadCpuNs: number;
   threadId: number;
+  /** CLOCK_MONOTONIC of the first and the last sendmmsg call that sent something */
+  firstSendMonoNs: number;
+  lastSendMonoNs: number;
   done: boolean;
   error: ThreadErrorInfo | null;
 }

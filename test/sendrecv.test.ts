@@ -1,4 +1,5 @@
 // End to end: real mcbench processes, real sockets, inside a private namespace per test.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -234,5 +235,17 @@ describe('send/recv between two processes', () => {
     const r = await new Running(child, 15000).done;
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('mcbench recv: --rcvbuf-force: needs CAP_NET_ADMIN (run as root), or drop it and raise net.core.rmem_max instead');
+  });
+
+  it('no multicast route: send and recv exit 1 saying what is missing', async () => {
+    // A namespace of its own without the 224.0.0.0/4 route the shared one has.
+    const bare = (args: string[]) => new Running(spawn('unshare', ['-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, MCBENCH, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] }), 15000).done;
+    const tx = await bare(['send', '-g', GROUP, '-n', '10']);
+    expect(tx.code).toBe(1);
+    expect(tx.stderr.trim()).toBe(`mcbench send: cannot send to ${GROUP}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
+    const rx = await bare(['recv', '-g', GROUP, '-t', '1']);
+    expect(rx.code).toBe(1);
+    expect(rx.stderr.trim()).toBe(`mcbench recv: cannot join ${GROUP}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
   });
 });

@@ -128,3 +128,14 @@ describe('stall detection', () => {
     ]);
   });
 });
+
+describe('span rates', () => {
+  it('n packets over (n-1) gaps: 5 packets paced at 100 pps span 40 ms and are 100 pps, not 125', async () => {
+    const { spanThroughput } = await import('../src/core/metrics.js');
+    const t = spanThroughput(5, 500, 0.04, 0.05);
+    expect(t.packets_per_second).toBeCloseTo(100, 9);
+    expect(t.bits_per_second).toBeCloseTo(100 * 100 * 8, 6);
+    expect(t.seconds).toBe(0.05);
+    expect(spanThroughput(1, 100, 0, 1).packets_per_second).toBe(1); // one packet: count / seconds
+  });
+});

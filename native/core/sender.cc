@@ -74,6 +74,8 @@ SenderSnapshot Sender::snapshot() const {
   s.maxLateNs = maxLate_.load(std::memory_order_relaxed);
   s.lateSumNs = lateSum_.load(std::memory_order_relaxed);
   s.threadCpuNs = cpuNs_.load(std::memory_order_relaxed);
+  s.firstSendMonoNs = firstSend_.load(std::memory_order_relaxed);
+  s.lastSendMonoNs = lastSend_.load(std::memory_order_relaxed);
   s.done = done_.load(std::memory_order_acquire);
   s.error.err = errno_.load(std::memory_order_relaxed);
   s.error.syscall = errSyscall_.load(std::memory_order_relaxed);
@@ -136,6 +138,8 @@ void Sender::run() {
       lateSum += late;
       if (late > maxLate) maxLate = late;
     }
+    if (calls == 0) firstSend_.store(now, std::memory_order_relaxed);
+    lastSend_.store(now, std::memory_order_relaxed);
     seq += static_cast<uint64_t>(r);
     bytes += static_cast<uint64_t>(r) * cfg_.payloadLen;
     ++calls;

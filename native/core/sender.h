@@ -41,6 +41,8 @@ struct SenderSnapshot {
   uint64_t maxLateNs = 0;   // paced: worst lateness of a batch behind its schedule
   uint64_t lateSumNs = 0;   // paced: summed lateness of batches (mean = lateSum / calls)
   uint64_t threadCpuNs = 0; // CPU time of the sending thread, known once it is done
+  uint64_t firstSendMonoNs = 0;  // when the first and the last sendmmsg call were made: the
+  uint64_t lastSendMonoNs = 0;   // achieved rate is (sent - 1) over that span
   bool done = false;
   ThreadError error;
 };
@@ -73,7 +75,7 @@ class Sender {
   std::function<void()> onDone_;
   std::atomic<bool> stop_{false};
   std::atomic<int> tid_{0};
-  std::atomic<uint64_t> cpuNs_{0};
+  std::atomic<uint64_t> cpuNs_{0}, firstSend_{0}, lastSend_{0};
 
   std::atomic<uint64_t> sent_{0}, bytes_{0}, calls_{0}, enobufs_{0}, eagain_{0}, fins_{0};
   std::atomic<uint64_t> startMono_{0}, endMono_{0}, maxLate_{0}, lateSum_{0};

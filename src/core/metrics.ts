@@ -31,14 +31,23 @@ export function loss(expected: number, unique: number, reordered: number, duplic
  * The whole-run figures of one sender session. The rate spans first to last arrival, so n
  * packets paced at r pps span (n - 1) / r seconds: the (n - 1) intervals give the true rate.
  */
+/**
+ * Rates of packets spread over a span from the first to the last one: n packets paced at r pps
+ * span (n - 1) / r seconds, so the (n - 1) gaps give the true rate (n / span would overstate a
+ * short run). `seconds` is what the figures report as their duration (default: the span).
+ */
+export function spanThroughput(packets: number, bytes: number, spanSeconds: number, seconds = spanSeconds): ThroughputFigures {
+  const t = throughput(packets, bytes, seconds);
+  if (packets > 1 && spanSeconds > 0) {
+    t.packets_per_second = (packets - 1) / spanSeconds;
+    t.bits_per_second = t.packets_per_second * (bytes / packets) * 8;
+  }
+  return t;
+}
+
 export function sessionResult(s: NativeSessionSnapshot): SessionResult {
   const spanSeconds = s.unique > 1 ? (s.lastRecvNs - s.firstRecvNs) / 1e9 : 0;
-  const perPacket = s.unique > 0 ? s.bytes / s.unique : 0;
-  const t = throughput(s.unique, s.bytes, spanSeconds);
-  if (spanSeconds > 0) {
-    t.packets_per_second = (s.unique - 1) / spanSeconds;
-    t.bits_per_second = t.packets_per_second * perPacket * 8;
-  }
+  const t = spanThroughput(s.unique, s.bytes, spanSeconds);
   return {
     session_id: s.sessionId,
     ...t,

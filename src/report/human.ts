@@ -109,7 +109,8 @@ export function senderSummaryLines(end: SenderEnd): string[] {
   const lines = ['- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -', SENDER_HEADER];
   lines.push(`${senderRow('[  1]', { ...end, start: 0, end: end.seconds })}  (session ${end.session_id})`);
   if (end.rate_ratio !== null) {
-    lines.push(`target ${end.rate_ratio >= 0 ? (end.rate_ratio * 100).toFixed(2) : '?'}% reached · behind schedule: mean ${end.late_mean_ms?.toFixed(3)} ms, worst ${end.late_max_ms?.toFixed(3)} ms`);
+    const late = end.late_mean_ms !== null && end.late_max_ms !== null ? ` · behind schedule: mean ${end.late_mean_ms.toFixed(3)} ms, worst ${end.late_max_ms.toFixed(3)} ms` : '';
+    lines.push(`target ${(end.rate_ratio * 100).toFixed(2)}% reached${late}`);
   }
   lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · FIN sent ${end.fins_sent} · ${formatSendLoss(end.send_drops)}`);
   lines.push(`send thread: ${threadLine(end.sender_thread)}`);

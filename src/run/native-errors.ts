@@ -1,6 +1,6 @@
 // Turns the addon's system errors into what the user should read: bad input exits 2 naming the
 // flag, a socket that cannot bind or join exits 1 saying why.
-import { RunError, UsageError, isSystemError } from '../core/errors.js';
+import { RunError, UsageError, isSystemError, type SystemErrorLike } from '../core/errors.js';
 
 export function explainSocketError(e: unknown, ctx: { interface: string | null; group: string; port: number }): Error {
   if (!isSystemError(e)) return e instanceof Error ? e : new RunError(String(e));
@@ -24,4 +24,12 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
     return new RunError(`cannot bind ${ctx.group}:${ctx.port}: ${e.message}`);
   }
   return new RunError(e.message);
+}
+
+/** The send thread failed before a single packet went out: say why as a run error. */
+export function explainSendError(e: SystemErrorLike, ctx: { interface: string | null; group: string }): Error {
+  if (e.code === 'ENETUNREACH' && ctx.interface === null) {
+    return new RunError(`cannot send to ${ctx.group}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
+  }
+  return new RunError(`cannot send to ${ctx.group}${ctx.interface ? ` via ${ctx.interface}` : ''}: ${e.message}`);
 }

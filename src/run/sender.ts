@@ -1,7 +1,7 @@
 // Runs one sender: the addon's thread paces and sends; this side reports each interval from
 // snapshots and waits for the thread's "done" (count or time reached, FINs sent).
 import { attributeSendLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
-import { threadCost, throughput } from '../core/metrics.js';
+import { spanThroughput, threadCost, throughput } from '../core/metrics.js';
 import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { SendSpec } from '../core/spec.js';
@@ -10,7 +10,7 @@ import { formatCount, formatRate } from '../core/units.js';
 import { loadBinding, type NativeSender, type NativeSenderSnapshot } from '../native.js';
 import { SENDER_HEADER, senderIntervalLine, senderSummaryLines } from '../report/human.js';
 import type { Output } from '../report/output.js';
-import { explainSocketError } from './native-errors.js';
+import { explainSendError, explainSocketError } from './native-errors.js';
 
 export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal): Promise<SenderResult> {
   const binding = loadBinding();
@@ -93,11 +93,16 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice));
   const sendDrops = attributeSendLoss({ enobufs: last.enobufs, eagain: last.eagain, delta: kernelDelta });
   const seconds = last.endMonoNs > last.startMonoNs ? (last.endMonoNs - last.startMonoNs) / 1e9 : 0;
-  const totals = throughput(last.sent, last.bytes, seconds);
-  const rateRatio = spec.pps > 0 && seconds > 0 ? totals.packets_per_second / spec.pps : null;
+  const totals = spanThroughput(last.sent, last.bytes, (last.lastSendMonoNs - last.firstSendMonoNs) / 1e9, seconds);
+  const failedAtOnce = reason === 'error' && last.sent === 0;
+  if (failedAtOnce && last.error) {
+    tx.close();
+    throw explainSendError(last.error, spec);
+  }
+  const rateRatio = spec.pps > 0 && last.sent > 1 ? totals.packets_per_second / spec.pps : null;
   const warnings: string[] = [];
-  const busy = seconds > 0 ? last.threadCpuNs / 1e9 / seconds : 0;
-  if (rateRatio !== null && rateRatio < 0.99 && reason !== 'signal') {
+  const busy = seconds > 0 ? Math.min(1, last.threadCpuNs / 1e9 / seconds) : 0;
+  if (rateRatio !== null && rateRatio < 0.99 && reason !== 'signal' && reason !== 'error') {
     warnings.push(
       `the sender reached only ${(rateRatio * 100).toFixed(1)}% of its target rate (send thread busy ${(busy * 100).toFixed(0)}%): this host or mcbench limited the rate, ` +
         'so loss and throughput figures describe the sender, not the network',
