@@ -8,8 +8,8 @@
 // Every packet stays inside the lab's namespaces. Everything made is removed on every exit path:
 // the lab by withLab, child processes by pid, net.core.rmem_max restored (finally, signals, exit).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,14 +24,14 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 // ---- options ---------------------------------------------------------------------------------
 
 const SECTIONS = ['ref', 'ref1', 'mcbench', 'nolat', 'iperf', 'sockperf', 'paced', 'memory', 'help'];
-const USAGE = `usage: node bench/run.js [--quick | --smoke] [--only LIST] [--out FILE] [--reps N] [--seconds S] [--lab-name NAME]
+const USAGE = `usage: node bench/run.js [--quick | --smoke] [--only LIST] [--out FILE] [--reps N] [--seconds S] [--mem-seconds S] [--lab-name NAME]
   --quick    2 s per run, 2 repetitions, 10 s memory run
   --smoke    1 s per run, 64 B only, 1 repetition, no memory run (CI: proves the harness runs)
   --only     comma list of ${SECTIONS.join(',')} (ref is always run when a throughput tool is)
   --out      result JSON (default bench/results/latest.json; --smoke: bench/results/smoke.json)`;
 
 function parseArgs(argv) {
-  const o = { mode: 'full', only: null, out: null, reps: null, seconds: null, labName: null };
+  const o = { mode: 'full', only: null, out: null, reps: null, seconds: null, memSeconds: null, labName: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -45,6 +45,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = resolve(val());
     else if (a === '--reps') o.reps = Number(val());
     else if (a === '--seconds') o.seconds = Number(val());
+    else if (a === '--mem-seconds') o.memSeconds = Number(val());
     else if (a === '--lab-name') o.labName = val();
     else if (a === '-h' || a === '--help') {
       process.stdout.write(`${USAGE}\n`);
@@ -54,6 +55,7 @@ function parseArgs(argv) {
   for (const s of o.only ?? []) if (!SECTIONS.includes(s)) usage(`--only: '${s}' is not one of ${SECTIONS.join(',')}`);
   if (o.reps !== null && !(Number.isInteger(o.reps) && o.reps >= 1 && o.reps <= 50)) usage('--reps: 1-50');
   if (o.seconds !== null && !(o.seconds >= 0.5 && o.seconds <= 600)) usage('--seconds: 0.5-600');
+  if (o.memSeconds !== null && !(o.memSeconds >= 5 && o.memSeconds <= 3600)) usage('--mem-seconds: 5-3600');
   const preset = { full: { seconds: 5, reps: 3, sizes: [64, 1400], memSeconds: 30 }, quick: { seconds: 2, reps: 2, sizes: [64, 1400], memSeconds: 10 }, smoke: { seconds: 1, reps: 1, sizes: [64], memSeconds: 0 } }[o.mode];
   const want = new Set(o.only ?? SECTIONS);
   if (o.mode === 'smoke') want.delete('memory');
@@ -62,7 +64,7 @@ function parseArgs(argv) {
     seconds: o.seconds ?? preset.seconds,
     reps: o.reps ?? preset.reps,
     sizes: preset.sizes,
-    memSeconds: preset.memSeconds,
+    memSeconds: o.memSeconds ?? preset.memSeconds,
     want,
     out: o.out ?? join(ROOT, 'bench/results', o.mode === 'smoke' ? 'smoke.json' : 'latest.json'),
     labName: o.labName ?? (o.mode === 'smoke' ? 'bsmoke' : 'bench'),
@@ -162,6 +164,39 @@ function devOf(pid) {
   }
 }
 
+/** CPU seconds of each thread (tid, name); the main thread's tid is the pid */
+function threadsOf(pid) {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      out.set(tid, { comm, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+    } catch {
+      /* thread ended */
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU between two threadsOf() readings: where a process's time went. */
+function threadDelta(pid, before, after) {
+  if (!before || !after) return null;
+  const rows = [];
+  for (const [tid, a] of after) {
+    const d = a.cpu - (before.get(tid)?.cpu ?? 0);
+    if (d > 0) rows.push({ tid: Number(tid), thread: Number(tid) === pid ? `${a.comm} (main)` : a.comm, cpu_seconds: Math.round(d * 100) / 100 });
+  }
+  return rows.sort((x, y) => y.cpu_seconds - x.cpu_seconds);
+}
+
 function rssOf(pid) {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -230,20 +265,73 @@ async function waitReady(p, port) {
 /**
  * Waits until the process's CPU time grows by at most one tick over quietMs (it has drained its
  * socket and sits idle); returns that CPU time, or the last one read when it exited meanwhile.
+ * p.threads keeps the per-thread reading that goes with it.
  */
 async function waitIdle(p, quietMs = 300, capMs = 15000) {
   const hist = [];
   const t0 = Date.now();
   for (;;) {
     checkAbort();
+    const th = threadsOf(p.pid);
     const c = cpuOf(p.pid);
     const now = Date.now();
     if (c === null || p.exited) return hist.length ? hist[hist.length - 1].c : null;
+    p.threads = th;
     hist.push({ t: now, c });
     const old = hist.find((h) => h.t >= now - quietMs - 5);
     if (now - hist[0].t >= quietMs && old && now - old.t >= quietMs - 30 && c - old.c <= 1.01 / CLK_TCK) return c;
     if (now - t0 > capMs) return c;
     await sleep(50);
+  }
+}
+
+/** CPU seconds of all kernel threads (ksoftirqd carries part of the packet path's softirq work) */
+function kthreadsCpu() {
+  let sum = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (f[1] === '2' || d === '2') sum += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      /* gone */
+    }
+  }
+  return sum;
+}
+
+/** Busy and steal time of all CPUs (/proc/stat, USER_HZ), kernel threads, the runner's own CPU, and the clock. */
+function machineCpu() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  const u = process.cpuUsage();
+  return { t: performance.now() / 1000, busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK, self: (u.user + u.system) / 1e6, kthreads: kthreadsCpu() };
+}
+
+/**
+ * What ran on the machine besides the measured processes, this runner and kernel threads, in
+ * CPUs (1.0 = one CPU busy all the time): other users' work disturbs a run and shows up here.
+ * Tick-sampled, so a few hundredths either way are noise.
+ */
+function otherLoad(m0, m1, oursSeconds) {
+  const wall = m1.t - m0.t;
+  const kthreads = m1.kthreads - m0.kthreads;
+  const other = m1.busy - m0.busy - (m1.self - m0.self) - kthreads - oursSeconds;
+  return { wall_seconds: wall, other_cpus: other / wall, kernel_threads_cpus: kthreads / wall, steal_cpus: (m1.steal - m0.steal) / wall };
+}
+
+/** Before a run: wait (up to 20 s) for a 0.5 s stretch where other work used < 0.1 CPU. */
+async function waitQuiet() {
+  const t0 = performance.now();
+  let last = null;
+  for (;;) {
+    checkAbort();
+    const a = machineCpu();
+    await sleep(500);
+    last = otherLoad(a, machineCpu(), 0).other_cpus;
+    const waited = (performance.now() - t0) / 1000;
+    if (last < 0.1 || waited > 20) return { waited: Math.round(waited * 10) / 10, other_cpus: Math.round(last * 1000) / 1000 };
   }
 }
 
@@ -253,7 +341,10 @@ function sampleSender(p) {
   const tick = () => {
     const c = cpuOf(p.pid);
     const d = devOf(p.pid);
-    if (c !== null && d !== null) samples.push({ t: performance.now() / 1000, cpu: c, tx: d.tx });
+    if (c !== null && d !== null) {
+      const th = threadsOf(p.pid);
+      samples.push({ t: performance.now() / 1000, cpu: c, tx: d.tx, threads: th.size > 1 ? th : null });
+    }
   };
   const timer = setInterval(tick, 50);
   tick();
@@ -265,7 +356,7 @@ function sampleSender(p) {
  * first packet to the last sample where its interface was still sending. Startup and teardown
  * (node's own start, the FINs) stay out; the same window for every tool.
  */
-function senderWindow(samples, seconds) {
+function senderWindow(samples, seconds, pid) {
   if (samples.length < 3) return null;
   const base = samples[0].tx;
   const a0 = samples.findIndex((s) => s.tx - base > 0);
@@ -283,7 +374,10 @@ function senderWindow(samples, seconds) {
   if (b <= a) return null;
   const pk = samples[b].tx - samples[a].tx;
   const cpu = samples[b].cpu - samples[a].cpu;
-  return { seconds: samples[b].t - samples[a].t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null };
+  return {
+    seconds: samples[b].t - samples[a].t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,
+    threads: samples[b].threads ? threadDelta(pid, samples[a].threads, samples[b].threads) : null,
+  };
 }
 
 // ---- the tools --------------------------------------------------------------------------------
@@ -391,20 +485,28 @@ function lastSummarySeconds(s) {
 // ---- one measurement --------------------------------------------------------------------------
 
 async function runPair(ctx, { recvArgv, sendArgv, selfExit, port }) {
+  const quiet = await waitQuiet();
   const rx = start(ctx.lab, ctx.rxGuest, ctx.cpuRx, recvArgv);
   let tx = null;
   let sampler = null;
   try {
     await waitReady(rx, port);
+    const rth0 = threadsOf(rx.pid);
     const rcpu0 = cpuOf(rx.pid);
+    const m0 = machineCpu();
     tx = start(ctx.lab, ctx.txGuest, ctx.cpuTx, sendArgv);
     sampler = sampleSender(tx);
     const txExit = await waitExit(tx, (ctx.seconds + 30) * 1000);
     sampler.stop();
     const rcpu1 = await waitIdle(rx);
+    const m1 = machineCpu();
     if (!selfExit && !rx.exited) rx.child.kill('SIGINT');
     const rxExit = await waitExit(rx, selfExit ? 10000 : 5000);
-    return { rx, tx, txExit, rxExit, rcpu: rcpu0 !== null && rcpu1 !== null ? rcpu1 - rcpu0 : null, samples: sampler.samples };
+    const rthreads = rth0.size > 1 ? threadDelta(rx.pid, rth0, rx.threads) : null;
+    const rcpu = rcpu0 !== null && rcpu1 !== null ? rcpu1 - rcpu0 : null;
+    const scpu = sampler.samples.length ? sampler.samples[sampler.samples.length - 1].cpu : 0;
+    const other = otherLoad(m0, m1, (rcpu ?? 0) + scpu);
+    return { rx, tx, txExit, rxExit, rcpu, rthreads, samples: sampler.samples, load: { ...other, waited_for_quiet_seconds: quiet.waited, quiet_before: quiet.other_cpus } };
   } finally {
     sampler?.stop();
     for (const p of [tx, rx]) if (p && !p.exited) p.child.kill('SIGKILL');
@@ -416,11 +518,11 @@ async function runCell(ctx, tool, len, rep) {
   const port = ctx.nextPort++;
   const c = { port, len, seconds: ctx.seconds, rxAddr: ctx.rxAddr, txAddr: ctx.txAddr, sendJson: join(ctx.tmp, `s-${port}.json`), recvJson: join(ctx.tmp, `r-${port}.json`) };
   const r = await runPair(ctx, { recvArgv: t.recv(c), sendArgv: t.send(c), selfExit: t.selfExit, port });
-  const row = { tool, length: len, rep, port, ok: false, sender: null, receiver: null, error: null };
+  const row = { tool, length: len, rep, port, ok: false, sender: null, receiver: null, load: r.load, error: null };
   try {
     if (r.txExit.code !== 0) throw new Error(`sender exited ${r.txExit.code ?? r.txExit.signal}: ${r.tx.stderr.slice(-400)}`);
     const s = t.parseSend(r.tx, c);
-    const win = senderWindow(r.samples, ctx.seconds);
+    const win = senderWindow(r.samples, ctx.seconds, r.tx.pid);
     row.sender = { ...s, cpu_window: win, cpu_per_packet_us: win?.cpu_per_packet_us ?? null };
     const rv = t.parseRecv(r.rx, c, s);
     const lost = rv.lost ?? (s.packets !== null && rv.packets !== null ? Math.max(0, s.packets - rv.packets) : null);
@@ -430,6 +532,7 @@ async function runCell(ctx, tool, len, rep) {
       loss_percent: lost !== null && s.packets ? (100 * lost) / s.packets : null,
       cpu_seconds: r.rcpu,
       cpu_per_packet_us: r.rcpu !== null && rv.packets ? (r.rcpu / rv.packets) * 1e6 : null,
+      threads: r.rthreads,
     };
     if (!(s.pps > 0) || !(rv.pps > 0)) throw new Error(`no packets measured (sender ${s.pps}, receiver ${rv.pps}); receiver said: ${(r.rx.stderr + r.rx.stdout).slice(-400)}`);
     row.ok = true;
@@ -450,6 +553,8 @@ function median(xs) {
 const minOf = (xs) => (xs.filter(Number.isFinite).length ? Math.min(...xs.filter(Number.isFinite)) : null);
 const maxOf = (xs) => (xs.filter(Number.isFinite).length ? Math.max(...xs.filter(Number.isFinite)) : null);
 const ratio = (a, b) => (a !== null && b ? a / b : null);
+/** a run during which other work took more than 0.15 CPU, or the hypervisor stole more than 5% */
+const disturbed = (r) => (r.load?.other_cpus ?? 0) > 0.15 || (r.load?.steal_cpus ?? 0) > 0.05;
 
 function summarize(rows, tools, sizes) {
   const out = {};
@@ -470,6 +575,8 @@ function summarize(rows, tools, sizes) {
         loss_percent_max: maxOf(g((r) => r.receiver.loss_percent)),
         sender_cpu_us_per_packet: median(g((r) => r.sender.cpu_per_packet_us)),
         receiver_cpu_us_per_packet: median(g((r) => r.receiver.cpu_per_packet_us)),
+        other_load_cpus_max: maxOf(g((r) => r.load?.other_cpus)),
+        disturbed_runs: rs.filter(disturbed).length,
       };
     }
     const ref = out[len].ref;
@@ -542,7 +649,7 @@ async function runPaced(ctx, cfg, rep) {
     selfExit: true,
     port,
   });
-  const row = { config: cfg.id, length: cfg.len, rep, ok: false, error: null };
+  const row = { config: cfg.id, length: cfg.len, rep, ok: false, load: r.load, error: null };
   try {
     if (r.txExit.code !== 0) throw new Error(`sender exited ${r.txExit.code}: ${r.tx.stderr.slice(-300)}`);
     const res = JSON.parse(readFileSync(sendJson, 'utf8'));
@@ -661,6 +768,14 @@ function ensurePeers(want, mode, skipped) {
   }
 }
 
+function otherNetns() {
+  try {
+    return readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+}
+
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const ver = (argv) => {
@@ -694,13 +809,13 @@ function table(result) {
   for (const len of settings.sizes) {
     const rows = summary[len];
     if (!rows || !Object.keys(rows).length) continue;
-    L.push(`${len} B payload, ${settings.seconds} s per run, medians of ${settings.reps} interleaved repetitions; x = ratio to the C reference of this run`);
-    L.push(`${pad('tool', 40, false)} ${pad('send pps', 9)} ${pad('x', 6)} ${pad('recv pps', 9)} ${pad('loss% max', 9)} ${pad('send us/pkt', 11)} ${pad('x', 6)} ${pad('recv us/pkt', 11)} ${pad('x', 6)}`);
+    L.push(`${len} B payload, ${settings.seconds} s per run, medians of ${settings.reps} interleaved repetitions; x = ratio to the C reference of this run; disturbed = runs during which other work took > 0.15 CPU`);
+    L.push(`${pad('tool', 40, false)} ${pad('send pps', 9)} ${pad('x', 6)} ${pad('recv pps', 9)} ${pad('loss% max', 9)} ${pad('send us/pkt', 11)} ${pad('x', 6)} ${pad('recv us/pkt', 11)} ${pad('x', 6)} ${pad('disturbed', 9)}`);
     for (const [tool, s] of Object.entries(rows)) {
       const r = s.ratio_to_ref ?? {};
       L.push(
         `${pad(TOOLS[tool].label, 40, false)} ${pad(fmt(s.sender_pps_median), 9)} ${pad(x(r.sender_pps), 6)} ${pad(fmt(s.receiver_pps_median), 9)} ${pad(fmt(s.loss_percent_max, 3), 9)} ` +
-          `${pad(fmt(s.sender_cpu_us_per_packet, 2), 11)} ${pad(x(r.sender_cpu_per_packet), 6)} ${pad(fmt(s.receiver_cpu_us_per_packet, 3), 11)} ${pad(x(r.receiver_cpu_per_packet), 6)}`,
+          `${pad(fmt(s.sender_cpu_us_per_packet, 2), 11)} ${pad(x(r.sender_cpu_per_packet), 6)} ${pad(fmt(s.receiver_cpu_us_per_packet, 3), 11)} ${pad(x(r.receiver_cpu_per_packet), 6)} ${pad(`${s.disturbed_runs}/${s.reps}`, 9)}`,
       );
     }
     L.push('');
@@ -789,14 +904,18 @@ async function main() {
   const cpuTx = 0;
   const cpuRx = nproc >= 2 ? 1 : 0;
   if (nproc < 2) skipped.push({ tool: 'pinning', reason: 'one CPU: sender and receiver share CPU0' });
+  // This runner samples /proc every 50 ms: keep it off the sender's CPU, which the sender saturates.
+  spawnSync('taskset', ['-a', '-p', '-c', String(cpuRx), String(process.pid)], { stdio: 'ignore' });
 
   const result = {
     schema: 'mcbench/bench@1',
     created: new Date().toISOString(),
     command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     mode: opt.mode,
-    settings: { seconds: opt.seconds, reps: opt.reps, sizes: opt.sizes, tools: throughputTools, interleaving: 'for each repetition, for each size, every tool in turn', cpu_sender: cpuTx, cpu_receiver: cpuRx, rcvbuf_bytes: RCVBUF, group: GROUP },
+    settings: { seconds: opt.seconds, reps: opt.reps, sizes: opt.sizes, tools: throughputTools, interleaving: 'for each repetition, for each size, every tool in turn', cpu_sender: cpuTx, cpu_receiver: cpuRx, cpu_runner: cpuRx, rcvbuf_bytes: RCVBUF, group: GROUP },
     machine: machine(),
+    // other work on the machine makes absolute figures drift (ratios to the reference hold better)
+    load: { loadavg_before: loadavg(), loadavg_after: null, other_netns_before: otherNetns(), other_netns_after: null },
     lab: null,
     sysctl: {},
     runs: [],
@@ -841,7 +960,7 @@ async function main() {
             result.runs.push(row);
             k++;
             log(row.ok
-              ? `[${k}/${total}] ${len} B ${tool} rep ${rep}: send ${fmt(row.sender.pps)} pps (${fmt(row.sender.cpu_per_packet_us, 2)} us/pkt), recv ${fmt(row.receiver.pps)} pps, lost ${fmt(row.receiver.lost)} (${fmt(row.receiver.cpu_per_packet_us, 3)} us/pkt)`
+              ? `[${k}/${total}] ${len} B ${tool} rep ${rep}: send ${fmt(row.sender.pps)} pps (${fmt(row.sender.cpu_per_packet_us, 2)} us/pkt), recv ${fmt(row.receiver.pps)} pps, lost ${fmt(row.receiver.lost)} (${fmt(row.receiver.cpu_per_packet_us, 3)} us/pkt); other load ${fmt(row.load?.other_cpus, 2)} CPU`
               : `[${k}/${total}] ${len} B ${tool} rep ${rep}: FAILED: ${row.error}`);
             await sleep(300);
           }
@@ -929,6 +1048,8 @@ async function main() {
     cleanupSync();
   }
 
+  result.load.loadavg_after = loadavg();
+  result.load.other_netns_after = otherNetns();
   result.targets = targets(result);
   writeAtomic(opt.out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${table(result)}\n\nwritten: ${opt.out}\n`);
