@@ -28,7 +28,7 @@ const restoreRecords = () => (existsSync('/run/mcbench/restore') ? readdirSync('
 afterEach(async () => {
   for (const r of started.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
   // Whatever a failed test left: lab down removes it and restores any recorded sysctl.
-  for (const name of ['demo', 'sig', 'kill', 'q']) spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', name]);
+  for (const name of ['demo', 'sig', 'kill', 'q', 'cus', 'run']) spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', name]);
 });
 
 describe('mcbench demo', () => {
@@ -104,6 +104,42 @@ describe('mcbench run --scenario seed-002-querier', () => {
     expect(r.stdout).toMatch(/^tuned \(multicast_querier 1: .*\) kept traffic flowing: \d+ stall\(s\) with default, none with tuned/m);
     expect(r.stdout).toContain('Fix: echo 1 > /sys/class/net/mcb-q-br/bridge/multicast_querier');
   }, 90000);
+});
+
+describe('mcbench run with your own flags', () => {
+  it('one scenario from flags: every receiver counted against the sender, the sysctl set for the run and restored', async () => {
+    const before = readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim();
+    const file = join(dir, 'custom.json');
+    const r = await mcbench(['run', '--pps', '4000', '-l', '300', '-t', '1.5', '--receivers', '3', '--lab-name', 'cus',
+      '--set', 'net.core.rmem_default=262144', '--json', file]).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim()).toBe(before);
+    expect(hostState('mcb-cus-')).toEqual({ netns: [], links: [], stateFile: false });
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const v = report.variants[0]!;
+    expect(v.settings_applied).toEqual([{ id: 'net.core.rmem_default', before, after: '262144' }]);
+    expect(v.sender!.end.packets).toBe(6000);
+    expect(v.receivers.map((x) => x.guest)).toEqual(['g2', 'g3', 'g4']);
+    for (const rx of v.receivers) {
+      expect(rx.result!.end.sessions[0]!.packets).toBe(6000);
+      expect(rx.result!.end.socket.rcvbuf_actual).toBe(262144); // the default the run set
+    }
+  });
+
+  it('bad flags fail once, before any lab is made', async () => {
+    for (const [args, msg] of [
+      [['run', '--set', 'no.such.knob=1'], 'mcbench run: --set: no.such.knob is not a sysctl on this host (no /proc/sys/no/such/knob)'],
+      [['run', '--set', 'rmem'], "mcbench run: --set: 'rmem' is not KEY=VALUE (e.g. --set net.core.rmem_max=26214400)"],
+      [['run', '--receivers', '16'], 'mcbench run: --receivers: 16 is out of range (1 to 15)'],
+      [['run', '-g', '10.1.1.1'], 'mcbench run: -g/--group: 10.1.1.1 is not a multicast address (valid range 224.0.0.0 to 239.255.255.255)'],
+      [['run', '--scenario', 'seed-999'], "mcbench run: --scenario: 'seed-999' is not a scenario (one of: seed-001-rmem, seed-002-querier)"],
+    ] as Array<[string[], string]>) {
+      const r = await mcbench(args).done;
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim()).toBe(msg);
+    }
+    expect(hostState('mcb-run-')).toEqual({ netns: [], links: [], stateFile: false });
+  });
 });
 
 describe('without a lab', () => {

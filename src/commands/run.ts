@@ -4,25 +4,38 @@ import { requireRoot } from '../lab/index.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
-import { SCENARIOS, findScenario } from '../run/scenarios.js';
+import { SCENARIOS, customScenario, findScenario, type CustomRunFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { runCommand } from './common.js';
 
 export const runCommandModule: CommandModule = {
   command: 'run',
-  describe: 'run a named scenario on a throwaway lab: a sender, receivers in the other guests, one table',
+  describe: 'a sender in one guest, receivers in the others, on a throwaway lab: a named scenario or your own flags, one table',
   builder: (y: Argv) =>
     y
-      .option('scenario', { type: 'string', demandOption: true, describe: `one of: ${SCENARIOS.map((s) => s.name).join(', ')}` })
+      .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the flags below)` })
+      .option('group', { alias: 'g', type: 'string', describe: 'ad-hoc: multicast group [default: 239.255.0.1]' })
+      .option('port', { alias: 'p', type: 'string', describe: 'ad-hoc: UDP port [default: 5001]' })
+      .option('bandwidth', { alias: 'b', type: 'string', describe: 'ad-hoc: sender payload rate, bit/s, 0 = unlimited [default: 100M]' })
+      .option('pps', { type: 'string', describe: 'ad-hoc: sender rate in packets/s instead of -b' })
+      .option('length', { alias: 'l', type: 'string', describe: 'ad-hoc: datagram payload bytes [default: 1400]' })
+      .option('time', { alias: 't', type: 'string', describe: 'ad-hoc: seconds to send [default: 5]' })
+      .option('rcvbuf', { type: 'string', describe: 'ad-hoc: receivers\' SO_RCVBUF' })
+      .option('rcvbuf-force', { type: 'boolean', describe: 'ad-hoc: receivers use SO_RCVBUFFORCE' })
+      .option('receivers', { type: 'string', describe: 'ad-hoc: receiving guests (1-15) [default: 2]' })
+      .option('set', { type: 'string', array: true, describe: 'ad-hoc: a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
+      .option('snooping', { type: 'string', describe: 'ad-hoc: the lab bridge\'s IGMP snooping, 0|1' })
+      .option('querier', { type: 'string', describe: 'ad-hoc: the lab bridge\'s IGMP querier, 0|1' })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo (unshare; works without root, where user namespaces are allowed)' })
       .option('json', { type: 'string', describe: 'write the mcbench/run@1 report to FILE (atomically); - for stdout' })
-      .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side'),
+      .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side')
+      .example('$0 run -b 0 -l 64 -t 3 --receivers 3 --rcvbuf 8M --set net.core.rmem_max=16777216', 'your own scenario'),
   handler: (argv) =>
     runCommand('run', async () => {
       const a = argv as Record<string, unknown>;
-      const scenario = findScenario(String(a.scenario));
+      const scenario = a.scenario === undefined ? customScenario(a as CustomRunFlags) : findScenario(String(a.scenario));
       if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
       const variant = typeof a.variant === 'string' ? a.variant : null;
       if (variant && !scenario.variants.some((v) => v.name === variant)) {

@@ -1,5 +1,9 @@
 // Named scenarios: the seeds' failures, reproduced on the lab, each with the variant that shows
 // the failure and the variant with the kernel setting that fixes it.
+import { existsSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { recvSpec, sendSpec } from '../core/spec.js';
+import { inRange, parseCount } from '../core/units.js';
 import type { LabSpecInput } from '../lab/index.js';
 
 export interface ScenarioVariant {
@@ -117,4 +121,74 @@ export const SCENARIOS: Scenario[] = [
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
+}
+
+/** The flags of an ad-hoc `mcbench run` (no --scenario), as yargs gives them. */
+export interface CustomRunFlags {
+  group?: unknown;
+  port?: unknown;
+  bandwidth?: unknown;
+  pps?: unknown;
+  length?: unknown;
+  time?: unknown;
+  rcvbuf?: unknown;
+  'rcvbuf-force'?: unknown;
+  receivers?: unknown;
+  set?: unknown;
+  snooping?: unknown;
+  querier?: unknown;
+}
+
+/** `--set net.core.rmem_max=26214400` (repeatable) to a sysctl map; names must exist in /proc/sys. */
+export function parseSetFlags(raw: unknown): Record<string, number | string> {
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  const out: Record<string, number | string> = {};
+  for (const item of list) {
+    const m = /^([a-z0-9_.-]+)=(\S+)$/i.exec(String(item));
+    if (!m) throw new UsageError(`--set: '${String(item)}' is not KEY=VALUE (e.g. --set net.core.rmem_max=26214400)`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (!existsSync(`/proc/sys/${key.replace(/\./g, '/')}`)) throw new UsageError(`--set: ${key} is not a sysctl on this host (no /proc/sys/${key.replace(/\./g, '/')})`);
+    out[key] = /^\d+$/.test(value) ? Number(value) : value;
+  }
+  return out;
+}
+
+/**
+ * A one-variant scenario from the flags of an ad-hoc run: the flags are validated here, with the
+ * same rules as send/recv, so a bad value fails once, before any lab is made.
+ */
+export function customScenario(f: CustomRunFlags): Scenario {
+  const group = f.group === undefined ? '239.255.0.1' : String(f.group);
+  const port = f.port === undefined ? '5001' : String(f.port);
+  const sendArgs = ['-l', String(f.length ?? 1400), '-t', String(f.time ?? 5)];
+  if (f.pps !== undefined) sendArgs.push('--pps', String(f.pps));
+  else sendArgs.push('-b', String(f.bandwidth ?? '100M'));
+  const recvArgs: string[] = [];
+  if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', String(f.rcvbuf));
+  if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
+  const send = sendSpec({ group, port, length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined });
+  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'] });
+  const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
+  const sysctls = parseSetFlags(f.set) as Record<string, number>;
+  const lab: LabSpecInput = {};
+  if (f.snooping !== undefined) lab.snooping = f.snooping === '1' || f.snooping === 1 ? 1 : f.snooping === '0' || f.snooping === 0 ? 0 : (() => { throw new UsageError(`--snooping: '${String(f.snooping)}' is out of range (0 or 1)`); })();
+  if (f.querier !== undefined) lab.querier = f.querier === '1' || f.querier === 1 ? 1 : f.querier === '0' || f.querier === 0 ? 0 : (() => { throw new UsageError(`--querier: '${String(f.querier)}' is out of range (0 or 1)`); })();
+  const describe = [
+    send.pps > 0 ? `${sendArgs.join(' ')}` : `unlimited rate ${sendArgs.join(' ')}`,
+    recvArgs.length ? `receivers ${recvArgs.join(' ')}` : '',
+    ...Object.entries(sysctls).map(([k, v]) => `${k}=${v}`),
+  ].filter(Boolean).join(', ');
+  return {
+    name: 'custom',
+    title: 'ad-hoc run from the command line',
+    seed: '-',
+    guests: receivers + 1,
+    needsBridge: lab.snooping !== undefined || lab.querier !== undefined,
+    group: send.group,
+    port: send.port,
+    sendArgs,
+    recvArgs,
+    seconds: send.timeSeconds ?? 5,
+    variants: [{ name: 'custom', describe, sysctls, lab, recvArgs: [] }],
+  };
 }
