@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Native checks: the core's unit tests under ASan+UBSan (CMake + CTest), then the addon built by the
-# plain CMake path (offline: local node headers, no cmake-js download) and loaded into node.
+# Native checks: the core's unit tests under ASan+UBSan (CMake + CTest), then the addon built by
+# cmake-js from the same CMakeLists.txt and loaded into node.
 # Quiet on success apart from the test summary; the build logs are printed when a step fails.
 set -euo pipefail
 
@@ -31,11 +31,11 @@ quiet ctest --test-dir "$test_dir" --output-on-failure
 # The test binary's own summary (ctest above already proved it passes).
 "$test_dir/mcbench_core_test"
 
-# 2. The addon, plain CMake, no sanitizer, then loaded into node.
-quiet cmake -S "$root" -B "$addon_dir" -DCMAKE_BUILD_TYPE=Release -DMCBENCH_BUILD_TESTS=OFF \
-  -DMCBENCH_BUILD_ADDON=ON
-quiet cmake --build "$addon_dir" -j "$jobs" --target mcbench
-addon="$addon_dir/mcbench.node"
+# 2. The addon through cmake-js (what `npm run build:cmake` runs; offline: package.json's
+#    binary.napi_versions makes it use node-addon-api's headers, no download), then loaded into
+#    node. `npm install` built the other one with node-gyp: both build files stay in step.
+quiet node "$root/node_modules/cmake-js/bin/cmake-js" build -O "$addon_dir" -T mcbench
+addon="$addon_dir/Release/mcbench.node"
 if ! node -e "const m=require(process.argv[1]); if(typeof m.Sender!=='function'||typeof m.Receiver!=='function') process.exit(1)" "$addon"; then
   echo "native.sh: $addon does not export Sender and Receiver" >&2
   exit 1
