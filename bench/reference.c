@@ -2,10 +2,12 @@
 // mcbench and its peers against. Same 32-byte header as mcbench's wire format v1 (so mcbench recv
 // could read it), sendmmsg/recvmmsg x32, or one syscall per packet with "single".
 //   reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single]
-//   reference recv GROUP PORT IFADDR SECONDS [mmsg|single] [RCVBUF_BYTES] [STAMP_FILE]
+//   reference recv GROUP PORT IFADDR SECONDS [mmsg|single|cmsg] [RCVBUF_BYTES] [STAMP_FILE]
 // Prints one JSON line: {role, mode, packets, seconds, pps, cpu_seconds, ...}. The receiver ends
 // after SECONDS, or 1 s after the last packet once traffic started; it counts unique sequences.
-// With STAMP_FILE (mmsg only) it also writes each datagram's kernel receive time (SO_TIMESTAMPNS,
+// "cmsg" is mmsg with the socket options mcbench recv sets (SO_TIMESTAMPNS, SO_RXQ_OVFL) and their
+// control messages read: what the kernel side of those costs, apart from mcbench's own work.
+// With STAMP_FILE (mmsg/cmsg) it also writes each datagram's kernel receive time (SO_TIMESTAMPNS,
 // u64 ns, host order) there: the pacing analysis of bench/run.js reads the gaps from it.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -98,7 +100,7 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
   return 0;
 }
 
-static int do_recv(const char *group, int port, const char *ifaddr, double secs, int single, int rcvbuf,
+static int do_recv(const char *group, int port, const char *ifaddr, double secs, int single, int cmsg, int rcvbuf,
                    const char *stampfile) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) die("socket");
@@ -106,9 +108,11 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) die("SO_RCVBUFFORCE");
   FILE *stamps = NULL;
-  if (stampfile && !single) {
-    if (!(stamps = fopen(stampfile, "wb"))) die("stamp file");
+  if (stampfile && !single && !(stamps = fopen(stampfile, "wb"))) die("stamp file");
+  if (stamps || cmsg) {
+    cmsg = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) die("SO_TIMESTAMPNS");
+    if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) < 0) die("SO_RXQ_OVFL");
   }
   struct timeval tv = {0, 100000}; /* wake every 100 ms to check the clock */
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -123,7 +127,7 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
   static uint8_t buf[BATCH][MAXLEN];
   struct iovec iov[BATCH];
   struct mmsghdr msgs[BATCH];
-  static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+  static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
     iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = MAXLEN};
@@ -131,10 +135,11 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
   }
   uint64_t *seen = calloc(SEQ_BITS / 64, 8);
   if (!seen) die("calloc");
-  uint64_t unique = 0, dups = 0, foreign = 0, datagrams = 0, maxseq = 0, calls = 0;
+  uint64_t unique = 0, dups = 0, foreign = 0, datagrams = 0, maxseq = 0, calls = 0, stamped = 0;
+  uint32_t overflows = 0;
   double t0 = now(), first = 0, last = 0, cpu0 = 0;
   for (;;) {
-    for (int i = 0; stamps && i < BATCH; i++)
+    for (int i = 0; cmsg && i < BATCH; i++)
       msgs[i].msg_hdr.msg_control = ctl[i], msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
     double t = now();
     if (t - t0 >= secs || (first > 0 && t - last >= 1.0)) break;
@@ -151,12 +156,17 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
       size_t n = single ? (size_t)got : msgs[i].msg_len;
       datagrams++;
       if (n < 32 || memcmp(p, "MCB1", 4) != 0 || p[5] != 1) { foreign++; continue; } /* FINs too */
-      struct cmsghdr *cm = stamps ? CMSG_FIRSTHDR(&msgs[i].msg_hdr) : NULL;
-      if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-        struct timespec ts;
-        memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-        uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-        fwrite(&ns, 8, 1, stamps);
+      for (struct cmsghdr *cm = cmsg ? CMSG_FIRSTHDR(&msgs[i].msg_hdr) : NULL; cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET) continue;
+        if (cm->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+          uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+          stamped++;
+          if (stamps) fwrite(&ns, 8, 1, stamps);
+        } else if (cm->cmsg_type == SO_RXQ_OVFL) {
+          memcpy(&overflows, CMSG_DATA(cm), sizeof overflows);
+        }
       }
       uint64_t s;
       memcpy(&s, p + 16, 8);
@@ -173,10 +183,12 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
   if (stamps) fclose(stamps);
   double span = last - first;
   printf("{\"role\":\"receiver\",\"mode\":\"%s\",\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,\"cpu_seconds\":%.4f,"
-         "\"cpu_seconds_traffic\":%.4f,\"duplicates\":%llu,\"foreign\":%llu,\"datagrams\":%llu,\"max_seq\":%llu,\"calls\":%llu}\n",
-         single ? "single" : "mmsg", (unsigned long long)unique, span, span > 0 ? unique / span : 0.0, cpu(),
+         "\"cpu_seconds_traffic\":%.4f,\"duplicates\":%llu,\"foreign\":%llu,\"datagrams\":%llu,\"max_seq\":%llu,\"calls\":%llu,"
+         "\"stamped\":%llu,\"rxq_ovfl\":%u}\n",
+         single ? "single" : cmsg ? "cmsg" : "mmsg", (unsigned long long)unique, span, span > 0 ? unique / span : 0.0, cpu(),
          first > 0 ? cpu() - cpu0 : 0.0, (unsigned long long)dups, (unsigned long long)foreign,
-         (unsigned long long)datagrams, (unsigned long long)maxseq, (unsigned long long)calls);
+         (unsigned long long)datagrams, (unsigned long long)maxseq, (unsigned long long)calls,
+         (unsigned long long)stamped, overflows);
   return 0;
 }
 
@@ -185,8 +197,9 @@ int main(int argc, char **argv) {
     return do_send(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atof(argv[6]), argc > 7 && strcmp(argv[7], "single") == 0);
   if (argc >= 6 && strcmp(argv[1], "recv") == 0)
     return do_recv(argv[2], atoi(argv[3]), argv[4], atof(argv[5]), argc > 6 && strcmp(argv[6], "single") == 0,
+                   argc > 6 && strcmp(argv[6], "cmsg") == 0,
                    argc > 7 ? atoi(argv[7]) : 0, argc > 8 ? argv[8] : NULL);
   fprintf(stderr, "usage: reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single]\n"
-                  "       reference recv GROUP PORT IFADDR SECONDS [mmsg|single] [RCVBUF_BYTES] [STAMP_FILE]\n");
+                  "       reference recv GROUP PORT IFADDR SECONDS [mmsg|single|cmsg] [RCVBUF_BYTES] [STAMP_FILE]\n");
   return 2;
 }

@@ -23,7 +23,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 
 // ---- options ---------------------------------------------------------------------------------
 
-const SECTIONS = ['ref', 'ref1', 'mcbench', 'nolat', 'iperf', 'sockperf', 'paced', 'memory', 'help'];
+const SECTIONS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'iperf', 'sockperf', 'paced', 'memory', 'help'];
 const USAGE = `usage: node bench/run.js [--quick | --smoke] [--only LIST] [--out FILE] [--reps N] [--seconds S] [--mem-seconds S] [--lab-name NAME]
   --quick    2 s per run, 2 repetitions, 10 s memory run
   --smoke    1 s per run, 64 B only, 1 repetition, no memory run (CI: proves the harness runs)
@@ -412,6 +412,14 @@ const TOOLS = {
     parseSend: (p) => TOOLS.ref.parseSend(p),
     parseRecv: (p) => TOOLS.ref.parseRecv(p),
   },
+  refc: {
+    label: 'C ref recv + SO_TIMESTAMPNS/RXQ_OVFL',
+    recv: (c) => [REF_BIN, 'recv', GROUP, String(c.port), c.rxAddr, String(c.seconds + 30), 'cmsg', String(RCVBUF)],
+    send: (c) => TOOLS.ref.send(c),
+    selfExit: true,
+    parseSend: (p) => TOOLS.ref.parseSend(p),
+    parseRecv: (p) => TOOLS.ref.parseRecv(p),
+  },
   mcbench: {
     label: 'mcbench (latency on)',
     recv: (c) => ['node', MCBENCH, 'recv', '-g', GROUP, '-p', String(c.port), '-I', 'eth0', '--rcvbuf', '25M', '--rcvbuf-force', '-t', String(c.seconds + 30), '-q', '--json', c.recvJson],
@@ -719,7 +727,8 @@ async function runMemory(ctx) {
     slope_mb_per_min: slope !== null ? slope * 60 : null,
     fitted_growth_mb: growth,
     window_from_seconds: from,
-    flat: growth !== null ? Math.abs(growth) < 1 : null,
+    // no growth: the fitted trend adds less than 2 MB over the window (a GC may drop RSS at any time)
+    flat: growth !== null ? growth < 2 : null,
     received: received ? { packets: received.packets, pps: received.packets_per_second, lost_packets: received.lost_packets } : null,
   };
 }
@@ -839,7 +848,7 @@ function table(result) {
   }
   if (result.memory) {
     const m = result.memory;
-    L.push(`mcbench recv memory, ${m.seconds} s at full rate (64 B): VmRSS max ${fmt(m.max_rss_mb, 1)} MB, slope ${fmt(m.slope_mb_per_min, 2)} MB/min (fitted growth ${fmt(m.fitted_growth_mb, 2)} MB from ${m.window_from_seconds} s: ${m.flat ? 'flat' : 'GROWING'})`);
+    L.push(`mcbench recv memory, ${m.seconds} s at full rate (64 B): VmRSS max ${fmt(m.max_rss_mb, 1)} MB, slope ${fmt(m.slope_mb_per_min, 2)} MB/min (fitted growth ${fmt(m.fitted_growth_mb, 2)} MB from ${m.window_from_seconds} s to the end: ${m.flat ? 'no growth' : 'GROWING'})`);
   }
   if (result.help) L.push(`mcbench --help: median ${fmt(result.help.median_ms, 1)} ms over ${result.help.runs_ms.length} runs (node -e 0: ${fmt(result.node_floor?.median_ms, 1)} ms)`);
   if (result.targets?.length) {
@@ -898,7 +907,7 @@ async function main() {
   ensurePeers(opt.want, opt.mode, skipped);
   buildReference();
 
-  const throughputTools = ['ref', 'ref1', 'mcbench', 'nolat', 'iperf', 'sockperf'].filter((t) => opt.want.has(t));
+  const throughputTools = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'iperf', 'sockperf'].filter((t) => opt.want.has(t));
   if (throughputTools.length && !throughputTools.includes('ref')) throughputTools.unshift('ref');
   const nproc = cpus().length;
   const cpuTx = 0;
