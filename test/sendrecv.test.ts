@@ -248,4 +248,25 @@ describe('send/recv between two processes', () => {
     expect(rx.code).toBe(1);
     expect(rx.stderr.trim()).toBe(`mcbench recv: cannot join ${GROUP}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
   });
+
+  it('another group on the same port, joined by another receiver on the host, is not counted (IP_MULTICAST_ALL off)', async () => {
+    const OTHER = '239.255.10.99';
+    const rxA = await startReceiver(5111, ['--sessions', '1'], 'a.json');
+    const rxB = ns.mcbench(['recv', '-g', OTHER, '-p', '5111', '-t', '20', '--sessions', '1', '--json', join(dir, 'b.json')]);
+    await rxB.waitFor('listening on');
+    const [ta, tb] = await Promise.all([
+      ns.mcbench(['send', '-g', GROUP, '-p', '5111', '--pps', '1000', '-n', '800', '-l', '100']).done,
+      ns.mcbench(['send', '-g', OTHER, '-p', '5111', '--pps', '1000', '-n', '1300', '-l', '100']).done,
+    ]);
+    expect(ta.code, ta.stderr).toBe(0);
+    expect(tb.code, tb.stderr).toBe(0);
+    await Promise.all([rxA.done, rxB.done]);
+    const a = readJson<ReceiverResult>('a.json');
+    const b = readJson<ReceiverResult>('b.json');
+    expect(a.end.sessions).toHaveLength(1);
+    expect(a.end.sessions[0]!.packets).toBe(800);
+    expect(a.end.foreign_packets).toBe(0);
+    expect(b.end.sessions).toHaveLength(1);
+    expect(b.end.sessions[0]!.packets).toBe(1300);
+  });
 });
