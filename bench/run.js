@@ -321,8 +321,8 @@ function otherLoad(m0, m1, oursSeconds) {
   return { wall_seconds: wall, other_cpus: other / wall, kernel_threads_cpus: kthreads / wall, steal_cpus: (m1.steal - m0.steal) / wall };
 }
 
-/** Before a run: wait (up to 20 s) for a 0.5 s stretch where other work used < 0.1 CPU. */
-async function waitQuiet() {
+/** Before a run: wait (up to capSeconds) for a 0.5 s stretch where other work used < 0.1 CPU. */
+async function waitQuiet(capSeconds) {
   const t0 = performance.now();
   let last = null;
   for (;;) {
@@ -331,7 +331,7 @@ async function waitQuiet() {
     await sleep(500);
     last = otherLoad(a, machineCpu(), 0).other_cpus;
     const waited = (performance.now() - t0) / 1000;
-    if (last < 0.1 || waited > 20) return { waited: Math.round(waited * 10) / 10, other_cpus: Math.round(last * 1000) / 1000 };
+    if (last < 0.1 || waited > capSeconds) return { waited: Math.round(waited * 10) / 10, other_cpus: Math.round(last * 1000) / 1000 };
   }
 }
 
@@ -493,7 +493,7 @@ function lastSummarySeconds(s) {
 // ---- one measurement --------------------------------------------------------------------------
 
 async function runPair(ctx, { recvArgv, sendArgv, selfExit, port }) {
-  const quiet = await waitQuiet();
+  const quiet = await waitQuiet(ctx.quietCap);
   const rx = start(ctx.lab, ctx.rxGuest, ctx.cpuRx, recvArgv);
   let tx = null;
   let sampler = null;
@@ -954,7 +954,7 @@ async function main() {
       const [g1, g2] = lab.guests;
       result.lab = { name: lab.name, subnet: lab.state?.subnet ?? null, sender: g1.netns, receiver: g2.netns, snooping: 0 };
       const ctx = {
-        lab, tmp, seconds: opt.seconds, memSeconds: opt.memSeconds, nextPort: 5001, cpuTx, cpuRx,
+        lab, tmp, seconds: opt.seconds, memSeconds: opt.memSeconds, nextPort: 5001, cpuTx, cpuRx, quietCap: opt.mode === 'smoke' ? 2 : 20,
         txGuest: g1.index, rxGuest: g2.index, txAddr: g1.address.split('/')[0], rxAddr: g2.address.split('/')[0],
       };
 

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+// A lab name of this process's own: two test runs on one machine must not meet (1-8 of a-z0-9).
+const LAB = `b${process.pid.toString(36)}`.slice(0, 8);
 const canRun = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v taskset && command -v cc'], { stdio: 'ignore' }).status === 0;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +29,7 @@ interface ToolSummary {
 describe.skipIf(!canRun)('bench harness smoke (root, taskset, cc)', () => {
   it('runs ref and mcbench for 1 s and writes a result with packets for each', { timeout: 30000 }, () => {
     const out = join(dir, 'smoke.json');
-    const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.js'), '--smoke', '--only', 'ref,mcbench', '--out', out, '--lab-name', 'bsmoke'], {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.js'), '--smoke', '--only', 'ref,mcbench', '--out', out, '--lab-name', LAB], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 28000,
@@ -55,7 +57,7 @@ describe.skipIf(!canRun)('bench harness smoke (root, taskset, cc)', () => {
     expect(Array.isArray(res.targets)).toBe(true);
     // The lab went with the run.
     const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-    expect(ns).not.toMatch(/mcb-bsmoke-/);
-    expect(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout).not.toMatch(/mcb-bsmoke-/);
+    expect(ns).not.toContain(`mcb-${LAB}-`);
+    expect(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout).not.toContain(`mcb-${LAB}-`);
   });
 });
