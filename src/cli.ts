@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
 import { labCommand } from './commands/lab.js';
 import { recvCommand } from './commands/recv.js';
@@ -10,7 +11,7 @@ import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
 import { VERSION } from './core/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, demoCommand, settingsCommand, labCommand, igmpQueryCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -1,0 +1,113 @@
+// `mcbench doctor`: checks the seeds' pitfalls on this host and names each fix. The I/O half:
+// the kernel-settings snapshot, the namespace's links, the drop counters sampled over --sample
+// seconds; the checks themselves are pure (core/doctor.ts). Exit 0 with no problem, 1 with one
+// (like a linter), 2 on bad input.
+import { readlinkSync, lstatSync } from 'node:fs';
+import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { diffDropCounters, readDropCounters } from '../core/counters.js';
+import { diagnose, doctorExitCode, doctorReport, formatDoctor, type CounterSample, type LinkFact } from '../core/doctor.js';
+import { UsageError } from '../core/errors.js';
+import { SettingsTargetError, readLinkView, snapshotKernelSettings, type KernelSettingsSnapshot } from '../core/settings.js';
+import { parseInterface } from '../core/spec.js';
+import { inRange, parseSeconds } from '../core/units.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { runCommand } from './common.js';
+
+/** The longest --sample window: an hour (a diagnosis, not a monitor). */
+const MAX_SAMPLE_SECONDS = 3600;
+
+function parseBridge(raw: unknown): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const s = String(raw).trim();
+  if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) {
+    throw new UsageError(`--bridge: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
+  }
+  return s;
+}
+
+function parseSample(raw: unknown): number {
+  if (raw === undefined) return 1;
+  return inRange('--sample', parseSeconds('--sample', raw), 0, MAX_SAMPLE_SECONDS, ' s');
+}
+
+/** The NIC driver from /sys (only when /sys shows this namespace): 'virtual' without a device. */
+function sysfsDriver(name: string): string | null {
+  try {
+    lstatSync(`/sys/class/net/${name}/device`);
+  } catch {
+    return 'virtual';
+  }
+  try {
+    return basename(readlinkSync(`/sys/class/net/${name}/device/driver`));
+  } catch {
+    return null;
+  }
+}
+
+/** The namespace's links from netlink; the driver only for the chosen bridge's ports. Null when `ip` failed. */
+function readLinks(snapshot: KernelSettingsSnapshot): LinkFact[] | null {
+  const view = readLinkView();
+  if (!view.netlink) return null;
+  const bridge = snapshot.bridge?.name ?? null;
+  return [...view.netlink.values()].map((l) => {
+    const kind = l.linkinfo?.info_kind ?? (l.link_type === 'loopback' ? 'loopback' : null);
+    const isPort = bridge !== null && l.master === bridge;
+    return {
+      name: l.ifname,
+      kind,
+      master: l.master ?? null,
+      txqlen: typeof l.txqlen === 'number' ? l.txqlen : null,
+      qdisc: typeof l.qdisc === 'string' ? l.qdisc : null,
+      driver: kind ? 'virtual' : isPort && view.sysfsMatches ? sysfsDriver(l.ifname) : null,
+    };
+  });
+}
+
+export const doctorCommand: CommandModule = {
+  command: 'doctor',
+  describe: 'check this host for the known causes of multicast loss between VM guests, and name each fix',
+  builder: (y: Argv) =>
+    y
+      .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
+      .option('bridge', { type: 'string', describe: 'bridge to check (default: the interface if it is one, or the bridge it is enslaved to)' })
+      .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - or no value for stdout' })
+      .option('sample', { type: 'string', describe: `seconds to watch the UDP and softnet drop counters (0: do not; at most ${MAX_SAMPLE_SECONDS})`, default: '1' })
+      .example('$0 doctor --bridge br0', 'the host bridge the guests share')
+      .example('$0 doctor -I eth1 --sample 10 --json doctor.json', 'in a guest, while the multicast load runs'),
+  handler: (argv) =>
+    runCommand('doctor', async () => {
+      const a = argv as Record<string, unknown>;
+      const iface = parseInterface(a.interface);
+      const bridge = parseBridge(a.bridge);
+      const seconds = parseSample(a.sample);
+      const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
+      let snapshot: KernelSettingsSnapshot;
+      try {
+        snapshot = snapshotKernelSettings({ interface: iface, bridge });
+      } catch (e) {
+        if (e instanceof SettingsTargetError) {
+          throw new UsageError(`${e.flag === 'interface' ? '-I/--interface' : '--bridge'}: ${e.message}`);
+        }
+        throw e;
+      }
+      const links = readLinks(snapshot);
+      let sample: CounterSample | null = null;
+      if (seconds > 0) {
+        const dev = snapshot.interface?.name ?? null;
+        const before = readDropCounters(dev, { qdisc: false });
+        const t0 = process.hrtime.bigint();
+        await sleep(seconds * 1000);
+        const after = readDropCounters(dev, { qdisc: false });
+        const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+        sample = { seconds: Math.round(elapsed * 100) / 100, delta: diffDropCounters(before, after) };
+      }
+      const findings = diagnose(snapshot, sample, links);
+      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      for (const line of formatDoctor(snapshot, sample, findings)) out.summary(line);
+      if (json) emitJson(json, doctorReport(snapshot, sample, findings));
+      return doctorExitCode(findings);
+    }),
+};
