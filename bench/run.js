@@ -1070,7 +1070,7 @@ async function main() {
 }
 
 main().catch((e) => {
-  log(`bench: ${e.stack ?? e.message}`);
+  log(`bench: ${abort.signal.aborted ? e.message : (e.stack ?? e.message)}`);
   cleanupSync();
   process.exitCode = 1;
 });
