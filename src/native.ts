@@ -88,6 +88,7 @@ export interface NativeSessionSnapshot {
   finsReceived: number;
   firstRecvNs: number;
   lastRecvNs: number;
+  /** CLOCK_MONOTONIC of the last unique DATA packet */
   lastRecvMonoNs: number;
   jitterNs: number;
 }

@@ -71,7 +71,6 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
     return Outcome::Rejected;
   }
   size_t slot = static_cast<size_t>(s - stats_.get());
-  s->lastRecvMonoNs = monoNs;
   if (h.kind == wire::Kind::Fin) {
     s->finSeen = true;
     s->finTotal = h.seq;
@@ -108,6 +107,7 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   ++s->unique;
   s->bytes += len;
   s->lastRecvNs = recvNs;
+  s->lastRecvMonoNs = monoNs;
 
   // RFC 3550 6.4.1: D = (Rj - Ri) - (Sj - Si); J += (|D| - J) / 16, in arrival order.
   if (s->prevRecvNs != 0) {

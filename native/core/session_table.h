@@ -27,7 +27,7 @@ struct SessionStats {
   uint64_t finsReceived = 0;
   uint64_t firstRecvNs = 0;      // receive stamps (CLOCK_REALTIME ns) of the first/last DATA
   uint64_t lastRecvNs = 0;
-  uint64_t lastRecvMonoNs = 0;   // CLOCK_MONOTONIC of the last packet of any kind (idle detection)
+  uint64_t lastRecvMonoNs = 0;   // CLOCK_MONOTONIC of the last unique DATA packet (where the run's tail ends)
   double jitterNs = 0;           // RFC 3550 interarrival jitter estimate
   uint64_t prevRecvNs = 0;
   uint64_t prevSendNs = 0;

@@ -127,7 +127,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const last = rx.snapshot();
   if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstPacketMonoNs;
   if (anchor !== 0 && spec.intervalSeconds > 0) {
-    const at = Math.max(prevAt, (monoNs() - anchor) / 1e9);
+    // The tail interval ends at the last DATA packet, not at the end of the FIN linger.
+    const lastData = Math.max(0, ...last.sessions.map((x) => x.lastRecvMonoNs));
+    const at = Math.max(prevAt, ((lastData || monoNs()) - anchor) / 1e9);
     const uniqueSoFar = (s: NativeReceiverSnapshot | null) => (s ? s.sessions.reduce((a, x) => a + x.unique, 0) : 0);
     // The tail since the last full interval, when it holds packets (not just FINs or silence).
     if (uniqueSoFar(last) !== uniqueSoFar(prev)) emitInterval(last, at);
