@@ -114,21 +114,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** Sets a global sysctl for the run; the old value comes back in finally, on signals and on exit. */
-function setSysctl(name, value) {
-  const path = `/proc/sys/${name.replaceAll('.', '/')}`;
-  const old = readFileSync(path, 'utf8').trim();
-  writeFileSync(path, String(value));
-  let done = false;
-  const undo = () => {
-    if (done) return;
-    done = true;
-    writeFileSync(path, old);
-    log(`bench: restored ${name}=${old}`);
-  };
-  restores.push(undo);
-  return { old, undo };
-}
 
 // ---- processes and /proc ----------------------------------------------------------------------
 
@@ -903,6 +888,9 @@ async function main() {
   }
   if (!has('taskset')) usage('taskset (util-linux) is missing');
   const { withLab } = await import('../dist/lab/index.js');
+  // The product's own save/set/restore: restored in finally, on signals and at exit, and by the
+  // next `mcbench lab down` if this process is SIGKILLed.
+  const { applyKernelSettings } = await import('../dist/core/apply.js');
   const skipped = [];
   ensurePeers(opt.want, opt.mode, skipped);
   buildReference();
@@ -945,7 +933,11 @@ async function main() {
   restores.unshift(() => rmSync(tmp, { recursive: true, force: true }));
   try {
     if (rmemMax < RCVBUF && (opt.want.has('iperf') || opt.want.has('sockperf'))) {
-      setSysctl('net.core.rmem_max', RCVBUF);
+      const applied = applyKernelSettings({ 'net.core.rmem_max': RCVBUF });
+      restores.push(() => {
+        applied.restore();
+        log(`bench: restored net.core.rmem_max=${rmemMax}`);
+      });
       result.sysctl['net.core.rmem_max'].during = RCVBUF;
     }
     labActive = true;
