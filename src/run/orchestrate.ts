@@ -161,10 +161,12 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, g
       receivers.push({ guest: k, file, child });
     }
     for (const r of receivers) await waitForText(r.child, 'listening on', 10000, signal);
-    if (scenario.upstreamQuery && variant.upstreamQuerierOnce) {
-      const q = startChild(guests, 1, ['igmp-query', '-I', guests.iface, '--max-resp', String(scenario.upstreamQuery.maxResponseSeconds)]);
+    const upstream = scenario.upstreamQuery;
+    if (upstream && variant.upstreamQuerierOnce) {
+      const q = startChild(guests, 1, ['igmp-query', '-I', guests.iface, '--max-resp', String(upstream.maxResponseSeconds)]);
       if ((await q.exited) !== 0) throw new RunError(`the upstream IGMP query failed: ${q.err.trim()}`);
       log(`  ${variant.name}: g1 sent one IGMPv2 general query (the upstream querier), then went quiet`);
+      await new Promise((r) => setTimeout(r, upstream.settleSeconds * 1000));
     }
     const senderFile = join(dir, 'send.json');
     sender = startChild(guests, 1, ['send', ...common, ...scenario.sendArgs, '-i', '0', '--json', senderFile]);
