@@ -8,25 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { diffDropCounters, readDropCounters } from '../core/counters.js';
 import { diagnose, doctorExitCode, doctorReport, formatDoctor, type CounterSample, type LinkFact } from '../core/doctor.js';
-import { UsageError } from '../core/errors.js';
-import { SettingsTargetError, readLinkView, snapshotKernelSettings, type KernelSettingsSnapshot } from '../core/settings.js';
-import { parseInterface } from '../core/spec.js';
+import { readLinkView, type KernelSettingsSnapshot } from '../core/settings.js';
 import { inRange, parseSeconds } from '../core/units.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
 import { runCommand } from './common.js';
+import { snapshotFromFlags } from './settings.js';
 
 /** The longest --sample window: an hour (a diagnosis, not a monitor). */
 const MAX_SAMPLE_SECONDS = 3600;
-
-function parseBridge(raw: unknown): string | null {
-  if (raw === undefined || raw === null || raw === '') return null;
-  const s = String(raw).trim();
-  if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) {
-    throw new UsageError(`--bridge: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
-  }
-  return s;
-}
 
 function parseSample(raw: unknown): number {
   if (raw === undefined) return 1;
@@ -80,19 +70,8 @@ export const doctorCommand: CommandModule = {
   handler: (argv) =>
     runCommand('doctor', async () => {
       const a = argv as Record<string, unknown>;
-      const iface = parseInterface(a.interface);
-      const bridge = parseBridge(a.bridge);
       const seconds = parseSample(a.sample);
-      const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
-      let snapshot: KernelSettingsSnapshot;
-      try {
-        snapshot = snapshotKernelSettings({ interface: iface, bridge });
-      } catch (e) {
-        if (e instanceof SettingsTargetError) {
-          throw new UsageError(`${e.flag === 'interface' ? '-I/--interface' : '--bridge'}: ${e.message}`);
-        }
-        throw e;
-      }
+      const { snapshot, json } = snapshotFromFlags(a);
       const links = readLinks(snapshot);
       let sample: CounterSample | null = null;
       if (seconds > 0) {

@@ -3,7 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { SettingsTargetError, snapshotKernelSettings, type KernelSettingsSnapshot } from '../core/settings.js';
 import { formatSettingsTable } from '../core/settings-table.js';
 import { parseInterface } from '../core/spec.js';
-import { writeFileAtomic } from '../report/json.js';
+import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
 import { runCommand } from './common.js';
 
@@ -16,11 +16,21 @@ function parseBridge(raw: unknown): string | null {
   return s;
 }
 
-/** `--json FILE` writes atomically; `--json -` (or a bare `--json`) prints to stdout. */
-function emitSnapshot(target: string, snapshot: KernelSettingsSnapshot): void {
-  const text = JSON.stringify(snapshot, null, 2) + '\n';
-  if (target === '-') process.stdout.write(text);
-  else writeFileAtomic(target, text);
+/**
+ * What `settings` and `doctor` share: -I/--bridge/--json read into a snapshot of this host, an
+ * interface or bridge that is not there being bad input (exit 2, naming the flag).
+ */
+export function snapshotFromFlags(a: Record<string, unknown>): { snapshot: KernelSettingsSnapshot; json: string | null } {
+  const iface = parseInterface(a.interface);
+  const bridge = parseBridge(a.bridge);
+  // `--json` with no value means stdout, as `--json -` does.
+  const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
+  try {
+    return { snapshot: snapshotKernelSettings({ interface: iface, bridge }), json };
+  } catch (e) {
+    if (e instanceof SettingsTargetError) throw new UsageError(`${e.flag === 'interface' ? '-I/--interface' : '--bridge'}: ${e.message}`);
+    throw e;
+  }
 }
 
 export const settingsCommand: CommandModule = {
@@ -36,21 +46,10 @@ export const settingsCommand: CommandModule = {
   handler: (argv) =>
     runCommand('settings', async () => {
       const a = argv as Record<string, unknown>;
-      const iface = parseInterface(a.interface);
-      const bridge = parseBridge(a.bridge);
-      const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
-      let snapshot: KernelSettingsSnapshot;
-      try {
-        snapshot = snapshotKernelSettings({ interface: iface, bridge });
-      } catch (e) {
-        if (e instanceof SettingsTargetError) {
-          throw new UsageError(`${e.flag === 'interface' ? '-I/--interface' : '--bridge'}: ${e.message}`);
-        }
-        throw e;
-      }
+      const { snapshot, json } = snapshotFromFlags(a);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       for (const line of formatSettingsTable(snapshot)) out.summary(line);
-      if (json) emitSnapshot(json, snapshot);
+      if (json) emitJson(json, snapshot);
       return 0;
     }),
 };
