@@ -1,6 +1,7 @@
 // mcbench command line: the commands are one module each, registered as an explicit list.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { abCommand } from './commands/ab.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
@@ -11,7 +12,7 @@ import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
 import { VERSION } from './core/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, abCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AbReport } from '../src/run/ab.js';
 import type { RunReport } from '../src/run/orchestrate.js';
 import { MCBENCH, Running } from './helpers/netns.js';
 
@@ -139,6 +140,49 @@ describe('mcbench run with your own flags', () => {
       expect(r.stderr.trim()).toBe(msg);
     }
     expect(hostState('mcb-run-')).toEqual({ netns: [], links: [], stateFile: false });
+  });
+});
+
+describe('mcbench ab', () => {
+  it('interleaves A and B after a warm-up, applies each side\'s settings per run, restores them, and summarises what it measured', async () => {
+    const before = readRmemMax();
+    const file = join(dir, 'ab.json');
+    const r = await mcbench(['ab', '--local', '--a', 'net.core.rmem_max=212992', '--b', 'net.core.rmem_max=26214400', '--a-name', 'small', '--b-name', 'big',
+      '--rcvbuf', '25M', '--bandwidth', '0', '-t', '1', '--reps', '3', '--warmup', '1', '--receivers', '1', '--json', file], 120000).done;
+    expect(readRmemMax()).toBe(before);
+    expect(restoreRecords()).toEqual([]);
+    expect([0, 1]).toContain(r.code); // 1 only if a run came back partial
+    const report = JSON.parse(readFileSync(file, 'utf8')) as AbReport;
+    expect(report.schema).toBe('mcbench/ab@1');
+    expect(report.runs.map((x) => `${x.side}${x.warmup ? 'w' : x.rep}`)).toEqual(['aw', 'bw', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+    for (const run of report.runs) {
+      const want = run.side === 'a' ? '212992' : '26214400';
+      expect(run.outcome.settings_applied).toEqual([{ id: 'net.core.rmem_max', before, after: want }]);
+      const rx = run.outcome.receivers[0]!.result!;
+      expect(rx.end.socket.rcvbuf_clamped).toBe(run.side === 'a');
+      // The per-run metric is the receiver's own figure, and the summary is built from exactly those.
+      expect(run.metrics!.lost_percent).toBe(rx.end.sum.lost_percent);
+    }
+    const measured = (side: 'a' | 'b') => report.runs.filter((x) => x.side === side && !x.warmup).map((x) => x.outcome.receivers[0]!.result!.end.sum.lost_percent);
+    const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
+    expect(report.summary.a.lost_percent.n).toBe(3);
+    expect(report.summary.a.lost_percent.mean).toBeCloseTo(mean(measured('a')), 12);
+    expect(report.summary.b.lost_percent.mean).toBeCloseTo(mean(measured('b')), 12);
+    expect(r.stdout).toMatch(/^small\s+3\s/m);
+    expect(r.stdout).toMatch(/^big\s+3\s/m);
+    expect(r.stdout).toMatch(/^loss: /m);
+  }, 120000);
+
+  it('bad input: one line, exit 2, nothing made', async () => {
+    for (const [args, msg] of [
+      [['ab'], 'mcbench ab: --a/--b: give the settings to compare, e.g. --a net.core.rmem_max=212992 --b net.core.rmem_max=26214400'],
+      [['ab', '--a', 'no.such=1'], 'mcbench ab: --a: no.such is not a sysctl on this host (no /proc/sys/no/such)'],
+      [['ab', '--a', 'net.core.rmem_max=212992', '--reps', '0'], 'mcbench ab: --reps: 0 is out of range (1 to 100)'],
+    ] as Array<[string[], string]>) {
+      const res = await mcbench(args).done;
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr.trim()).toBe(msg);
+    }
   });
 });
 

@@ -1,0 +1,96 @@
+// `mcbench ab`: the same run under two sets of kernel settings, interleaved and repeated, with
+// an honest verdict (DESIGN section 7).
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import { inRange, parseCount } from '../core/units.js';
+import { requireRoot } from '../lab/index.js';
+import { emitJson } from '../report/json.js';
+import { makeOutput } from '../report/output.js';
+import { formatTable } from '../report/run-table.js';
+import { runAb, type AbReport, type AbSide } from '../run/ab.js';
+import { customScenario, parseSetFlags, type CustomRunFlags } from '../run/scenarios.js';
+import { abortOnSignals } from '../run/signals.js';
+import { runCommand } from './common.js';
+
+function side(flag: string, raw: unknown, name: unknown): AbSide {
+  const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
+  let sysctls: Record<string, number | string>;
+  try {
+    sysctls = parseSetFlags(items);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^--set/, flag));
+  }
+  return { name: typeof name === 'string' && name ? name : flag.replace(/^--/, '').toUpperCase(), sysctls };
+}
+
+export function abTable(r: AbReport): string[] {
+  const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const rows = (['a', 'b'] as const).map((k) => {
+    const s = r.summary[k];
+    return [
+      r[k].name,
+      String(s.lost_percent.n),
+      `${f(s.lost_percent.mean, 2)} ± ${f(s.lost_percent.stddev, 2)}`,
+      f(s.lost_percent.median, 2),
+      `${f(s.recv_pps.mean, 0)} ± ${f(s.recv_pps.stddev, 0)}`,
+      s.p99_delay_ms.n ? `${f(s.p99_delay_ms.mean, 2)} ± ${f(s.p99_delay_ms.stddev, 2)}` : 'n/a',
+      Object.entries(r[k].sysctls).map(([id, v]) => `${id}=${v}`).join(' ') || 'as the host is',
+    ];
+  });
+  return formatTable(['side', 'runs', 'lost % (mean ± σ)', 'median', 'recv pps (mean ± σ)', 'p99 delay ms', 'settings'], rows);
+}
+
+export const abCommand: CommandModule = {
+  command: 'ab',
+  describe: 'compare two sets of kernel settings on the same run: interleaved, repeated, with a verdict only beyond the noise',
+  builder: (y: Argv) =>
+    y
+      .option('a', { type: 'string', array: true, describe: 'settings of side A: KEY=VALUE[,KEY=VALUE] (repeatable)' })
+      .option('b', { type: 'string', array: true, describe: 'settings of side B: KEY=VALUE[,KEY=VALUE] (repeatable)' })
+      .option('a-name', { type: 'string', default: 'A', describe: 'label of side A' })
+      .option('b-name', { type: 'string', default: 'B', describe: 'label of side B' })
+      .option('reps', { type: 'string', default: '5', describe: 'measured repetitions per side (1-100)' })
+      .option('warmup', { type: 'string', default: '1', describe: 'warm-up repetitions per side, not counted (0-10)' })
+      .option('local', { type: 'boolean', default: false, describe: 'no lab: every process on lo in one private namespace' })
+      .option('lab-name', { type: 'string', default: 'ab', describe: 'name of the ephemeral lab' })
+      .option('json', { type: 'string', describe: 'write the mcbench/ab@1 report to FILE (atomically); - for stdout' })
+      .option('group', { alias: 'g', type: 'string', describe: 'multicast group [default: 239.255.0.1]' })
+      .option('port', { alias: 'p', type: 'string', describe: 'UDP port [default: 5001]' })
+      .option('bandwidth', { type: 'string', describe: 'sender payload rate, bit/s, 0 = unlimited [default: 100M] (no -b here: --b is side B)' })
+      .option('pps', { type: 'string', describe: 'sender rate in packets/s instead of --bandwidth' })
+      .option('length', { alias: 'l', type: 'string', describe: 'datagram payload bytes [default: 1400]' })
+      .option('time', { alias: 't', type: 'string', describe: 'seconds per run [default: 5]' })
+      .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
+      .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]' })
+      .example("$0 ab --a net.core.rmem_max=212992 --b net.core.rmem_max=26214400 --rcvbuf 25M --bandwidth 0 -t 3", 'seed 001 as an A/B'),
+  handler: (argv) =>
+    runCommand('ab', async () => {
+      const a = argv as Record<string, unknown>;
+      const sa = side('--a', a.a, a['a-name']);
+      const sb = side('--b', a.b, a['b-name']);
+      if (Object.keys(sa.sysctls).length === 0 && Object.keys(sb.sysctls).length === 0) {
+        throw new UsageError('--a/--b: give the settings to compare, e.g. --a net.core.rmem_max=212992 --b net.core.rmem_max=26214400');
+      }
+      const reps = inRange('--reps', parseCount('--reps', a.reps), 1, 100);
+      const warmup = inRange('--warmup', parseCount('--warmup', a.warmup), 0, 10);
+      const scenario = customScenario(a as CustomRunFlags);
+      const local = a.local === true;
+      // Global sysctls can only be set by root.
+      requireRoot();
+      const json = typeof a.json === 'string' ? a.json : null;
+      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const signals = abortOnSignals();
+      try {
+        out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
+        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, local, labName: String(a['lab-name']), log: out.info, signal: signals.signal });
+        out.summary('');
+        for (const line of abTable(report)) out.summary(line);
+        out.summary('');
+        for (const line of report.verdict) out.summary(line + (report.partial ? ' (PARTIAL)' : ''));
+        if (json) emitJson(json, report);
+        return report.partial ? 1 : 0;
+      } finally {
+        signals.dispose();
+      }
+    }),
+};
