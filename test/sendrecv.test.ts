@@ -269,4 +269,21 @@ describe('send/recv between two processes', () => {
     expect(b.end.sessions).toHaveLength(1);
     expect(b.end.sessions[0]!.packets).toBe(1300);
   });
+
+  it('Ctrl-C on the receiver mid-run: it prints and writes what it measured, marked partial', async () => {
+    const rx = await startReceiver(5112, ['-i', '0.5']);
+    const tx = ns.mcbench(['send', '-g', GROUP, '-p', '5112', '--pps', '1000', '-l', '100', '-t', '20']);
+    await rx.waitFor('0.00-0.5');
+    rx.child.kill('SIGINT');
+    const r = await rx.done;
+    tx.child.kill('SIGKILL');
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    expect(got.end.partial).toBe(true);
+    expect(got.end.end_reason).toBe('signal');
+    expect(got.end.sessions[0]!.packets).toBeGreaterThan(300);
+    expect(got.end.sessions[0]!.tail_known).toBe(false);
+    expect(got.intervals.length).toBeGreaterThanOrEqual(1);
+    expect(r.stdout).toContain('end: signal (PARTIAL result)');
+  });
 });
