@@ -29,6 +29,8 @@ const cases: Array<[string, string[], RegExp]> = [
   ['unknown interface', ['recv', '-g', '239.1.1.1', '-I', 'nosuch9'], /-I\/--interface: unknown interface 'nosuch9'/],
   ['unknown interface (send)', ['send', '-g', '239.1.1.1', '-I', 'nosuch9', '-n', '1'], /-I\/--interface: unknown interface 'nosuch9'/],
   ['bad interface address', ['send', '-g', '239.1.1.1', '-I', '10.1.2'], /-I\/--interface: '10\.1\.2' is neither an interface name nor an IPv4 address/],
+  ['json into a missing folder', ['recv', '-g', '239.1.1.1', '--json', '/nonexistent-mcbench/r.json'], /--json: cannot write \/nonexistent-mcbench\/r\.json: \/nonexistent-mcbench is not a writable folder/],
+  ['hgrm to stdout', ['recv', '-g', '239.1.1.1', '--hgrm', '-'], /--hgrm: give a file/],
   ['unknown flag', ['send', '-g', '239.1.1.1', '--bogus'], /Unknown argument: bogus/],
   ['missing group', ['recv'], /Missing required argument: group/],
   ['no command', [], /give a command/],

@@ -2,6 +2,7 @@
 // an honest verdict (DESIGN section 7).
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
+import { outputPath } from '../core/spec.js';
 import { inRange, parseCount } from '../core/units.js';
 import { requireRoot } from '../lab/index.js';
 import { emitJson } from '../report/json.js';
@@ -77,7 +78,7 @@ export const abCommand: CommandModule = {
       const local = a.local === true;
       // Global sysctls can only be set by root.
       requireRoot();
-      const json = typeof a.json === 'string' ? a.json : null;
+      const json = outputPath('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {

@@ -2,6 +2,7 @@
 // seed-001 story run twice (kernel default net.core.rmem_max, then raised), one table, one
 // conclusion, lab removed and the setting restored.
 import type { CommandModule } from 'yargs';
+import { outputPath } from '../core/spec.js';
 import { readNumber } from '../core/system.js';
 import type { Output } from '../report/output.js';
 import { makeOutput } from '../report/output.js';
@@ -18,7 +19,7 @@ export const demoCommand: CommandModule = {
   handler: (argv) =>
     runCommand('demo', async () => {
       const root = process.getuid?.() === 0;
-      const json = typeof argv.json === 'string' ? argv.json : null;
+      const json = outputPath('--json', argv.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       if (!root) {
         out.warn(

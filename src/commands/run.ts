@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
+import { outputPath } from '../core/spec.js';
 import { requireRoot } from '../lab/index.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
@@ -44,7 +45,7 @@ export const runCommandModule: CommandModule = {
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError(`--local: ${scenario.name} needs the lab's bridge; run it without --local (as root)`);
       if (!local) requireRoot();
-      const json = typeof a.json === 'string' ? a.json : null;
+      const json = outputPath('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {

@@ -1,6 +1,8 @@
 // Validated, typed run specifications. Every flag is checked here, before the addon is
 // loaded or a socket opened, so bad input gets one line naming the flag and its valid range.
+import { accessSync, constants, statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { HEADER_LENGTH } from '../native.js';
 import { UsageError } from './errors.js';
 import { inRange, parseCount, parseRate, parseSeconds, parseSize } from './units.js';
@@ -71,6 +73,24 @@ export function parseInterface(raw: unknown): string | null {
   return s;
 }
 
+/**
+ * An output file (`--json FILE`, `--hgrm FILE`): its folder must exist and be writable, checked
+ * before the run so a typo does not throw away a run's measurements at the end. `-` is stdout.
+ */
+export function outputPath(flag: string, raw: unknown): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const path = String(raw);
+  if (path === '-') return path;
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a folder');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag}: cannot write ${path}: ${dir} is not a writable folder`);
+  }
+  return path;
+}
+
 function integer(flag: string, raw: unknown, min: number, max: number): number {
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
   if (!Number.isInteger(n)) throw new UsageError(`${flag}: '${String(raw)}' is not a whole number (${min} to ${max})`);
@@ -84,7 +104,7 @@ function common(a: Record<string, unknown>, defaultBatch: number): CommonSpec {
     interface: parseInterface(a.interface),
     batch: a.batch === undefined ? defaultBatch : integer('--batch', a.batch, 1, 1024),
     intervalSeconds: a.interval === undefined ? 1 : intervalSeconds(a.interval),
-    json: typeof a.json === 'string' && a.json !== '' ? a.json : null,
+    json: outputPath('--json', a.json),
     quiet: a.quiet === true,
   };
 }
@@ -133,6 +153,8 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
   if (rcvbufForce && rcvbuf === null) throw new UsageError('--rcvbuf-force: give the size with --rcvbuf (e.g. --rcvbuf 8M --rcvbuf-force)');
   if (a.latency === false && typeof a.hgrm === 'string') throw new UsageError('--hgrm: needs latency recording (drop --no-latency)');
+  const hgrm = outputPath('--hgrm', a.hgrm);
+  if (hgrm === '-') throw new UsageError('--hgrm: give a file (the JSON result can go to stdout with --json -)');
   return {
     ...c,
     rcvbuf,
@@ -142,6 +164,6 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     expectSessions: a.sessions === undefined ? null : integer('--sessions', a.sessions, 1, 32),
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
-    hgrm: typeof a.hgrm === 'string' && a.hgrm !== '' ? a.hgrm : null,
+    hgrm,
   };
 }
