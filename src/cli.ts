@@ -10,9 +10,10 @@ import { recvCommand } from './commands/recv.js';
 import { runCommandModule } from './commands/run.js';
 import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
+import { suiteCommand } from './commands/suite.js';
 import { VERSION } from './core/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, abCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -1,0 +1,142 @@
+// `mcbench suite FILE`: the scenarios of a suite file run in order, thresholds and an optional
+// baseline turned into pass/fail, and the outputs CI wants (DESIGN section 8).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import { labSpec, requireRoot } from '../lab/index.js';
+import { makeOutput } from '../report/output.js';
+import { writeBenchmarkJson } from '../report/suite-benchmark.js';
+import { writeSuiteJson } from '../report/suite-json.js';
+import { writeSuiteJunit } from '../report/suite-junit.js';
+import { writeSuiteMarkdown } from '../report/suite-markdown.js';
+import { suiteFailureLines, suiteTable } from '../report/suite-table.js';
+import { runScenario } from '../run/orchestrate.js';
+import { abortOnSignals } from '../run/signals.js';
+import { judgeScenario, parseBaseline, parseSuite, SUITE_SCHEMA, suiteSummary, type SuiteReport, type VariantMetrics } from '../run/suite.js';
+import { runCommand } from './common.js';
+
+function readJson(flag: string, file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag}${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${flag}${file}: not valid JSON: ${(e as Error).message.replace(/\s+/g, ' ').trim()}`);
+  }
+}
+
+/** An output FILE must be writable where it is going, checked before the suite runs for minutes. */
+function outputPath(flag: string, raw: unknown): string | null {
+  if (raw === undefined) return null;
+  const p = String(raw);
+  if (p === '') throw new UsageError(`${flag}: give a file name (or - for stdout)`);
+  if (p === '-') return p;
+  const dir = dirname(resolve(p));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is not a directory`);
+  return p;
+}
+
+export const suiteCommand: CommandModule = {
+  command: 'suite <file>',
+  describe: 'run the scenarios of a suite file (JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
+  builder: (y: Argv) =>
+    y
+      .positional('file', { type: 'string', describe: 'the suite file (JSON): {"suite": NAME, "scenarios": [{"name", "run": {flags} | "scenario": NAME, "thresholds"}]}' })
+      .option('baseline', { type: 'string', describe: 'a previous mcbench/suite@1 report (--json): fail on regressions beyond --tolerance' })
+      .option('tolerance', { type: 'string', default: '10', describe: 'percent of the baseline a metric may worsen (loss: at least 0.1 points, p99: at least 0.5 ms)' })
+      .option('json', { type: 'string', describe: 'write the mcbench/suite@1 report to FILE (atomically); - for stdout' })
+      .option('markdown', { type: 'string', describe: 'write a Markdown summary to FILE' })
+      .option('junit', { type: 'string', describe: 'write JUnit XML to FILE (one testcase per scenario)' })
+      .option('benchmark-json', { type: 'string', describe: 'write github-action-benchmark customSmallerIsBetter JSON (loss %, p99 ms) to FILE' })
+      .option('benchmark-bigger-json', { type: 'string', describe: 'write github-action-benchmark customBiggerIsBetter JSON (recv pps) to FILE' })
+      .option('local', { type: 'boolean', default: false, describe: 'no lab: every scenario on lo in a private namespace' })
+      .option('lab-name', { type: 'string', default: 'suite', describe: 'name of the ephemeral labs ([a-z0-9], up to 8)' })
+      .example('$0 suite bench/suites/smoke.json --local --json suite.json --junit junit.xml', 'the smoke suite, for CI')
+      .example('$0 suite nightly.json --baseline last-night.json --tolerance 15', 'fail on regressions against last night'),
+  handler: (argv) =>
+    runCommand('suite', async () => {
+      const a = argv as Record<string, unknown>;
+      const file = String(a.file);
+      const local = a.local === true;
+      const tolerance = Number(a.tolerance);
+      if (!/^\d+(\.\d+)?$/.test(String(a.tolerance)) || !Number.isFinite(tolerance) || tolerance > 1000) {
+        throw new UsageError(`--tolerance: '${String(a.tolerance)}' is not a percentage (0 to 1000)`);
+      }
+      const spec = parseSuite(readJson('', file), file, { local });
+      const baselineFile = typeof a.baseline === 'string' ? a.baseline : null;
+      const baseline: Map<string, VariantMetrics[]> | null = baselineFile === null ? null : parseBaseline(readJson('--baseline: ', baselineFile), baselineFile);
+      const outs = {
+        json: outputPath('--json', a.json),
+        markdown: outputPath('--markdown', a.markdown),
+        junit: outputPath('--junit', a.junit),
+        smaller: outputPath('--benchmark-json', a['benchmark-json']),
+        bigger: outputPath('--benchmark-bigger-json', a['benchmark-bigger-json']),
+      };
+      const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
+      if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
+      const labName = String(a['lab-name']);
+      if (!local) {
+        // The lab of every variant is checked now (name, size, knobs), not minutes into the suite.
+        for (const e of spec.entries) {
+          for (const v of e.scenario.variants) {
+            try {
+              labSpec({ name: labName, guests: e.scenario.guests, ...v.lab });
+            } catch (err) {
+              if (err instanceof UsageError) throw new UsageError(`--lab-name: ${e.name}: ${err.message.replace(/^--name: /, '')}`);
+              throw err;
+            }
+          }
+        }
+        requireRoot();
+      }
+      const out = makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false });
+      const signals = abortOnSignals();
+      try {
+        const report: SuiteReport = {
+          schema: SUITE_SCHEMA,
+          suite: spec.suite,
+          file,
+          started: new Date().toISOString(),
+          finished: '',
+          local,
+          tolerance_percent: tolerance,
+          baseline_file: baselineFile,
+          scenarios: [],
+          passed: false,
+          partial: false,
+        };
+        out.info(`mcbench suite: ${spec.suite}: ${spec.entries.length} scenario(s)${local ? ', --local' : ''}`);
+        for (const [i, e] of spec.entries.entries()) {
+          if (signals.signal.aborted) break;
+          out.info(`[${i + 1}/${spec.entries.length}] ${e.name}: ${e.scenario_name ?? e.scenario.variants[0]!.describe}`);
+          const run = await runScenario(e.scenario, { labName, local, log: out.info, signal: signals.signal });
+          const judged = judgeScenario(e, run, baseline, tolerance);
+          report.scenarios.push(judged);
+          out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);
+        }
+        report.finished = new Date().toISOString();
+        report.partial = signals.signal.aborted || report.scenarios.length < spec.entries.length || report.scenarios.some((s) => s.report.partial);
+        report.passed = !report.partial && report.scenarios.every((s) => s.passed);
+        out.summary('');
+        for (const line of suiteTable(report)) out.summary(line);
+        const failures = suiteFailureLines(report);
+        if (failures.length) out.summary('');
+        for (const line of failures) out.summary(line);
+        out.summary('');
+        out.summary(suiteSummary(report));
+        if (outs.json) writeSuiteJson(outs.json, report);
+        if (outs.markdown) writeSuiteMarkdown(outs.markdown, report);
+        if (outs.junit) writeSuiteJunit(outs.junit, report);
+        if (outs.smaller) writeBenchmarkJson(outs.smaller, report, 'smaller');
+        if (outs.bigger) writeBenchmarkJson(outs.bigger, report, 'bigger');
+        return report.passed ? 0 : 1;
+      } finally {
+        signals.dispose();
+      }
+    }),
+};

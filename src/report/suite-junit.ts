@@ -1,0 +1,56 @@
+// `mcbench suite --junit FILE`: JUnit XML, one <testsuite>, one <testcase> per scenario, with a
+// <failure> per threshold failure or regression (and <error> when a run produced no figures).
+import type { SuiteReport } from '../run/suite.js';
+import { writeFileAtomic } from './json.js';
+
+/** Text and attribute values: the five XML entities, and no character XML 1.0 forbids. */
+export function xmlEscape(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+const seconds = (r: SuiteReport['scenarios'][number]) => {
+  const ends = r.report.variants.flatMap((v) => (v.sender ? [v.sender.end.seconds ?? 0] : []));
+  return ends.reduce((a, b) => a + b, 0);
+};
+
+export function suiteJunit(r: SuiteReport): string {
+  const a = (s: string) => `"${xmlEscape(s)}"`;
+  const failures = r.scenarios.reduce((n, s) => n + (s.failures.some((f) => f.kind !== 'incomplete') ? 1 : 0), 0);
+  const errors = r.scenarios.reduce((n, s) => n + (s.failures.some((f) => f.kind !== 'incomplete') ? 0 : s.failures.length ? 1 : 0), 0);
+  const total = r.scenarios.reduce((n, s) => n + seconds(s), 0);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name=${a('mcbench')} tests="${r.scenarios.length}" failures="${failures}" errors="${errors}" time="${total.toFixed(3)}">`,
+    `  <testsuite name=${a(r.suite)} tests="${r.scenarios.length}" failures="${failures}" errors="${errors}" skipped="0" time="${total.toFixed(3)}" timestamp=${a(r.started.replace(/\.\d+Z$/, ''))}>`,
+  ];
+  for (const s of r.scenarios) {
+    const head = `    <testcase classname=${a(`mcbench.suite.${r.suite}`)} name=${a(s.name)} time="${seconds(s).toFixed(3)}"`;
+    if (s.failures.length === 0) {
+      lines.push(`${head}/>`);
+      continue;
+    }
+    lines.push(`${head}>`);
+    const real = s.failures.filter((f) => f.kind !== 'incomplete');
+    const tag = real.length ? 'failure' : 'error';
+    const list = real.length ? real : s.failures;
+    const kinds = [...new Set(list.map((f) => f.kind))].join(', ');
+    lines.push(`      <${tag} message=${a(list.map((f) => f.message).join('; '))} type=${a(kinds)}>${xmlEscape(s.failures.map((f) => `${f.kind}: ${f.message}`).join('\n'))}</${tag}>`);
+    lines.push('    </testcase>');
+  }
+  lines.push('  </testsuite>', '</testsuites>', '');
+  return lines.join('\n');
+}
+
+export function writeSuiteJunit(target: string, r: SuiteReport): void {
+  const text = suiteJunit(r);
+  if (target === '-') process.stdout.write(text);
+  else writeFileAtomic(target, text);
+}

@@ -1,0 +1,53 @@
+// The suite on screen: one row per scenario variant, the failures under it.
+import { METRIC_LABEL, metricLabel, type Comparison, type MetricName, type SuiteReport, type SuiteScenarioOutcome } from '../run/suite.js';
+import { formatTable } from './run-table.js';
+
+export const fmtMetric = (m: MetricName, x: number | null) =>
+  x === null ? 'n/a' : m === 'lost_percent' ? `${x.toFixed(2)}%` : m === 'recv_pps' ? String(Math.round(x)) : `${x.toFixed(2)} ms`;
+
+/** "lost +1.2 pts, recv pps -3.0%": the changes against the baseline, regressions marked with `!`. */
+export function baselineCell(s: SuiteScenarioOutcome, variant: string): string {
+  if (s.baseline === null) return '';
+  const cmp = s.baseline.filter((c) => c.variant === variant);
+  if (cmp.length === 0) return 'no baseline';
+  const one = (c: Comparison) => {
+    const d = c.current - c.baseline;
+    const change = c.metric === 'lost_percent' ? `${d >= 0 ? '+' : ''}${d.toFixed(2)} pts` : c.change_percent === null ? `${d >= 0 ? '+' : ''}${d.toFixed(2)}` : `${c.change_percent >= 0 ? '+' : ''}${c.change_percent.toFixed(1)}%`;
+    return `${c.regression ? '!' : ''}${METRIC_LABEL[c.metric]} ${change}`;
+  };
+  return cmp.map(one).join(', ');
+}
+
+export function variantVerdict(s: SuiteScenarioOutcome, variant: string): string {
+  const f = s.failures.filter((x) => x.variant === variant || x.variant === '-');
+  if (f.length === 0) return 'pass';
+  const kinds = [...new Set(f.map((x) => x.kind))];
+  return `FAIL (${kinds.join(', ')})`;
+}
+
+export function suiteRows(r: SuiteReport): string[][] {
+  return r.scenarios.flatMap((s) =>
+    s.metrics.map((m) => [
+      metricLabel(s.name, m.variant),
+      fmtMetric('lost_percent', m.lost_percent),
+      fmtMetric('recv_pps', m.recv_pps),
+      fmtMetric('p99_delay_ms', m.p99_delay_ms),
+      variantVerdict(s, m.variant),
+      baselineCell(s, m.variant),
+    ]),
+  );
+}
+
+export const SUITE_HEADER = ['scenario', 'lost%', 'recv pps', 'p99 delay', 'result', 'vs baseline'];
+
+export function suiteTable(r: SuiteReport): string[] {
+  const rows = suiteRows(r);
+  const hasBaseline = r.baseline_file !== null;
+  const header = hasBaseline ? SUITE_HEADER : SUITE_HEADER.slice(0, -1);
+  return formatTable(header, hasBaseline ? rows : rows.map((x) => x.slice(0, -1))).map((l) => l.trimEnd());
+}
+
+/** The failure lines, one per failure, named by scenario. */
+export function suiteFailureLines(r: SuiteReport): string[] {
+  return r.scenarios.flatMap((s) => s.failures.map((f) => `${s.name}: ${f.kind}: ${f.message}`));
+}
