@@ -38,19 +38,21 @@ describe('one-way delay', () => {
     expect(res.end.sessions[0]!.packets).toBe(207); // skewed packets are still received packets
     const k = lat.one_way_kernel!;
     expect(k.count).toBe(200);
-    expect(k.min_ms).toBeGreaterThanOrEqual(5);
+    // Within 1 ms of the offsets (the stamp's clock, performance.timeOrigin + now(), may sit a
+    // few microseconds off CLOCK_REALTIME: the delay can read 4.999 ms for a 5 ms offset).
+    expect(k.min_ms).toBeGreaterThan(4.9);
     expect(k.min_ms).toBeLessThan(6);
-    expect(k.max_ms).toBeGreaterThanOrEqual(50);
+    expect(k.max_ms).toBeGreaterThan(49.9);
     expect(k.max_ms).toBeLessThan(51);
     // The exported histogram decodes (with the reference library) to the two offsets.
     const h = hdr.decodeFromCompressedBase64(k.hdr_base64, 64, false);
     expect(h.totalCount).toBe(200);
-    expect(h.getValueAtPercentile(25) / 1e6).toBeGreaterThanOrEqual(4.99);
+    expect(h.getValueAtPercentile(25) / 1e6).toBeGreaterThan(4.9);
     expect(h.getValueAtPercentile(25) / 1e6).toBeLessThan(6);
-    expect(h.getValueAtPercentile(75) / 1e6).toBeGreaterThanOrEqual(49.9);
+    expect(h.getValueAtPercentile(75) / 1e6).toBeGreaterThan(49.9);
     expect(h.getValueAtPercentile(75) / 1e6).toBeLessThan(51);
     // App delay >= kernel delay; the queueing time is their difference and small here.
-    expect(lat.one_way_app!.min_ms).toBeGreaterThanOrEqual(k.min_ms);
+    expect(lat.one_way_app!.min_ms).toBeGreaterThanOrEqual(k.min_ms - 0.001); // histogram resolution
     expect(lat.socket_queue!.count).toBe(207);
     expect(lat.socket_queue!.p99_ms).toBeLessThan(5);
     expect(r.stderr).toMatch(/7 packets carried send stamps in this host's future/);
