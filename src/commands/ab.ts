@@ -11,7 +11,7 @@ import { formatTable } from '../report/run-table.js';
 import { runAb, type AbReport, type AbSide } from '../run/ab.js';
 import { customScenario, parseSetFlags, type CustomRunFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
-import { runCommand } from './common.js';
+import { runCommand, scenarioOptions } from './common.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
   const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
@@ -45,7 +45,7 @@ export const abCommand: CommandModule = {
   command: 'ab',
   describe: 'compare two sets of kernel settings on the same run: interleaved, repeated, with a verdict only beyond the noise',
   builder: (y: Argv) =>
-    y
+    scenarioOptions(y, { bandwidthAlias: false, set: false })
       .option('a', { type: 'string', array: true, describe: 'settings of side A: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('b', { type: 'string', array: true, describe: 'settings of side B: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('a-name', { type: 'string', default: 'A', describe: 'label of side A' })
@@ -55,14 +55,6 @@ export const abCommand: CommandModule = {
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process on lo in one private namespace' })
       .option('lab-name', { type: 'string', default: 'ab', describe: 'name of the ephemeral lab' })
       .option('json', { type: 'string', describe: 'write the mcbench/ab@1 report to FILE (atomically); - for stdout' })
-      .option('group', { alias: 'g', type: 'string', describe: 'multicast group [default: 239.255.0.1]' })
-      .option('port', { alias: 'p', type: 'string', describe: 'UDP port [default: 5001]' })
-      .option('bandwidth', { type: 'string', describe: 'sender payload rate, bit/s, 0 = unlimited [default: 100M] (no -b here: --b is side B)' })
-      .option('pps', { type: 'string', describe: 'sender rate in packets/s instead of --bandwidth' })
-      .option('length', { alias: 'l', type: 'string', describe: 'datagram payload bytes [default: 1400]' })
-      .option('time', { alias: 't', type: 'string', describe: 'seconds per run [default: 5]' })
-      .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
-      .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]' })
       .example("$0 ab --a net.core.rmem_max=212992 --b net.core.rmem_max=26214400 --rcvbuf 25M --bandwidth 0 -t 3", 'seed 001 as an A/B'),
   handler: (argv) =>
     runCommand('ab', async () => {
@@ -76,6 +68,7 @@ export const abCommand: CommandModule = {
       const warmup = inRange('--warmup', parseCount('--warmup', a.warmup), 0, 10);
       const scenario = customScenario(a as CustomRunFlags);
       const local = a.local === true;
+      if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
       // Global sysctls can only be set by root.
       requireRoot();
       const json = outputPath('--json', a.json);

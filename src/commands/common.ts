@@ -54,3 +54,30 @@ export async function measure<S extends { json: string | null; quiet: boolean }>
     signals.dispose();
   }
 }
+
+/**
+ * The flags of an ad-hoc scenario (what customScenario reads), shared by `run`, `ab` and, through
+ * the suite file's `run` object, `suite`. In `ab`, --b names side B, so the rate has no -b there,
+ * and --set belongs to the sides (--a/--b), not to the scenario.
+ */
+export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; set: boolean }) {
+  const withFlags = y
+    .option('group', { alias: 'g', type: 'string', describe: 'multicast group [default: 239.255.0.1]' })
+    .option('port', { alias: 'p', type: 'string', describe: 'UDP port [default: 5001]' })
+    .option('bandwidth', {
+      ...(opts.bandwidthAlias ? { alias: 'b' } : {}),
+      type: 'string',
+      describe: `sender payload rate, bit/s, 0 = unlimited [default: 100M]${opts.bandwidthAlias ? '' : ' (no -b here: --b is side B)'}`,
+    })
+    .option('pps', { type: 'string', describe: 'sender rate in packets/s instead of --bandwidth' })
+    .option('length', { alias: 'l', type: 'string', describe: 'datagram payload bytes [default: 1400]' })
+    .option('time', { alias: 't', type: 'string', describe: 'seconds the sender runs [default: 5]' })
+    .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
+    .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
+    .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]' })
+    .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })
+    .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' });
+  return opts.set
+    ? withFlags.option('set', { type: 'string', array: true, describe: 'a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
+    : withFlags;
+}

@@ -7,26 +7,14 @@ import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { SCENARIOS, customScenario, findScenario, type CustomRunFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
-import { runCommand } from './common.js';
+import { runCommand, scenarioOptions } from './common.js';
 
 export const runCommandModule: CommandModule = {
   command: 'run',
   describe: 'a sender in one guest, receivers in the others, on a throwaway lab: a named scenario or your own flags, one table',
   builder: (y: Argv) =>
-    y
-      .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the flags below)` })
-      .option('group', { alias: 'g', type: 'string', describe: 'ad-hoc: multicast group [default: 239.255.0.1]' })
-      .option('port', { alias: 'p', type: 'string', describe: 'ad-hoc: UDP port [default: 5001]' })
-      .option('bandwidth', { alias: 'b', type: 'string', describe: 'ad-hoc: sender payload rate, bit/s, 0 = unlimited [default: 100M]' })
-      .option('pps', { type: 'string', describe: 'ad-hoc: sender rate in packets/s instead of -b' })
-      .option('length', { alias: 'l', type: 'string', describe: 'ad-hoc: datagram payload bytes [default: 1400]' })
-      .option('time', { alias: 't', type: 'string', describe: 'ad-hoc: seconds to send [default: 5]' })
-      .option('rcvbuf', { type: 'string', describe: 'ad-hoc: receivers\' SO_RCVBUF' })
-      .option('rcvbuf-force', { type: 'boolean', describe: 'ad-hoc: receivers use SO_RCVBUFFORCE' })
-      .option('receivers', { type: 'string', describe: 'ad-hoc: receiving guests (1-15) [default: 2]' })
-      .option('set', { type: 'string', array: true, describe: 'ad-hoc: a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
-      .option('snooping', { type: 'string', describe: 'ad-hoc: the lab bridge\'s IGMP snooping, 0|1' })
-      .option('querier', { type: 'string', describe: 'ad-hoc: the lab bridge\'s IGMP querier, 0|1' })
+    scenarioOptions(y, { bandwidthAlias: true, set: true })
+      .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the scenario flags)` })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo (unshare; works without root, where user namespaces are allowed)' })
