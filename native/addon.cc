@@ -175,7 +175,6 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     mcbench::SenderSnapshot s = sender_->snapshot();
     Napi::Object o = Napi::Object::New(env);
     o.Set("sessionId", hex64(env, s.sessionId));
-    o.Set("threadId", Napi::Number::New(env, sender_->threadId()));
     o.Set("sent", n64(env, s.sent));
     o.Set("bytes", n64(env, s.bytes));
     o.Set("calls", n64(env, s.calls));
@@ -259,9 +258,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     Napi::Object o = Napi::Object::New(env);
     if (!receiver_) return env.Null();
     o.Set("rcvbufActual", Napi::Number::New(env, receiver_->socketInfo().rcvbufActual));
-    o.Set("socketInode", n64(env, receiver_->socketInfo().inode));
     o.Set("joinMonoNs", n64(env, receiver_->joinMonoNs()));
-    o.Set("threadId", Napi::Number::New(env, receiver_->threadId()));
     o.Set("threadCpuNs", n64(env, receiver_->threadCpuNs()));
     return o;
   }
@@ -358,12 +355,6 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
   bool started_ = false;
 };
 
-Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
-}
-
 // sendIgmpQuery(interface, maxResponseDeciseconds): one IGMPv2 general query (raw socket).
 Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -377,7 +368,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendIgmpQuery", Napi::Function::New(env, SendIgmpQuery));
   exports.Set("Sender", SenderWrap::Init(env));
   exports.Set("Receiver", ReceiverWrap::Init(env));
-  exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
   exports.Set("headerLength", Napi::Number::New(env, static_cast<double>(mcbench::wire::kHeaderLen)));
   return exports;
 }

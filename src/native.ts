@@ -43,7 +43,6 @@ export interface NativeSenderSnapshot {
   lateSumNs: number;
   /** CPU time of the sending thread (until the last DATA packet), ns; 0 while it runs */
   threadCpuNs: number;
-  threadId: number;
   /** CLOCK_MONOTONIC of the first and the last sendmmsg call that sent something */
   firstSendMonoNs: number;
   lastSendMonoNs: number;
@@ -114,7 +113,7 @@ export interface NativeReceiver {
   close(): void;
   snapshot(): NativeReceiverSnapshot;
   /** threadCpuNs: CPU time the receive thread used, known after close() */
-  info(): { rcvbufActual: number; socketInode: number; joinMonoNs: number; threadId: number; threadCpuNs: number };
+  info(): { rcvbufActual: number; joinMonoNs: number; threadCpuNs: number };
   latency(): NativeLatency;
 }
 

@@ -66,7 +66,6 @@ void Receiver::latency(LatencyRecorder& out) const {
 }
 
 void Receiver::run() {
-  tid_.store(static_cast<int>(gettid()));
   if (cfg_.readPauseNs) {
     uint64_t until = monoNs() + cfg_.readPauseNs;
     while (!stop_.load(std::memory_order_relaxed) && monoNs() < until)

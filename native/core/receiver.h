@@ -81,8 +81,6 @@ class Receiver {
   // Copies the histograms (a few hundred KiB): call once per interval, not per tick.
   void latency(LatencyRecorder& out) const;
   uint64_t joinMonoNs() const { return joinMonoNs_; }
-  // The worker thread's kernel thread id (0 until it runs): /proc/self/task/TID has its CPU time.
-  int threadId() const { return tid_.load(); }
   // CPU time the worker thread used, ns: known once it has stopped (0 before).
   uint64_t threadCpuNs() const { return cpuNs_.load(); }
   const ReceiverSocketInfo& socketInfo() const { return info_; }
@@ -115,7 +113,6 @@ class Receiver {
   std::function<void()> onEnd_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
-  std::atomic<int> tid_{0};
   std::atomic<uint64_t> cpuNs_{0};
   std::atomic<int> errno_{0};
   std::atomic<const char*> errSyscall_{""};

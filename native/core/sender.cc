@@ -2,7 +2,6 @@
 
 #include <sys/random.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -83,7 +82,6 @@ SenderSnapshot Sender::snapshot() const {
 }
 
 void Sender::run() {
-  tid_.store(static_cast<int>(gettid()));
   // Sleeps end when asked, not up to 50 us later (the default timer slack).
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   const uint64_t start = monoNs();

@@ -59,7 +59,6 @@ class Sender {
   void stop();  // asks the thread to stop early (FINs are still sent) and joins it
   SenderSnapshot snapshot() const;
   uint64_t sessionId() const { return cfg_.sessionId; }
-  int threadId() const { return tid_.load(); }
 
  private:
   void run();
@@ -74,7 +73,6 @@ class Sender {
   std::thread thread_;
   std::function<void()> onDone_;
   std::atomic<bool> stop_{false};
-  std::atomic<int> tid_{0};
   std::atomic<uint64_t> cpuNs_{0}, firstSend_{0}, lastSend_{0};
 
   std::atomic<uint64_t> sent_{0}, bytes_{0}, calls_{0}, enobufs_{0}, eagain_{0}, fins_{0};

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "error.h"
@@ -104,8 +103,6 @@ UniqueFd openReceiverSocket(const ReceiverSocketOptions& o, ReceiverSocketInfo& 
   socklen_t len = sizeof info.rcvbufActual;
   if (getsockopt(s, SOL_SOCKET, SO_RCVBUF, &info.rcvbufActual, &len) != 0)
     throw SystemError(errno, "getsockopt", "SO_RCVBUF");
-  struct stat st{};
-  if (fstat(s, &st) == 0) info.inode = st.st_ino;
   return fd;
 }
 

@@ -64,7 +64,6 @@ struct ReceiverSocketOptions {
 };
 struct ReceiverSocketInfo {
   int rcvbufActual = 0;  // what getsockopt(SO_RCVBUF) reports (the kernel doubles the request)
-  uint64_t inode = 0;    // to find this socket in /proc/net/udp
 };
 UniqueFd openReceiverSocket(const ReceiverSocketOptions& o, ReceiverSocketInfo& info);
 
