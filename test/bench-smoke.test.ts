@@ -1,4 +1,5 @@
-// The benchmark harness still runs (issue 5, "Not a test"): `node bench/run.js --smoke --only
+// The benchmark harness still runs (issue 5, "Not a test"): the TypeScript bench (bench/*.ts,
+// compiled here by `tsc -p bench/tsconfig.json` to bench/build-ts/) with `--smoke --only
 // ref,mcbench` makes its lab, runs the C reference and mcbench for 1 s at 64 B and writes a result
 // of the expected shape with packets measured. No timing is asserted: rates on a shared machine
 // are the benchmark's business, not CI's. iperf2 and sockperf are left out (no apt needed).
@@ -6,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult, ToolSummary } from '../bench/result.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
@@ -14,37 +16,35 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 const LAB = `b${process.pid.toString(36)}`.slice(0, 8);
 const canRun = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v taskset && command -v cc'], { stdio: 'ignore' }).status === 0;
 
+const ENTRY = join(ROOT, 'bench/build-ts/bench/run.js');
+
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface ToolSummary {
-  reps: number;
-  sender_pps_median: number;
-  receiver_pps_median: number;
-  lost_packets_max: number;
-  sender_cpu_us_per_packet: number | null;
-  receiver_cpu_us_per_packet: number | null;
-  ratio_to_ref: { sender_pps: number | null; receiver_pps: number | null } | null;
-}
-
 describe.skipIf(!canRun)('bench harness smoke (root, taskset, cc)', () => {
+  beforeAll(() => {
+    // What `npm run bench` runs: the bench compiled from its TypeScript (dist/ is built by the test script).
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
+    expect(tsc.status, `tsc -p bench/tsconfig.json failed:\n${tsc.stdout}${tsc.stderr}`).toBe(0);
+  });
+
   it('runs ref and mcbench for 1 s and writes a result with packets for each', { timeout: 30000 }, () => {
     const out = join(dir, 'smoke.json');
-    const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.js'), '--smoke', '--only', 'ref,mcbench', '--out', out, '--lab-name', LAB], {
+    const r = spawnSync(process.execPath, [ENTRY, '--smoke', '--only', 'ref,mcbench', '--out', out, '--lab-name', LAB], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 28000,
     });
-    expect(r.status, `bench/run.js --smoke failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
-    const res = JSON.parse(readFileSync(out, 'utf8'));
+    expect(r.status, `bench --smoke failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
+    const res = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
     expect(res.schema).toBe('mcbench/bench@1');
     expect(res.mode).toBe('smoke');
     expect(res.settings).toMatchObject({ seconds: 1, reps: 1, sizes: [64], tools: ['ref', 'mcbench'] });
     expect(res.machine.nproc).toBeGreaterThan(0);
     expect(res.runs).toHaveLength(2);
     for (const run of res.runs) expect(run.ok, run.error ?? '').toBe(true);
-    const s = res.summary['64'] as Record<string, ToolSummary>;
+    const s = res.summary['64'] as Record<'ref' | 'mcbench', ToolSummary>;
     expect(Object.keys(s).sort()).toEqual(['mcbench', 'ref']);
-    for (const tool of ['ref', 'mcbench']) {
+    for (const tool of ['ref', 'mcbench'] as const) {
       expect(s[tool].reps).toBe(1);
       expect(s[tool].sender_pps_median).toBeGreaterThan(0);
       expect(s[tool].receiver_pps_median).toBeGreaterThan(0);
