@@ -11,7 +11,7 @@ import { runCommandModule } from './commands/run.js';
 import { sendCommand } from './commands/send.js';
 import { settingsCommand } from './commands/settings.js';
 import { suiteCommand } from './commands/suite.js';
-import { VERSION } from './core/version.js';
+import { VERSION } from './host/version.js';
 
 const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
 

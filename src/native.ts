@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError } from './core/errors.js';
 import type { NativeLatency } from './core/latency.js';
+import type { NativeReceiverSnapshot, NativeSenderSnapshot } from './core/snapshots.js';
+
+export type { NativeReceiverSnapshot, NativeSenderSnapshot, NativeSessionSnapshot, ThreadErrorInfo } from './core/snapshots.js';
 
 export interface SenderOptions {
   group: string;
@@ -21,33 +24,6 @@ export interface SenderOptions {
   /** 0 = no limit */
   durationNs: number;
   finCount: number;
-}
-
-export interface ThreadErrorInfo extends Error {
-  code: string;
-  errno: number;
-  syscall: string;
-}
-
-export interface NativeSenderSnapshot {
-  sessionId: string;
-  sent: number;
-  bytes: number;
-  calls: number;
-  enobufs: number;
-  eagain: number;
-  finsSent: number;
-  startMonoNs: number;
-  endMonoNs: number;
-  maxLateNs: number;
-  lateSumNs: number;
-  /** CPU time of the sending thread (until the last DATA packet), ns; 0 while it runs */
-  threadCpuNs: number;
-  /** CLOCK_MONOTONIC of the first and the last sendmmsg call that sent something */
-  firstSendMonoNs: number;
-  lastSendMonoNs: number;
-  done: boolean;
-  error: ThreadErrorInfo | null;
 }
 
 export interface NativeSender {
@@ -68,46 +44,6 @@ export interface ReceiverOptions {
   latency: boolean;
 }
 
-export interface NativeSessionSnapshot {
-  sessionId: string;
-  started: boolean;
-  firstSeq: number;
-  maxSeq: number;
-  unique: number;
-  expected: number;
-  lost: number;
-  duplicates: number;
-  reordered: number;
-  reorderMaxExtent: number;
-  gaps: number;
-  beyondWindow: number;
-  bytes: number;
-  finSeen: boolean;
-  finTotal: number;
-  finsReceived: number;
-  firstRecvNs: number;
-  lastRecvNs: number;
-  /** CLOCK_MONOTONIC of the last unique DATA packet */
-  lastRecvMonoNs: number;
-  jitterNs: number;
-}
-
-export interface NativeReceiverSnapshot {
-  datagrams: number;
-  foreign: number;
-  truncated: number;
-  rejectedSessions: number;
-  batches: number;
-  fullBatches: number;
-  rxqOvfl: number;
-  kernelStamps: number;
-  firstPacketMonoNs: number;
-  lastPacketMonoNs: number;
-  running: boolean;
-  error: ThreadErrorInfo | null;
-  sessions: NativeSessionSnapshot[];
-}
-
 export interface NativeReceiver {
   start(onError: () => void): void;
   close(): void;
@@ -125,8 +61,7 @@ export interface Binding {
   sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
 }
 
-/** Wire-format v1 header length; kept here so validation does not need the addon loaded. */
-export const HEADER_LENGTH = 32;
+import { HEADER_LENGTH } from './core/wire.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 let cached: Binding | undefined;

@@ -8,9 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   attributeLoss, attributeSendLoss, diffDropCounters, formatAttribution, formatSendLoss, parseNetDev, parseRouteGet,
-  parseSoftnetStat, parseTcQdisc, parseUdpSnmp, readDropCounters, readQdisc, receiveInterface, routeDevice,
+  parseSoftnetStat, parseTcQdisc, parseUdpSnmp,
   sysfsMatchesNetDev, type DropCounterDelta, type DropCounters, type NetDevCounters, type SysfsNetStats,
 } from '../src/core/counters.js';
+import { readDropCounters, readQdisc, receiveInterface, routeDevice } from '../src/host/counters.js';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
 import { ROOT, TestNetns } from './helpers/netns.js';
 
@@ -291,10 +292,10 @@ describe('attributeSendLoss', () => {
 
 describe('cross-check in a private namespace', () => {
   const GROUP = '239.255.10.1';
-  const COUNTERS_JS = join(ROOT, 'dist', 'core', 'counters.js');
+  const COUNTERS_JS = join(ROOT, 'dist', 'host', 'counters.js');
 
   it('UDP RcvbufErrors delta = SO_RXQ_OVFL of the receiver, and the sender\'s count = delivered + dropped', async () => {
-    expect(existsSync(COUNTERS_JS), 'run `npx tsc -p .` first: the namespace reads counters with dist/core/counters.js').toBe(true);
+    expect(existsSync(COUNTERS_JS), 'run `npx tsc -p .` first: the namespace reads counters with dist/host/counters.js').toBe(true);
     const ns = await TestNetns.create();
     try {
       const dir = mkdtempSync(join(tmpdir(), 'mcbench-counters-'));

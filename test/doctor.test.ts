@@ -20,7 +20,9 @@ import {
   type Finding,
   type LinkFact,
 } from '../src/core/doctor.js';
-import { findSettingDef, snapshotKernelSettings, type KernelSettingsSnapshot, type SettingEntry, type SettingValue } from '../src/core/settings.js';
+import { findSettingDef, type SettingValue } from '../src/core/settings-registry.js';
+import type { KernelSettingsSnapshot, SettingEntry } from '../src/core/settings.js';
+import { snapshotKernelSettings } from '../src/host/settings.js';
 import { MCBENCH, TestNetns, mcbenchNoNet, type RunOutput } from './helpers/netns.js';
 
 // ------------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AbReport } from '../src/run/ab.js';
-import type { RunReport } from '../src/run/orchestrate.js';
+import type { AbReport } from '../src/core/ab.js';
+import type { RunReport } from '../src/core/run-report.js';
 import { MCBENCH, Running } from './helpers/netns.js';
 
 const RMEM_MAX = '/proc/sys/net/core/rmem_max';

@@ -7,16 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SETTINGS,
-  SettingsTargetError,
-  diffSettings,
-  findSettingDef,
-  snapshotKernelSettings,
-  type KernelSettingsSnapshot,
-  type SettingDef,
-  type SettingEntry,
-} from '../src/core/settings.js';
+import { SETTINGS, findSettingDef, type SettingDef } from '../src/core/settings-registry.js';
+import { diffSettings, type KernelSettingsSnapshot, type SettingEntry } from '../src/core/settings.js';
+import { SettingsTargetError, snapshotKernelSettings } from '../src/host/settings.js';
 import { formatSettingValue } from '../src/core/settings-table.js';
 import { MCBENCH, TestNetns, mcbenchNoNet, type RunOutput } from './helpers/netns.js';
 

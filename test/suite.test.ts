@@ -5,14 +5,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunReport, VariantOutcome } from '../src/run/orchestrate.js';
+import type { RunReport, VariantOutcome } from '../src/core/run-report.js';
 import { benchmarkBigger, benchmarkSmaller } from '../src/report/suite-benchmark.js';
 import { suiteJunit, xmlEscape } from '../src/report/suite-junit.js';
 import { mdCell, suiteMarkdown } from '../src/report/suite-markdown.js';
 import {
-  checkThresholds, compareMetric, compareWithBaseline, judgeScenario, parseBaseline, parseSuite, SUITE_SCHEMA, suiteSummary,
+  checkThresholds, compareMetric, compareWithBaseline, judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary,
   type SuiteReport, type VariantMetrics,
-} from '../src/run/suite.js';
+} from '../src/core/suite.js';
+import { parseSuite } from '../src/run/suite.js';
 import { MCBENCH, Running } from './helpers/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-suite-test-'));
@@ -177,7 +178,7 @@ describe('mcbench suite', () => {
       [[join(dir, 'none.json')], `mcbench suite: ${dir}/none.json: cannot read: ENOENT`],
       [[file('ok.json', { suite: 's', scenarios: [{ name: 'a', run: run1 }] }), '--tolerance', 'x'], "mcbench suite: --tolerance: 'x' is not a percentage (0 to 1000)"],
       [[join(dir, 'ok.json'), '--baseline', join(dir, 'u.json')], `mcbench suite: --baseline: ${dir}/u.json is not a mcbench/suite@1 report (write one with mcbench suite --json)`],
-      [[join(dir, 'ok.json'), '--junit', '/nonexistent-dir/x.xml'], 'mcbench suite: --junit: /nonexistent-dir is not a directory'],
+      [[join(dir, 'ok.json'), '--junit', '/nonexistent-dir/x.xml'], 'mcbench suite: --junit: cannot write /nonexistent-dir/x.xml: /nonexistent-dir is not a writable folder'],
       [[join(dir, 'ok.json'), '--lab-name', 'BAD_NAME'], "mcbench suite: --lab-name: a: 'BAD_NAME' is not a lab name (1 to 8 characters of a-z and 0-9)"],
     ] as Array<[string[], string]>) {
       const r = await mcbench(['suite', ...args]).done;

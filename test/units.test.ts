@@ -4,7 +4,7 @@ import { UsageError } from '../src/core/errors.js';
 import { loss, rcvbufClamped, receiverInterval, sessionResult, sumSessions, throughput } from '../src/core/metrics.js';
 import { recvSpec, sendSpec } from '../src/core/spec.js';
 import { parseCount, parseRate, parseSeconds, parseSize } from '../src/core/units.js';
-import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../src/native.js';
+import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../src/core/snapshots.js';
 
 describe('units (iperf conventions)', () => {
   it('rates are decimal, sizes binary', () => {

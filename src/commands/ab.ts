@@ -2,15 +2,17 @@
 // an honest verdict (DESIGN section 7).
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
-import { outputPath } from '../core/spec.js';
 import { inRange, parseCount } from '../core/units.js';
 import { requireRoot } from '../lab/index.js';
 import { emitJson } from '../report/json.js';
+import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { formatTable } from '../report/run-table.js';
-import { runAb, type AbReport, type AbSide } from '../run/ab.js';
+import type { AbReport, AbSide } from '../core/ab.js';
+import { runAb } from '../run/ab.js';
 import { customScenario, parseSetFlags, type CustomRunFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
+import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
@@ -71,12 +73,12 @@ export const abCommand: CommandModule = {
       if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
       // Global sysctls can only be set by root.
       requireRoot();
-      const json = outputPath('--json', a.json);
+      const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
-        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, local, labName: String(a['lab-name']), log: out.info, signal: signals.signal });
+        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info }), log: out.info, signal: signals.signal });
         out.summary('');
         for (const line of abTable(report)) out.summary(line);
         out.summary('');

@@ -3,6 +3,7 @@
 import type { Argv } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
 import type { RunResult } from '../core/result.js';
+import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput, type Output } from '../report/output.js';
 import { abortOnSignals } from '../run/signals.js';
@@ -40,10 +41,12 @@ export async function runCommand(name: string, body: () => Promise<number | void
  * The body of send and recv: human output where --json does not take stdout, Ctrl-C turned into
  * a partial result, the JSON written, exit 1 when the socket failed mid-run.
  */
-export async function measure<S extends { json: string | null; quiet: boolean }>(
+export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean }>(
   spec: S,
   run: (spec: S, out: Output, signal: AbortSignal) => Promise<RunResult>,
 ): Promise<number> {
+  checkOutputTarget('--json', spec.json);
+  checkOutputTarget('--hgrm', spec.hgrm ?? null);
   const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
   const signals = abortOnSignals();
   try {

@@ -2,14 +2,15 @@
 // seed-001 story run twice (kernel default net.core.rmem_max, then raised), one table, one
 // conclusion, lab removed and the setting restored.
 import type { CommandModule } from 'yargs';
-import { outputPath } from '../core/spec.js';
-import { readNumber } from '../core/system.js';
+import { readNumber } from '../host/system.js';
 import type { Output } from '../report/output.js';
+import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
+import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 
 export const demoCommand: CommandModule = {
@@ -19,7 +20,7 @@ export const demoCommand: CommandModule = {
   handler: (argv) =>
     runCommand('demo', async () => {
       const root = process.getuid?.() === 0;
-      const json = outputPath('--json', argv.json);
+      const json = checkOutputTarget('--json', argv.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       if (!root) {
         out.warn(
@@ -36,7 +37,7 @@ export const demoCommand: CommandModule = {
         out.info('mcbench demo: 3 guests on a Linux bridge (network namespaces, like KVM guests on br0); g1 sends to g2 and g3');
         out.info(`scenario ${scenario.name}: ${scenario.title}`);
         out.info('receivers ask for a 25 MiB SO_RCVBUF; the sender runs as fast as it can for 3 s');
-        const report = await runScenario(scenario, { labName: 'demo', log: out.info, signal: signals.signal });
+        const report = await runScenario(scenario, { place: placeFor({ local: false, labName: 'demo', log: out.info }), log: out.info, signal: signals.signal });
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         return emitRunReport(report, out, json);
       } finally {
@@ -65,7 +66,7 @@ async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
   };
   const signals = abortOnSignals();
   try {
-    const report = await runScenario(scenario, { labName: 'demo', local: true, log: out.info, signal: signals.signal });
+    const report = await runScenario(scenario, { place: placeFor({ local: true, labName: 'demo', log: out.info }), log: out.info, signal: signals.signal });
     return emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
   } finally {
     signals.dispose();

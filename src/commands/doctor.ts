@@ -1,14 +1,10 @@
 // `mcbench doctor`: checks the seeds' pitfalls on this host and names each fix. The I/O half:
 // the kernel-settings snapshot, the namespace's links, the drop counters sampled over --sample
-// seconds; the checks themselves are pure (core/doctor.ts). Exit 0 with no problem, 1 with one
+// seconds (host/doctor-probes.ts); the checks themselves are pure (core/doctor.ts). Exit 0 with no problem, 1 with one
 // (like a linter), 2 on bad input.
-import { readlinkSync, lstatSync } from 'node:fs';
-import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { diffDropCounters, readDropCounters } from '../core/counters.js';
-import { diagnose, doctorExitCode, doctorReport, formatDoctor, type CounterSample, type LinkFact } from '../core/doctor.js';
-import { readLinkView, type KernelSettingsSnapshot } from '../core/settings.js';
+import { diagnose, doctorExitCode, doctorReport, formatDoctor } from '../core/doctor.js';
+import { readLinks, sampleDropCounters } from '../host/doctor-probes.js';
 import { inRange, parseSeconds } from '../core/units.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
@@ -21,39 +17,6 @@ const MAX_SAMPLE_SECONDS = 3600;
 function parseSample(raw: unknown): number {
   if (raw === undefined) return 1;
   return inRange('--sample', parseSeconds('--sample', raw), 0, MAX_SAMPLE_SECONDS, ' s');
-}
-
-/** The NIC driver from /sys (only when /sys shows this namespace): 'virtual' without a device. */
-function sysfsDriver(name: string): string | null {
-  try {
-    lstatSync(`/sys/class/net/${name}/device`);
-  } catch {
-    return 'virtual';
-  }
-  try {
-    return basename(readlinkSync(`/sys/class/net/${name}/device/driver`));
-  } catch {
-    return null;
-  }
-}
-
-/** The namespace's links from netlink; the driver only for the chosen bridge's ports. Null when `ip` failed. */
-function readLinks(snapshot: KernelSettingsSnapshot): LinkFact[] | null {
-  const view = readLinkView();
-  if (!view.netlink) return null;
-  const bridge = snapshot.bridge?.name ?? null;
-  return [...view.netlink.values()].map((l) => {
-    const kind = l.linkinfo?.info_kind ?? (l.link_type === 'loopback' ? 'loopback' : null);
-    const isPort = bridge !== null && l.master === bridge;
-    return {
-      name: l.ifname,
-      kind,
-      master: l.master ?? null,
-      txqlen: typeof l.txqlen === 'number' ? l.txqlen : null,
-      qdisc: typeof l.qdisc === 'string' ? l.qdisc : null,
-      driver: kind ? 'virtual' : isPort && view.sysfsMatches ? sysfsDriver(l.ifname) : null,
-    };
-  });
 }
 
 export const doctorCommand: CommandModule = {
@@ -73,16 +36,7 @@ export const doctorCommand: CommandModule = {
       const seconds = parseSample(a.sample);
       const { snapshot, json } = snapshotFromFlags(a);
       const links = readLinks(snapshot);
-      let sample: CounterSample | null = null;
-      if (seconds > 0) {
-        const dev = snapshot.interface?.name ?? null;
-        const before = readDropCounters(dev, { qdisc: false });
-        const t0 = process.hrtime.bigint();
-        await sleep(seconds * 1000);
-        const after = readDropCounters(dev, { qdisc: false });
-        const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-        sample = { seconds: Math.round(elapsed * 100) / 100, delta: diffDropCounters(before, after) };
-      }
+      const sample = seconds > 0 ? await sampleDropCounters(snapshot.interface?.name ?? null, seconds) : null;
       const findings = diagnose(snapshot, sample, links);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       for (const line of formatDoctor(snapshot, sample, findings)) out.summary(line);

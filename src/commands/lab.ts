@@ -1,12 +1,12 @@
 // mcbench lab up|down|status|exec: guests in network namespaces on one Linux bridge (DESIGN §6).
-import { restoreStaleSettings } from '../core/apply.js';
+import { restoreStaleSettings } from '../host/apply.js';
 import { constants } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
 import { Lab, requireRoot } from '../lab/lab.js';
 import type { LabStatus } from '../lab/lab.js';
 import { listStates } from '../lab/state.js';
-import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN } from '../lab/spec.js';
+import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN } from '../core/lab-spec.js';
 import { runCommand } from './common.js';
 
 const log = (line: string) => process.stderr.write(`mcbench lab: ${line}\n`);

@@ -1,12 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
-import { outputPath } from '../core/spec.js';
 import { requireRoot } from '../lab/index.js';
+import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { SCENARIOS, customScenario, findScenario, type CustomRunFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
+import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
 
 export const runCommandModule: CommandModule = {
@@ -33,12 +34,12 @@ export const runCommandModule: CommandModule = {
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError(`--local: ${scenario.name} needs the lab's bridge; run it without --local (as root)`);
       if (!local) requireRoot();
-      const json = outputPath('--json', a.json);
+      const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
-        const report = await runScenario(scenario, { variant, labName: String(a['lab-name']), local, log: out.info, signal: signals.signal });
+        const report = await runScenario(scenario, { variant, place: placeFor({ local, labName: String(a['lab-name']), log: out.info }), log: out.info, signal: signals.signal });
         return emitRunReport(report, out, json);
       } finally {
         signals.dispose();

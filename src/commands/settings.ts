@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
-import { SettingsTargetError, snapshotKernelSettings, type KernelSettingsSnapshot } from '../core/settings.js';
+import type { KernelSettingsSnapshot } from '../core/settings.js';
+import { SettingsTargetError, snapshotKernelSettings } from '../host/settings.js';
 import { formatSettingsTable } from '../core/settings-table.js';
 import { parseInterface } from '../core/spec.js';
 import { emitJson } from '../report/json.js';

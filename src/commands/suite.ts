@@ -1,10 +1,10 @@
 // `mcbench suite FILE`: the scenarios of a suite file run in order, thresholds and an optional
 // baseline turned into pass/fail, and the outputs CI wants (DESIGN section 8).
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
 import { labSpec, requireRoot } from '../lab/index.js';
+import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { writeBenchmarkJson } from '../report/suite-benchmark.js';
 import { writeSuiteJson } from '../report/suite-json.js';
@@ -13,7 +13,9 @@ import { writeSuiteMarkdown } from '../report/suite-markdown.js';
 import { suiteFailureLines, suiteTable } from '../report/suite-table.js';
 import { runScenario } from '../run/orchestrate.js';
 import { abortOnSignals } from '../run/signals.js';
-import { judgeScenario, parseBaseline, parseSuite, SUITE_SCHEMA, suiteSummary, type SuiteReport, type VariantMetrics } from '../run/suite.js';
+import { judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary, type SuiteReport, type VariantMetrics } from '../core/suite.js';
+import { parseSuite } from '../run/suite.js';
+import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 
 function readJson(flag: string, file: string): unknown {
@@ -28,17 +30,6 @@ function readJson(flag: string, file: string): unknown {
   } catch (e) {
     throw new UsageError(`${flag}${file}: not valid JSON: ${(e as Error).message.replace(/\s+/g, ' ').trim()}`);
   }
-}
-
-/** An output FILE must be writable where it is going, checked before the suite runs for minutes. */
-function outputPath(flag: string, raw: unknown): string | null {
-  if (raw === undefined) return null;
-  const p = String(raw);
-  if (p === '') throw new UsageError(`${flag}: give a file name (or - for stdout)`);
-  if (p === '-') return p;
-  const dir = dirname(resolve(p));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is not a directory`);
-  return p;
 }
 
 export const suiteCommand: CommandModule = {
@@ -71,11 +62,11 @@ export const suiteCommand: CommandModule = {
       const baselineFile = typeof a.baseline === 'string' ? a.baseline : null;
       const baseline: Map<string, VariantMetrics[]> | null = baselineFile === null ? null : parseBaseline(readJson('--baseline: ', baselineFile), baselineFile);
       const outs = {
-        json: outputPath('--json', a.json),
-        markdown: outputPath('--markdown', a.markdown),
-        junit: outputPath('--junit', a.junit),
-        smaller: outputPath('--benchmark-json', a['benchmark-json']),
-        bigger: outputPath('--benchmark-bigger-json', a['benchmark-bigger-json']),
+        json: checkOutputTarget('--json', a.json),
+        markdown: checkOutputTarget('--markdown', a.markdown),
+        junit: checkOutputTarget('--junit', a.junit),
+        smaller: checkOutputTarget('--benchmark-json', a['benchmark-json']),
+        bigger: checkOutputTarget('--benchmark-bigger-json', a['benchmark-bigger-json']),
       };
       const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
       if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
@@ -96,6 +87,7 @@ export const suiteCommand: CommandModule = {
       }
       const out = makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false });
       const signals = abortOnSignals();
+      const place = placeFor({ local, labName, log: out.info });
       try {
         const report: SuiteReport = {
           schema: SUITE_SCHEMA,
@@ -114,7 +106,7 @@ export const suiteCommand: CommandModule = {
         for (const [i, e] of spec.entries.entries()) {
           if (signals.signal.aborted) break;
           out.info(`[${i + 1}/${spec.entries.length}] ${e.name}: ${e.scenario_name ?? e.scenario.variants[0]!.describe}`);
-          const run = await runScenario(e.scenario, { labName, local, log: out.info, signal: signals.signal });
+          const run = await runScenario(e.scenario, { place, log: out.info, signal: signals.signal });
           const judged = judgeScenario(e, run, baseline, tolerance);
           report.scenarios.push(judged);
           out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);

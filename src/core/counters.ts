@@ -50,12 +50,7 @@
 //   /sys/class/net          the namespace of whoever MOUNTED /sys, not the reader's: inside
 //                           `unshare -n` it still lists the host's eth0, ifb0, ifb1 and lo.
 //   tc, ip route get        netlink, so per namespace.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
-import os from 'node:os';
 import { formatCount } from './units.js';
-
 /** Whose counter it is: this socket's, the network namespace's, the whole host's, or the interface's */
 export type CounterScope = 'socket' | 'namespace' | 'host' | 'interface';
 
@@ -174,7 +169,7 @@ export interface DropCounterDelta {
 
 // ---------------------------------------------------------------- parsers (pure)
 
-const count = (tok: string | undefined): number | null => (tok !== undefined && /^\d+$/.test(tok) ? Number(tok) : null);
+export const count = (tok: string | undefined): number | null => (tok !== undefined && /^\d+$/.test(tok) ? Number(tok) : null);
 
 const UDP_REQUIRED = ['InDatagrams', 'NoPorts', 'InErrors', 'OutDatagrams', 'RcvbufErrors', 'SndbufErrors'] as const;
 
@@ -275,7 +270,7 @@ export interface SysfsNetStats {
   rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number; rx_missed_errors: number;
   rx_fifo_errors: number; multicast: number; tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
 }
-const SYSFS_FIELDS: Array<keyof SysfsNetStats> = [
+export const SYSFS_FIELDS: Array<keyof SysfsNetStats> = [
   'rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'rx_missed_errors', 'rx_fifo_errors', 'multicast',
   'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped',
 ];
@@ -297,89 +292,6 @@ export function sysfsMatchesNetDev(before: SysfsNetStats, proc: NetDevCounters, 
   return pairs.every(([p, f]) => f(before) <= p && p <= f(after));
 }
 
-// ---------------------------------------------------------------- readers (I/O)
-
-const readText = (path: string): string | null => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-};
-
-export function readUdpCounters(): UdpCounters | null {
-  const t = readText('/proc/net/snmp');
-  return t === null ? null : parseUdpSnmp(t);
-}
-
-export function readSoftnet(): SoftnetCounters | null {
-  const t = readText('/proc/net/softnet_stat');
-  return t === null ? null : parseSoftnetStat(t);
-}
-
-function readSysfsStats(iface: string): SysfsNetStats | null {
-  if (iface.includes('/') || iface.startsWith('.')) return null;
-  const out: Partial<SysfsNetStats> = {};
-  for (const f of SYSFS_FIELDS) {
-    const v = count(readText(`/sys/class/net/${iface}/statistics/${f}`)?.trim());
-    if (v === null) return null;
-    out[f] = v;
-  }
-  return out as SysfsNetStats;
-}
-
-/** The device's /proc/net/dev row; rx_missed_errors filled in when sysfs proves to be this namespace's. */
-export function readInterface(iface: string): NetDevCounters | null {
-  const before = readSysfsStats(iface);
-  const t = readText('/proc/net/dev');
-  const row = t === null ? undefined : parseNetDev(t)?.get(iface);
-  if (!row) return null;
-  const after = before && readSysfsStats(iface);
-  if (before && after && sysfsMatchesNetDev(before, row, after)) row.rx_missed_errors = after.rx_missed_errors;
-  return row;
-}
-
-const CHILD_TIMEOUT_MS = 1000;
-
-function runJson(cmd: string, args: string[]): string | null {
-  try {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'] });
-    return r.status === 0 && !r.error ? r.stdout : null;
-  } catch {
-    return null;
-  }
-}
-
-export function readQdisc(iface: string): QdiscCounters | null {
-  const out = runJson('tc', ['-s', '-j', 'qdisc', 'show', 'dev', iface]);
-  return out === null ? null : parseTcQdisc(out);
-}
-
-export function routeDevice(group: string): string | null {
-  if (!isIPv4(group)) return null;
-  const out = runJson('ip', ['-j', 'route', 'get', group]);
-  return out === null ? null : parseRouteGet(out);
-}
-
-/** --interface as given (a device name, or one of its IPv4 addresses), or the route to the group. */
-export function receiveInterface(group: string, iface: string | null): string | null {
-  if (iface === null) return routeDevice(group);
-  if (!isIPv4(iface)) return iface;
-  const match = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === iface));
-  return match ? match[0] : null;
-}
-
-export function readDropCounters(iface: string | null, opts: { qdisc?: boolean } = {}): DropCounters {
-  return {
-    iface,
-    udp: { scope: 'namespace', counters: readUdpCounters() },
-    softnet: { scope: 'host', counters: readSoftnet() },
-    interface: { scope: 'interface', counters: iface === null ? null : readInterface(iface) },
-    qdisc: { scope: 'interface', counters: iface === null || opts.qdisc === false ? null : readQdisc(iface) },
-  };
-}
-
-/** Levels, not counters: a delta carries their value after the run. */
 const GAUGES = new Set(['backlog', 'qlen', 'qdiscs', 'cpus']);
 
 function diff<T extends object>(a: T | null, b: T | null): Delta<T> | null {

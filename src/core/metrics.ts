@@ -1,5 +1,5 @@
 // Pure metric arithmetic over native snapshots: no I/O, unit-tested without sockets.
-import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../native.js';
+import type { NativeReceiverSnapshot, NativeSessionSnapshot } from './snapshots.js';
 import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, ThreadCost, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
 
 export function percent(part: number, whole: number): number {

@@ -1,9 +1,7 @@
 // Validated, typed run specifications. Every flag is checked here, before the addon is
 // loaded or a socket opened, so bad input gets one line naming the flag and its valid range.
-import { accessSync, constants, statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { HEADER_LENGTH } from '../native.js';
+import { HEADER_LENGTH } from './wire.js';
 import { UsageError } from './errors.js';
 import { inRange, parseCount, parseRate, parseSeconds, parseSize } from './units.js';
 
@@ -74,20 +72,14 @@ export function parseInterface(raw: unknown): string | null {
 }
 
 /**
- * An output file (`--json FILE`, `--hgrm FILE`): its folder must exist and be writable, checked
- * before the run so a typo does not throw away a run's measurements at the end. `-` is stdout.
+ * An output file flag (`--json FILE`, `--hgrm FILE`), checked for form only: pure, no file
+ * system. Whether its folder exists and is writable is report/files.ts's checkOutputTarget(),
+ * which the commands call before they measure. `-` is stdout.
  */
 export function outputPath(flag: string, raw: unknown): string | null {
-  if (raw === undefined || raw === null || raw === '') return null;
+  if (raw === undefined || raw === null) return null;
   const path = String(raw);
-  if (path === '-') return path;
-  const dir = dirname(resolve(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a folder');
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`${flag}: cannot write ${path}: ${dir} is not a writable folder`);
-  }
+  if (path === '') throw new UsageError(`${flag}: give a file name (or - for stdout)`);
   return path;
 }
 

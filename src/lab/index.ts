@@ -3,7 +3,7 @@ export { Lab, requireRoot, withLab } from './lab.js';
 export type { BridgeStatus, DownReport, ExecResult, GuestStatus, LabLog, LabStatus, LabUpOptions, WithLabOptions } from './lab.js';
 export {
   bridgeName, DEFAULT_LAB_NAME, GUEST_IF, guestNetns, hostLinkName, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, parseGuestRef,
-} from './spec.js';
-export type { IntervalKnob, LabSpec, LabSpecInput } from './spec.js';
+} from '../core/lab-spec.js';
+export type { IntervalKnob, LabSpec, LabSpecInput } from '../core/lab-spec.js';
 export type { GuestRecord, LabState } from './state.js';
 export { STATE_DIR } from './state.js';

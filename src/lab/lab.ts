@@ -8,22 +8,23 @@
 // being made) belongs to its process: it goes on a normal end, an error, SIGINT/SIGTERM/SIGHUP
 // and process.exit(); after a SIGKILL its state file names a dead owner, and the next `lab down`
 // or `lab up` of that name removes it.
-import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { RunError, UsageError } from '../core/errors.js';
 import {
-  bridgeName, DEFAULT_LAB_NAME, GUEST_IF, guestName, guestNetns, hostLinkName, INTERVAL_KNOBS, labSpec, parseGuestRef, toCentiseconds,
-  type IntervalKnob, type LabSpec, type LabSpecInput,
-} from './spec.js';
+  bridgeName, DEFAULT_LAB_NAME, guestName, guestNetns, hostLinkName, labSpec, parseGuestRef, type LabSpecInput,
+} from '../core/lab-spec.js';
 import {
   claimState, isStale, listStates, ownerAlive, readState, selfOwner, statePath, STATE_SCHEMA, writeState, type GuestRecord, type LabState,
 } from './state.js';
 import { guestAddress, hostPrefixes, parsePrefix, pickSubnet } from './subnet.js';
-import { ip, ipJson, readSys, readSysNumber, writeSys } from './sys.js';
+import { ipJson, readSys } from './sys.js';
 import { findLab, isEmpty, teardown, teardownSync, type TeardownReport } from './teardown.js';
+import { build, clearStale } from './build.js';
+import { problemsOf, readBridge, readBridgeNf, readGuest, readbackProblems, type AddrRow, type LabStatus } from './status.js';
+
+export type { BridgeStatus, GuestStatus, LabStatus } from './status.js';
 
 export type LabLog = (line: string) => void;
 const noop: LabLog = () => {};
@@ -90,250 +91,6 @@ function onExit(): void {
 
 // ---- status ---------------------------------------------------------------------------------
 
-export interface BridgeStatus {
-  name: string;
-  exists: boolean;
-  operstate: string | null;
-  mtu: number | null;
-  /** IPv4 addresses on the bridge: must be none */
-  ipv4: string[];
-  ipv6_disabled: boolean | null;
-  /** /proc/sys/net/ipv4/conf/BR/{forwarding,arp_ignore,rp_filter}: 0, 8, 1 as the lab sets them */
-  ipv4_conf: Record<string, number | null>;
-  /** the ports enslaved to it: the lab's host veth ends and nothing else */
-  ports: string[];
-  /** read back from /sys/class/net/BR/bridge/*; intervals in seconds */
-  multicast: {
-    snooping: number | null;
-    querier: number | null;
-    membership_interval: number | null;
-    querier_interval: number | null;
-    query_interval: number | null;
-    query_response_interval: number | null;
-    startup_query_interval: number | null;
-    last_member_interval: number | null;
-    last_member_count: number | null;
-    startup_query_count: number | null;
-    igmp_version: number | null;
-    router: number | null;
-  };
-  stp: { stp_state: number | null; forward_delay: number | null };
-  /** this bridge's own nf_call_iptables (the global sysctl below wins when it is 1) */
-  nf_call_iptables: number | null;
-}
-
-export interface GuestStatus {
-  name: string;
-  index: number;
-  netns: string;
-  netns_exists: boolean;
-  address: string | null;
-  host_link: {
-    name: string;
-    exists: boolean;
-    master: string | null;
-    /** the bridge port state: disabled, listening, learning, forwarding, blocking */
-    port_state: string | null;
-    operstate: string | null;
-    mtu: number | null;
-    tx_queue_len: number | null;
-  };
-  eth0: {
-    exists: boolean;
-    addresses: string[];
-    operstate: string | null;
-    mtu: number | null;
-    tx_queue_len: number | null;
-    multicast_route: boolean;
-  };
-  /** processes running inside the guest */
-  processes: number;
-}
-
-export interface LabStatus {
-  schema: 'mcbench/lab-status@1';
-  name: string;
-  /** up; creating (its maker is still at it); stale (its owner died); orphaned (pieces without a state file) */
-  state: 'up' | 'creating' | 'stale' | 'orphaned';
-  persistent: boolean | null;
-  owner: { pid: number; alive: boolean } | null;
-  created_at: string | null;
-  state_file: string | null;
-  subnet: string | null;
-  spec: LabSpec | null;
-  bridge: BridgeStatus;
-  /** /proc/sys/net/bridge/bridge-nf-call-*: read, never changed; null when br_netfilter is not loaded */
-  bridge_nf: { 'bridge-nf-call-iptables': number | null; 'bridge-nf-call-ip6tables': number | null; 'bridge-nf-call-arptables': number | null } | null;
-  guests: GuestStatus[];
-  /** things that are not as the lab made them */
-  problems: string[];
-}
-
-const PORT_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
-const sysNet = (dev: string, file: string) => `/sys/class/net/${dev}/${file}`;
-const cs = (v: number | null) => (v === null ? null : v / 100);
-
-function readBridge(br: string): BridgeStatus {
-  const b = (f: string) => readSysNumber(sysNet(br, `bridge/${f}`));
-  const exists = existsSync(sysNet(br, 'bridge'));
-  let ports: string[] = [];
-  try {
-    ports = readdirSync(sysNet(br, 'brif')).sort();
-  } catch {
-    /* no bridge */
-  }
-  const v6 = readSys(`/proc/sys/net/ipv6/conf/${br}/disable_ipv6`);
-  return {
-    name: br,
-    exists,
-    operstate: readSys(sysNet(br, 'operstate')),
-    mtu: readSysNumber(sysNet(br, 'mtu')),
-    ipv4: [],
-    ipv6_disabled: v6 === null ? null : v6 === '1',
-    ipv4_conf: Object.fromEntries(BRIDGE_IPV4_CONF.map(([k]) => [k, readSysNumber(`/proc/sys/net/ipv4/conf/${br}/${k}`)])),
-    ports,
-    multicast: {
-      snooping: b('multicast_snooping'),
-      querier: b('multicast_querier'),
-      membership_interval: cs(b('multicast_membership_interval')),
-      querier_interval: cs(b('multicast_querier_interval')),
-      query_interval: cs(b('multicast_query_interval')),
-      query_response_interval: cs(b('multicast_query_response_interval')),
-      startup_query_interval: cs(b('multicast_startup_query_interval')),
-      last_member_interval: cs(b('multicast_last_member_interval')),
-      last_member_count: b('multicast_last_member_count'),
-      startup_query_count: b('multicast_startup_query_count'),
-      igmp_version: b('multicast_igmp_version'),
-      router: b('multicast_router'),
-    },
-    stp: { stp_state: b('stp_state'), forward_delay: cs(b('forward_delay')) },
-    nf_call_iptables: b('nf_call_iptables'),
-  };
-}
-
-function readBridgeNf(): LabStatus['bridge_nf'] {
-  if (!existsSync('/proc/sys/net/bridge')) return null;
-  const r = (f: string) => readSysNumber(`/proc/sys/net/bridge/${f}`);
-  return {
-    'bridge-nf-call-iptables': r('bridge-nf-call-iptables'),
-    'bridge-nf-call-ip6tables': r('bridge-nf-call-ip6tables'),
-    'bridge-nf-call-arptables': r('bridge-nf-call-arptables'),
-  };
-}
-
-interface AddrRow {
-  ifname: string;
-  operstate?: string;
-  mtu?: number;
-  txqlen?: number;
-  addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
-}
-
-async function readGuest(lab: string, k: number, address: string | null, netnsExists: boolean): Promise<GuestStatus> {
-  const ns = guestNetns(lab, k);
-  const h = hostLinkName(lab, k);
-  let master: string | null = null;
-  try {
-    master = basename(readlinkSync(sysNet(h, 'master')));
-  } catch {
-    /* not enslaved */
-  }
-  const portState = readSysNumber(sysNet(h, 'brport/state'));
-  const g: GuestStatus = {
-    name: guestName(k),
-    index: k,
-    netns: ns,
-    netns_exists: netnsExists,
-    address,
-    host_link: {
-      name: h,
-      exists: existsSync(sysNet(h, 'ifindex')),
-      master,
-      port_state: portState === null ? null : PORT_STATES[portState] ?? String(portState),
-      operstate: readSys(sysNet(h, 'operstate')),
-      mtu: readSysNumber(sysNet(h, 'mtu')),
-      tx_queue_len: readSysNumber(sysNet(h, 'tx_queue_len')),
-    },
-    eth0: { exists: false, addresses: [], operstate: null, mtu: null, tx_queue_len: null, multicast_route: false },
-    processes: 0,
-  };
-  if (!netnsExists) return g;
-  try {
-    const [row] = await ipJson<AddrRow>(['-n', ns, 'addr', 'show', 'dev', GUEST_IF]);
-    if (row) {
-      g.eth0.exists = true;
-      g.eth0.addresses = (row.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-      g.eth0.operstate = row.operstate?.toLowerCase() ?? null;
-      g.eth0.mtu = row.mtu ?? null;
-      g.eth0.tx_queue_len = row.txqlen ?? null;
-    }
-    const routes = await ipJson<{ dst?: string }>(['-n', ns, '-4', 'route', 'show', 'dev', GUEST_IF]);
-    g.eth0.multicast_route = routes.some((r) => r.dst === '224.0.0.0/4');
-  } catch {
-    /* eth0 gone: reported as missing */
-  }
-  try {
-    g.processes = (await ip(['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean).length;
-  } catch {
-    /* gone meanwhile */
-  }
-  return g;
-}
-
-function problemsOf(st: LabStatus, spec: LabSpec | null): string[] {
-  const p: string[] = [];
-  const br = st.bridge;
-  if (!br.exists) p.push(`bridge ${br.name} is missing`);
-  else {
-    if (br.ipv4.length) p.push(`bridge ${br.name} has an IPv4 address (${br.ipv4.join(', ')}): the host takes part`);
-    for (const [k, v] of BRIDGE_IPV4_CONF) {
-      if (br.ipv4_conf[k] !== v) p.push(`bridge ${br.name}: net.ipv4.conf.${br.name}.${k} is ${br.ipv4_conf[k]}, the lab sets ${v}`);
-    }
-    if (br.ipv6_disabled === false) p.push(`bridge ${br.name} has IPv6 on: the host takes part`);
-    const ours = new Set(st.guests.map((g) => g.host_link.name));
-    const foreign = br.ports.filter((x) => !ours.has(x));
-    if (foreign.length) p.push(`bridge ${br.name} has ports that are not the lab's: ${foreign.join(', ')}`);
-  }
-  for (const g of st.guests) {
-    if (!g.netns_exists) p.push(`${g.name}: namespace ${g.netns} is missing`);
-    if (!g.host_link.exists) p.push(`${g.name}: link ${g.host_link.name} is missing`);
-    else if (g.host_link.port_state !== 'forwarding') p.push(`${g.name}: bridge port ${g.host_link.name} is ${g.host_link.port_state ?? 'not a port'}`);
-    if (g.netns_exists && !g.eth0.exists) p.push(`${g.name}: ${GUEST_IF} is missing in ${g.netns}`);
-    else if (g.netns_exists && g.address && !g.eth0.addresses.includes(g.address)) p.push(`${g.name}: ${GUEST_IF} lacks ${g.address}`);
-  }
-  if (spec && br.exists) p.push(...readbackProblems(spec, br));
-  return p;
-}
-
-/** Knobs the kernel did not take as asked (it clamps some intervals); 0.01 s of jiffy rounding is fine. */
-function readbackProblems(spec: LabSpec, br: BridgeStatus): string[] {
-  const p: string[] = [];
-  const bit = (asked: 0 | 1 | null, got: number | null, what: string) => {
-    if (asked !== null && got !== asked) p.push(`bridge ${what} reads ${got}, asked ${asked}`);
-  };
-  bit(spec.snooping, br.multicast.snooping, 'multicast_snooping');
-  bit(spec.querier, br.multicast.querier, 'multicast_querier');
-  bit(spec.stp, br.stp.stp_state, 'stp_state');
-  const got: Record<IntervalKnob, number | null> = {
-    membershipInterval: br.multicast.membership_interval,
-    querierInterval: br.multicast.querier_interval,
-    queryInterval: br.multicast.query_interval,
-    responseInterval: br.multicast.query_response_interval,
-    startupQueryInterval: br.multicast.startup_query_interval,
-  };
-  for (const k of Object.keys(INTERVAL_KNOBS) as IntervalKnob[]) {
-    const asked = spec[k];
-    const have = got[k];
-    if (asked !== null && (have === null || Math.abs(toCentiseconds(asked) - Math.round(have * 100)) > 1)) {
-      p.push(`bridge ${INTERVAL_KNOBS[k].sysfs} reads ${have} s, asked ${asked} s`);
-    }
-  }
-  if (spec.mtu !== null && br.mtu !== spec.mtu) p.push(`bridge mtu reads ${br.mtu}, asked ${spec.mtu}`);
-  return p;
-}
-
-// ---- the lab -------------------------------------------------------------------------------
-
 export interface LabUpOptions {
   /** true (`lab up`): the lab stays after this process ends. false (default): it goes with it. */
   persistent?: boolean;
@@ -353,7 +110,6 @@ export interface ExecResult {
   stderr: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** a wait that does not keep the process alive by itself */
 const sleepUnref = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -562,124 +318,6 @@ export class Lab {
     if (st.state === 'orphaned') st.problems.unshift(`no state file: leftovers, mcbench lab down --name ${this.name} removes them`);
     return st;
   }
-}
-
-async function clearStale(name: string, log: LabLog): Promise<void> {
-  const s = readState(name);
-  if (s === 'corrupt') {
-    log(`lab '${name}': the state file ${statePath(name)} is unreadable; removing the lab by name`);
-    await teardown(name);
-    return;
-  }
-  if (s) {
-    if (!isStale(s)) {
-      if (s.phase === 'creating') throw new RunError(`lab '${name}' is being made by pid ${s.owner?.pid} right now`);
-      const who = s.owner ? `, owned by running pid ${s.owner.pid}` : '';
-      throw new RunError(`lab '${name}' is already up (since ${s.created_at}${who}); remove it first: mcbench lab down --name ${name}`);
-    }
-    log(`lab '${name}': removing a stale lab (its owner, pid ${s.owner!.pid}, is gone)`);
-    await teardown(name);
-    return;
-  }
-  const found = await findLab(name);
-  if (!isEmpty(found)) {
-    log(`lab '${name}': removing leftovers without a state file: ${[...found.netns, ...found.links].join(', ')}`);
-    await teardown(name);
-  }
-}
-
-function disableIPv6(dev: string): void {
-  // No link-local address, no MLD, no router solicitations: the host stays off the lab's wire.
-  const p = `/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`;
-  if (existsSync(p)) writeSys(p, 1);
-}
-
-/**
- * The bridge's own IPv4 settings (they go with the device): never route what comes in from the
- * lab, even where the host forwards between its own interfaces (net.ipv4.ip_forward is left as it
- * is); answer no ARP (so no guest learns a MAC to send the host IP packets to); drop what claims a
- * source the host would not route back this way.
- */
-export const BRIDGE_IPV4_CONF: ReadonlyArray<[string, number]> = [['forwarding', 0], ['arp_ignore', 8], ['rp_filter', 1]];
-
-function isolateBridge(br: string): void {
-  for (const [k, v] of BRIDGE_IPV4_CONF) writeSys(`/proc/sys/net/ipv4/conf/${br}/${k}`, v);
-}
-
-async function build(spec: LabSpec, state: LabState, check: () => void): Promise<void> {
-  const step = async (args: string[]) => {
-    check();
-    await ip(args);
-  };
-  const br = state.bridge;
-  const brArgs = ['link', 'add', 'name', br, 'type', 'bridge'];
-  if (spec.stp !== null) brArgs.push('stp_state', String(spec.stp));
-  // With STP a port listens and learns for 2 x forward_delay before it forwards; 2 s is the
-  // kernel's minimum (libvirt's delay='0' ends up there too) instead of its 15 s default.
-  if (spec.stp === 1) brArgs.push('forward_delay', '200');
-  if (spec.snooping !== null) brArgs.push('mcast_snooping', String(spec.snooping));
-  if (spec.querier !== null) brArgs.push('mcast_querier', String(spec.querier));
-  for (const k of Object.keys(INTERVAL_KNOBS) as IntervalKnob[]) {
-    const v = spec[k];
-    if (v !== null) brArgs.push(INTERVAL_KNOBS[k].ipName, String(toCentiseconds(v)));
-  }
-  await step(brArgs);
-  disableIPv6(br);
-  isolateBridge(br);
-  if (spec.mtu !== null) await step(['link', 'set', 'dev', br, 'mtu', String(spec.mtu)]);
-  await step(['link', 'set', 'dev', br, 'up']);
-
-  // One at a time: the first `ip netns add` sets up the /run/netns mount.
-  for (const g of state.guests) await step(['netns', 'add', g.netns]);
-  const linkOpts = [...(spec.mtu !== null ? ['mtu', String(spec.mtu)] : []), ...(spec.txqueuelen !== null ? ['txqueuelen', String(spec.txqueuelen)] : [])];
-  const results = await Promise.allSettled(state.guests.map(async (g) => {
-    // The guest end is made inside its namespace as eth0: it never exists in the root namespace.
-    await step(['link', 'add', 'name', g.host_link, 'type', 'veth', 'peer', 'name', GUEST_IF, 'netns', g.netns]);
-    disableIPv6(g.host_link);
-    await step(['link', 'set', 'dev', g.host_link, ...linkOpts, 'master', br, 'up']);
-    await step(['-n', g.netns, 'link', 'set', 'dev', 'lo', 'up']);
-    if (linkOpts.length) await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, ...linkOpts]);
-    await step(['-n', g.netns, 'addr', 'add', g.address, 'dev', GUEST_IF]);
-    await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, 'up']);
-    await step(['-n', g.netns, 'route', 'add', '224.0.0.0/4', 'dev', GUEST_IF]);
-  }));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-
-  // Ready when every port forwards (at once without STP; after 2 x forward_delay with it).
-  const deadline = Date.now() + (spec.stp === 1 ? 15000 : 5000);
-  for (;;) {
-    check();
-    const waiting = state.guests.filter((g) => readSysNumber(sysNet(g.host_link, 'brport/state')) !== 3 || readSys(sysNet(g.host_link, 'operstate')) !== 'up');
-    if (waiting.length === 0) break;
-    if (Date.now() > deadline) throw new RunError(`bridge ports not forwarding after ${spec.stp === 1 ? 15 : 5} s: ${waiting.map((g) => g.host_link).join(', ')}`);
-    await sleep(50);
-  }
-  await startUpstreamQuerier(spec, state);
-}
-
-const MCBENCH_BIN = fileURLToPath(new URL('../../bin/mcbench.js', import.meta.url));
-
-/**
- * g1 plays the upstream switch's querier (spec.upstreamQuerier). 'periodic' leaves a process in
- * g1's namespace: `lab down` stops every process in the guests, so it ends with the lab.
- */
-async function startUpstreamQuerier(spec: LabSpec, state: LabState): Promise<void> {
-  if (spec.upstreamQuerier === 'off') return;
-  const g1 = state.guests[0]!;
-  const argv = ['netns', 'exec', g1.netns, process.execPath, MCBENCH_BIN, 'igmp-query', '-I', GUEST_IF];
-  if (spec.upstreamQuerier === 'once') {
-    await new Promise<void>((resolve, reject) => {
-      const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      p.on('error', reject);
-      p.on('exit', (code) => (code === 0 ? resolve() : reject(new RunError(`the upstream querier's query failed: ${err.trim()}`))));
-    });
-    return;
-  }
-  const p = spawn('ip', [...argv, '--count', '1000000000', '--interval', String(spec.upstreamQueryInterval)], { stdio: 'ignore', detached: true });
-  p.unref();
 }
 
 export interface WithLabOptions {

@@ -5,7 +5,7 @@
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunError } from '../core/errors.js';
-import type { LabSpec } from './spec.js';
+import type { LabSpec } from '../core/lab-spec.js';
 
 export const STATE_DIR = '/run/mcbench/labs';
 export const STATE_SCHEMA = 'mcbench/lab-state@1';

@@ -96,3 +96,13 @@ export function writeSys(path: string, value: string | number): void {
     throw new RunError(`cannot write ${value} to ${path}: ${(e as Error).message}`);
   }
 }
+
+export const sysNet = (dev: string, file: string) => `/sys/class/net/${dev}/${file}`;
+
+/**
+ * The bridge's own IPv4 settings (they go with the device): never route what comes in from the
+ * lab, even where the host forwards between its own interfaces (net.ipv4.ip_forward is left as it
+ * is); answer no ARP (so no guest learns a MAC to send the host IP packets to); drop what claims a
+ * source the host would not route back this way.
+ */
+export const BRIDGE_IPV4_CONF: ReadonlyArray<[string, number]> = [['forwarding', 0], ['arp_ignore', 8], ['rp_filter', 1]];

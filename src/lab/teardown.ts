@@ -4,7 +4,7 @@
 // goes as well as any other. Only veths and bridges with the lab's prefix are ever deleted.
 import { readFileSync } from 'node:fs';
 import { RunError } from '../core/errors.js';
-import { bridgeName, labPrefix } from './spec.js';
+import { bridgeName, labPrefix } from '../core/lab-spec.js';
 import { removeState } from './state.js';
 import { ip, ipJson, ipJsonSync, ipSync } from './sys.js';
 

@@ -1,6 +1,6 @@
 // The side-by-side table of a scenario run: one row per receiver per variant, and a one-line
 // conclusion computed from the figures (never a canned sentence).
-import type { RunReport, VariantOutcome } from '../run/orchestrate.js';
+import type { RunReport, VariantOutcome } from '../core/run-report.js';
 import { formatCount } from '../core/units.js';
 import { emitJson } from './json.js';
 import type { Output } from './output.js';

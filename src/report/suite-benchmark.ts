@@ -1,7 +1,7 @@
 // github-action-benchmark's custom formats: `--benchmark-json FILE` is "customSmallerIsBetter"
 // (loss % and p99 delay ms), `--benchmark-bigger-json FILE` is "customBiggerIsBetter" (receive
 // rate, pps): the action takes one direction per file, so the two directions are two files.
-import { metricLabel, type SuiteReport } from '../run/suite.js';
+import { metricLabel, type SuiteReport } from '../core/suite.js';
 import { emitJson } from './json.js';
 
 export interface BenchmarkEntry {

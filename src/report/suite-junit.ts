@@ -1,7 +1,7 @@
 // `mcbench suite --junit FILE`: JUnit XML, one <testsuite>, one <testcase> per scenario, with a
 // <failure> per threshold failure or regression (and <error> when a run produced no figures).
-import type { SuiteReport } from '../run/suite.js';
-import { writeFileAtomic } from './json.js';
+import type { SuiteReport } from '../core/suite.js';
+import { writeFileAtomic } from './files.js';
 
 /** Text and attribute values: the five XML entities, and no character XML 1.0 forbids. */
 export function xmlEscape(s: string): string {

@@ -1,6 +1,6 @@
 // `mcbench suite --markdown FILE`: a summary table for a CI job summary or a PR comment.
-import { metricLabel, suiteSummary, type SuiteReport } from '../run/suite.js';
-import { writeFileAtomic } from './json.js';
+import { metricLabel, suiteSummary, type SuiteReport } from '../core/suite.js';
+import { writeFileAtomic } from './files.js';
 import { baselineCell, fmtMetric, SUITE_HEADER, variantVerdict } from './suite-table.js';
 
 /** A table cell: pipes escaped, no line breaks. */

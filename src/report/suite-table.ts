@@ -1,5 +1,5 @@
 // The suite on screen: one row per scenario variant, the failures under it.
-import { METRIC_LABEL, metricLabel, type Comparison, type MetricName, type SuiteReport, type SuiteScenarioOutcome } from '../run/suite.js';
+import { METRIC_LABEL, metricLabel, type Comparison, type MetricName, type SuiteReport, type SuiteScenarioOutcome } from '../core/suite.js';
 import { formatTable } from './run-table.js';
 
 export const fmtMetric = (m: MetricName, x: number | null) =>

@@ -1,17 +1,18 @@
 // Runs one receiver: the addon's thread drains the socket; this side polls snapshots a few
 // dozen times a second (never per packet), cuts intervals, decides when the run is over.
 import type { Histogram } from 'hdr-histogram-js';
-import { attributeLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
+import { attributeLoss, diffDropCounters } from '../core/counters.js';
+import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
 import { detectStalls, rcvbufClamped, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
-import { monoNs, readNumber, startInfo } from '../core/system.js';
+import { monoNs, readNumber, startInfo } from '../host/system.js';
 import { formatCount } from '../core/units.js';
 import { loadBinding, type NativeReceiver, type NativeReceiverSnapshot } from '../native.js';
 import { RECEIVER_HEADER, SessionLabels, receiverIntervalLines, receiverSummaryLines } from '../report/human.js';
-import { writeFileAtomic } from '../report/json.js';
+import { writeFileAtomic } from '../report/files.js';
 import type { Output } from '../report/output.js';
 import { explainSocketError } from './native-errors.js';
 

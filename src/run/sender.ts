@@ -1,11 +1,12 @@
 // Runs one sender: the addon's thread paces and sends; this side reports each interval from
 // snapshots and waits for the thread's "done" (count or time reached, FINs sent).
-import { attributeSendLoss, diffDropCounters, readDropCounters, receiveInterface } from '../core/counters.js';
+import { attributeSendLoss, diffDropCounters } from '../core/counters.js';
+import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { spanThroughput, threadCost, throughput } from '../core/metrics.js';
 import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { SendSpec } from '../core/spec.js';
-import { startInfo } from '../core/system.js';
+import { startInfo } from '../host/system.js';
 import { formatCount, formatRate } from '../core/units.js';
 import { loadBinding, type NativeSender, type NativeSenderSnapshot } from '../native.js';
 import { SENDER_HEADER, senderIntervalLine, senderSummaryLines } from '../report/human.js';

@@ -1,10 +1,10 @@
 // A private network namespace per test, made and owned by the test through the product's own
-// PrivateNetns (src/run/private-netns.ts): an `unshare -n` anchor that takes the namespace with it
+// PrivateNetns (src/where/local.ts): an `unshare -n` anchor that takes the namespace with it
 // when the test process dies for any reason. Nothing touches the host's interfaces.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrivateNetns } from '../../src/run/private-netns.js';
+import { PrivateNetns } from '../../src/where/local.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MCBENCH = join(ROOT, 'bin', 'mcbench.js');

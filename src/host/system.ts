@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { StartInfo } from './result.js';
+import type { StartInfo } from '../core/result.js';
 import { snapshotKernelSettings } from './settings.js';
 import { VERSION } from './version.js';
 

@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { RunError } from '../core/errors.js';
+import type { Hosts, Place } from './hosts.js';
+import { applyHere, MCBENCH_JS } from './here.js';
 
 const SETUP = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
 
@@ -51,4 +53,32 @@ export class PrivateNetns {
     this.anchor.stdin!.end();
     await once(this.anchor, 'exit');
   }
+}
+
+/** --local: every "guest" is a process in one private namespace on lo, made for the work. */
+export function localPlace(): Place {
+  return {
+    kind: 'local',
+    // Global sysctls can only be set by root, and from the initial namespace.
+    refuse: (need) => {
+      const keys = Object.keys(need.sysctls);
+      return keys.length > 0 && process.getuid?.() !== 0 ? `needs root to set ${keys.join(', ')}` : null;
+    },
+    withHosts: async (need, signal, fn) => {
+      const ns = await PrivateNetns.create();
+      try {
+        const hosts: Hosts = {
+          count: need.guests,
+          name: (k) => `g${k}`,
+          iface: () => 'lo',
+          spawnMcbench: (_k, args) => ns.spawn([process.execPath, MCBENCH_JS, ...args]),
+          applySettings: applyHere,
+          bridge: () => null,
+        };
+        return await fn(hosts, signal);
+      } finally {
+        await ns.close();
+      }
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // What a lab is made of: names and the validated spec. Every value is checked here, before
 // anything is created, and bad input names the CLI flag and its valid range (UsageError, exit 2).
-import { UsageError } from '../core/errors.js';
-import { inRange, parseCount, parseSeconds } from '../core/units.js';
+import { UsageError } from './errors.js';
+import { inRange, parseCount, parseSeconds } from './units.js';
 
 export const DEFAULT_LAB_NAME = 'lab';
 export const MIN_GUESTS = 2;

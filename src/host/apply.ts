@@ -5,7 +5,7 @@
 // a process that died (SIGKILL) is restored by the next applyKernelSettings or `mcbench lab down`.
 import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunError } from './errors.js';
+import { RunError } from '../core/errors.js';
 
 export const RESTORE_DIR = '/run/mcbench/restore';
 

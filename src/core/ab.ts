@@ -1,0 +1,108 @@
+// The mcbench/ab@1 document and its verdict (DESIGN section 7). Pure: the runs are made by
+// run/ab.ts.
+import { summarize, type Difference, type Ratio, type Summary } from './stats.js';
+import type { VariantOutcome } from './run-report.js';
+
+export const AB_SCHEMA = 'mcbench/ab@1' as const;
+
+export interface AbSide {
+  name: string;
+  sysctls: Record<string, number | string>;
+}
+
+export interface AbRunMetrics {
+  /** the worst receiver's loss, percent */
+  lost_percent: number;
+  /** the slowest receiver's unique packets per second */
+  recv_pps: number;
+  /** the worst receiver's one-way delay p99 (kernel stamp), ms; null without latency */
+  p99_delay_ms: number | null;
+}
+
+export interface AbRun {
+  side: 'a' | 'b';
+  rep: number;
+  warmup: boolean;
+  /** null when a receiver or the sender produced no result */
+  metrics: AbRunMetrics | null;
+  outcome: VariantOutcome;
+}
+
+export interface AbSideSummary {
+  lost_percent: Summary;
+  recv_pps: Summary;
+  p99_delay_ms: Summary;
+}
+
+export interface AbReport {
+  schema: typeof AB_SCHEMA;
+  scenario: { send: string[]; recv: string[]; receivers: number; local: boolean };
+  a: AbSide;
+  b: AbSide;
+  reps: number;
+  warmup: number;
+  runs: AbRun[];
+  summary: {
+    a: AbSideSummary;
+    b: AbSideSummary;
+    /** b - a, percentage points, with its 95% interval */
+    loss_difference: Difference;
+    recv_pps_difference: Difference;
+    /** b / a */
+    recv_pps_ratio: Ratio;
+    p99_delay_ratio: Ratio | null;
+  };
+  verdict: string[];
+  partial: boolean;
+}
+
+export function runMetrics(o: VariantOutcome): AbRunMetrics | null {
+  const ends = o.receivers.map((r) => r.result?.end);
+  if (!o.sender || ends.length === 0 || ends.some((e) => !e)) return null;
+  const p99s = ends.map((e) => e!.latency.one_way_kernel?.p99_ms ?? null);
+  return {
+    lost_percent: Math.max(...ends.map((e) => e!.sum.lost_percent)),
+    recv_pps: Math.min(...ends.map((e) => e!.sum.packets_per_second)),
+    p99_delay_ms: p99s.some((p) => p === null) ? null : Math.max(...(p99s as number[])),
+  };
+}
+
+export function sideSummary(runs: AbRun[], side: 'a' | 'b'): AbSideSummary {
+  const m = runs.filter((r) => r.side === side && !r.warmup && r.metrics).map((r) => r.metrics!);
+  return {
+    lost_percent: summarize(m.map((x) => x.lost_percent)),
+    recv_pps: summarize(m.map((x) => x.recv_pps)),
+    p99_delay_ms: summarize(m.flatMap((x) => (x.p99_delay_ms === null ? [] : [x.p99_delay_ms]))),
+  };
+}
+
+const pm = (s: Summary, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stddev.toFixed(digits)}`;
+
+/** The verdict lines: a claim only where the 95% interval of the difference excludes zero. */
+export function abVerdict(r: Pick<AbReport, 'a' | 'b' | 'summary'>): string[] {
+  const { a, b, summary: s } = r;
+  const lines: string[] = [];
+  const d = s.loss_difference;
+  if (s.a.lost_percent.n < 2 || s.b.lost_percent.n < 2) {
+    lines.push('loss: fewer than 2 measured runs per side: no verdict (use --reps 3 or more)');
+  } else if (d.significant) {
+    const better = d.diff < 0 ? b.name : a.name;
+    const worse = d.diff < 0 ? a.name : b.name;
+    lines.push(
+      `loss: ${better} lost less than ${worse}: ${a.name} ${pm(s.a.lost_percent, 2)} %, ${b.name} ${pm(s.b.lost_percent, 2)} % ` +
+        `(difference ${Math.abs(d.diff).toFixed(2)} ± ${d.ci95.toFixed(2)} points, 95%)`,
+    );
+  } else {
+    lines.push(`loss: no difference beyond the noise (${a.name} ${pm(s.a.lost_percent, 2)} %, ${b.name} ${pm(s.b.lost_percent, 2)} %)`);
+  }
+  const q = s.recv_pps_ratio;
+  if (s.recv_pps_difference.significant) {
+    const faster = q.ratio >= 1 ? b.name : a.name;
+    const slower = q.ratio >= 1 ? a.name : b.name;
+    const x = q.ratio >= 1 ? q : { ratio: 1 / q.ratio, stddev: q.stddev / (q.ratio * q.ratio) };
+    lines.push(`throughput: ${faster} received ${x.ratio.toFixed(2)} ± ${x.stddev.toFixed(2)} times the packet rate of ${slower}`);
+  } else if (s.a.recv_pps.n >= 2 && s.b.recv_pps.n >= 2) {
+    lines.push(`throughput: no difference beyond the noise (${a.name} ${pm(s.a.recv_pps, 0)} pps, ${b.name} ${pm(s.b.recv_pps, 0)} pps)`);
+  }
+  return lines;
+}

@@ -1,0 +1,124 @@
+// Making a lab's devices: the bridge (isolated from the host), a namespace and a veth per guest,
+// waiting until every port forwards, and the optional upstream querier in g1.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RunError } from '../core/errors.js';
+import { GUEST_IF, INTERVAL_KNOBS, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
+import type { LabLog } from './lab.js';
+import { isStale, readState, statePath, type LabState } from './state.js';
+import { BRIDGE_IPV4_CONF, ip, readSys, readSysNumber, sysNet, writeSys } from './sys.js';
+import { findLab, isEmpty, teardown } from './teardown.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function clearStale(name: string, log: LabLog): Promise<void> {
+  const s = readState(name);
+  if (s === 'corrupt') {
+    log(`lab '${name}': the state file ${statePath(name)} is unreadable; removing the lab by name`);
+    await teardown(name);
+    return;
+  }
+  if (s) {
+    if (!isStale(s)) {
+      if (s.phase === 'creating') throw new RunError(`lab '${name}' is being made by pid ${s.owner?.pid} right now`);
+      const who = s.owner ? `, owned by running pid ${s.owner.pid}` : '';
+      throw new RunError(`lab '${name}' is already up (since ${s.created_at}${who}); remove it first: mcbench lab down --name ${name}`);
+    }
+    log(`lab '${name}': removing a stale lab (its owner, pid ${s.owner!.pid}, is gone)`);
+    await teardown(name);
+    return;
+  }
+  const found = await findLab(name);
+  if (!isEmpty(found)) {
+    log(`lab '${name}': removing leftovers without a state file: ${[...found.netns, ...found.links].join(', ')}`);
+    await teardown(name);
+  }
+}
+
+function disableIPv6(dev: string): void {
+  // No link-local address, no MLD, no router solicitations: the host stays off the lab's wire.
+  const p = `/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`;
+  if (existsSync(p)) writeSys(p, 1);
+}
+
+function isolateBridge(br: string): void {
+  for (const [k, v] of BRIDGE_IPV4_CONF) writeSys(`/proc/sys/net/ipv4/conf/${br}/${k}`, v);
+}
+
+export async function build(spec: LabSpec, state: LabState, check: () => void): Promise<void> {
+  const step = async (args: string[]) => {
+    check();
+    await ip(args);
+  };
+  const br = state.bridge;
+  const brArgs = ['link', 'add', 'name', br, 'type', 'bridge'];
+  if (spec.stp !== null) brArgs.push('stp_state', String(spec.stp));
+  // With STP a port listens and learns for 2 x forward_delay before it forwards; 2 s is the
+  // kernel's minimum (libvirt's delay='0' ends up there too) instead of its 15 s default.
+  if (spec.stp === 1) brArgs.push('forward_delay', '200');
+  if (spec.snooping !== null) brArgs.push('mcast_snooping', String(spec.snooping));
+  if (spec.querier !== null) brArgs.push('mcast_querier', String(spec.querier));
+  for (const k of Object.keys(INTERVAL_KNOBS) as IntervalKnob[]) {
+    const v = spec[k];
+    if (v !== null) brArgs.push(INTERVAL_KNOBS[k].ipName, String(toCentiseconds(v)));
+  }
+  await step(brArgs);
+  disableIPv6(br);
+  isolateBridge(br);
+  if (spec.mtu !== null) await step(['link', 'set', 'dev', br, 'mtu', String(spec.mtu)]);
+  await step(['link', 'set', 'dev', br, 'up']);
+
+  // One at a time: the first `ip netns add` sets up the /run/netns mount.
+  for (const g of state.guests) await step(['netns', 'add', g.netns]);
+  const linkOpts = [...(spec.mtu !== null ? ['mtu', String(spec.mtu)] : []), ...(spec.txqueuelen !== null ? ['txqueuelen', String(spec.txqueuelen)] : [])];
+  const results = await Promise.allSettled(state.guests.map(async (g) => {
+    // The guest end is made inside its namespace as eth0: it never exists in the root namespace.
+    await step(['link', 'add', 'name', g.host_link, 'type', 'veth', 'peer', 'name', GUEST_IF, 'netns', g.netns]);
+    disableIPv6(g.host_link);
+    await step(['link', 'set', 'dev', g.host_link, ...linkOpts, 'master', br, 'up']);
+    await step(['-n', g.netns, 'link', 'set', 'dev', 'lo', 'up']);
+    if (linkOpts.length) await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, ...linkOpts]);
+    await step(['-n', g.netns, 'addr', 'add', g.address, 'dev', GUEST_IF]);
+    await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, 'up']);
+    await step(['-n', g.netns, 'route', 'add', '224.0.0.0/4', 'dev', GUEST_IF]);
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  // Ready when every port forwards (at once without STP; after 2 x forward_delay with it).
+  const deadline = Date.now() + (spec.stp === 1 ? 15000 : 5000);
+  for (;;) {
+    check();
+    const waiting = state.guests.filter((g) => readSysNumber(sysNet(g.host_link, 'brport/state')) !== 3 || readSys(sysNet(g.host_link, 'operstate')) !== 'up');
+    if (waiting.length === 0) break;
+    if (Date.now() > deadline) throw new RunError(`bridge ports not forwarding after ${spec.stp === 1 ? 15 : 5} s: ${waiting.map((g) => g.host_link).join(', ')}`);
+    await sleep(50);
+  }
+  await startUpstreamQuerier(spec, state);
+}
+
+const MCBENCH_BIN = fileURLToPath(new URL('../../bin/mcbench.js', import.meta.url));
+
+/**
+ * g1 plays the upstream switch's querier (spec.upstreamQuerier). 'periodic' leaves a process in
+ * g1's namespace: `lab down` stops every process in the guests, so it ends with the lab.
+ */
+async function startUpstreamQuerier(spec: LabSpec, state: LabState): Promise<void> {
+  if (spec.upstreamQuerier === 'off') return;
+  const g1 = state.guests[0]!;
+  const argv = ['netns', 'exec', g1.netns, process.execPath, MCBENCH_BIN, 'igmp-query', '-I', GUEST_IF];
+  if (spec.upstreamQuerier === 'once') {
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new RunError(`the upstream querier's query failed: ${err.trim()}`))));
+    });
+    return;
+  }
+  const p = spawn('ip', [...argv, '--count', '1000000000', '--interval', String(spec.upstreamQueryInterval)], { stdio: 'ignore', detached: true });
+  p.unref();
+}
+

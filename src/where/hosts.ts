@@ -1,0 +1,47 @@
+// Where the processes of a run live, behind one interface, so run/ab/suite never branch on the
+// kind: guests of a lab (one namespace each, a bridge between), one private namespace with only
+// lo for every "guest" (--local), and, with the same interface, the user's own hosts.
+import type { ChildProcess } from 'node:child_process';
+import type { LabSpecInput } from '../core/lab-spec.js';
+import type { BridgeMulticast, SettingChange } from '../core/run-report.js';
+
+/** Settings changed for one run; restore() puts them back and returns what it could not. */
+export interface AppliedChanges {
+  changes: SettingChange[];
+  restore(): Promise<string[]>;
+}
+
+/** The hosts of one piece of work: host 1 sends, hosts 2..N receive (as the lab's g1, g2, …). */
+export interface Hosts {
+  /** how many hosts there are */
+  readonly count: number;
+  /** the host's name in reports (g1, g2, … in a lab) */
+  name(host: number): string;
+  /** the interface the processes on that host use (-I) */
+  iface(host: number): string;
+  /** starts `mcbench ARGS` on the host, stdout and stderr piped */
+  spawnMcbench(host: number, args: readonly string[]): ChildProcess;
+  /** sets sysctls for one run (saved first, restored by the caller on every path) */
+  applySettings(values: Record<string, number | string>): Promise<AppliedChanges>;
+  /** the bridge's multicast settings, read back; null without a bridge of ours */
+  bridge(): BridgeMulticast | null;
+}
+
+/** What one piece of work needs of its hosts. */
+export interface HostsNeed {
+  /** sender + receivers */
+  guests: number;
+  /** the lab bridge's and links' knobs (a lab only) */
+  lab: LabSpecInput;
+  /** sysctls the work will change */
+  sysctls: Record<string, number | string>;
+}
+
+/** A kind of place: makes the hosts for a piece of work and removes them after. */
+export interface Place {
+  readonly kind: 'lab' | 'local';
+  /** why this place cannot do the work (shown as "skipped: …"); null when it can */
+  refuse(need: HostsNeed): string | null;
+  /** runs fn on hosts made for it; they are removed afterwards, on every path */
+  withHosts<T>(need: HostsNeed, signal: AbortSignal, fn: (hosts: Hosts, signal: AbortSignal) => Promise<T>): Promise<T>;
+}
