@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/flock.h"
 #include "core/igmp.h"
 #include "core/receiver.h"
 #include "core/sender.h"
@@ -364,7 +365,30 @@ Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+int fdArg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "a file descriptor");
+  return info[0].As<Napi::Number>().Int32Value();
+}
+
+// flockTry(fd): true when the exclusive lock was taken, false when another process holds it.
+Napi::Value FlockTry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fdArg(info);
+  bool taken = false;
+  guarded(env, [&] { taken = mcbench::tryLockExclusive(fd); });
+  return Napi::Boolean::New(env, taken);
+}
+
+Napi::Value FlockRelease(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fdArg(info);
+  guarded(env, [&] { mcbench::unlock(fd); });
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("flockTry", Napi::Function::New(env, FlockTry));
+  exports.Set("flockRelease", Napi::Function::New(env, FlockRelease));
   exports.Set("sendIgmpQuery", Napi::Function::New(env, SendIgmpQuery));
   exports.Set("Sender", SenderWrap::Init(env));
   exports.Set("Receiver", ReceiverWrap::Init(env));

@@ -5,7 +5,8 @@
       "native/core/socket.cc",
       "native/core/sender.cc",
       "native/core/receiver.cc",
-      "native/core/igmp.cc"
+      "native/core/igmp.cc",
+      "native/core/flock.cc"
     ],
     "mcbench_addon_sources": [
       "native/addon.cc"

@@ -59,6 +59,10 @@ export interface Binding {
   headerLength: number;
   /** one IGMPv2 general query on the interface (raw socket: root) */
   sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
+  /** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it */
+  flockTry(fd: number): boolean;
+  /** flock(fd, LOCK_UN) */
+  flockRelease(fd: number): void;
 }
 
 import { HEADER_LENGTH } from './core/wire.js';
