@@ -2,6 +2,8 @@
 // seed-001 story run twice (kernel default net.core.rmem_max, then raised), one table, one
 // conclusion, lab removed and the setting restored.
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import { labSpec, MIN_GUESTS } from '../core/lab-spec.js';
 import { readNumber } from '../host/system.js';
 import type { Output } from '../report/output.js';
 import { checkOutputTarget } from '../report/files.js';
@@ -16,11 +18,15 @@ import { runCommand } from './common.js';
 export const demoCommand: CommandModule = {
   command: 'demo',
   describe: 'built-in lab: guests on a bridge, default vs tuned net.core.rmem_max, one table (root, under a minute)',
-  builder: (y) => y.option('json', { type: 'string', describe: 'also write the mcbench/run@1 report to FILE; - for stdout' }),
+  builder: (y) =>
+    y
+      .option('json', { type: 'string', describe: 'also write the mcbench/run@1 report to FILE; - for stdout' })
+      .option('lab-name', { type: 'string', describe: 'the throwaway lab\'s name (1-8 of a-z, 0-9) [default: d<pid>, one per process]' }),
   handler: (argv) =>
     runCommand('demo', async () => {
       const root = process.getuid?.() === 0;
       const json = checkOutputTarget('--json', argv.json);
+      const labName = demoLabName(argv['lab-name']);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       if (!root) {
         out.warn(
@@ -37,7 +43,7 @@ export const demoCommand: CommandModule = {
         out.info('mcbench demo: 3 guests on a Linux bridge (network namespaces, like KVM guests on br0); g1 sends to g2 and g3');
         out.info(`scenario ${scenario.name}: ${scenario.title}`);
         out.info('receivers ask for a 25 MiB SO_RCVBUF; the sender runs as fast as it can for 3 s');
-        const report = await runScenario(scenario, { place: placeFor({ local: false, labName: 'demo', log: out.info }), log: out.info, signal: signals.signal });
+        const report = await runScenario(scenario, { place: placeFor({ local: false, labName, log: out.info }), log: out.info, signal: signals.signal });
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         return emitRunReport(report, out, json);
       } finally {
@@ -70,5 +76,16 @@ async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
     return emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
   } finally {
     signals.dispose();
+  }
+}
+
+/** Two demos at once (CI jobs on one runner) must not share, or remove, each other's lab. */
+function demoLabName(raw: unknown): string {
+  const name = raw === undefined ? `d${process.pid}` : raw; // pids have at most 7 digits: d + 7 fits the 8
+  try {
+    return labSpec({ name, guests: MIN_GUESTS }).name;
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(e.message.replace(/^--name:/, '--lab-name:'));
+    throw e;
   }
 }

@@ -1,11 +1,13 @@
 // mcbench lab up|down|status|exec: guests in network namespaces on one Linux bridge (DESIGN §6).
-import { restoreStaleSettings } from '../host/apply.js';
+import { describeStale, restoreStaleSettings } from '../host/apply.js';
+import { removeDeadTemps } from '../host/state-dir.js';
 import { constants } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
 import { Lab, requireRoot } from '../lab/lab.js';
 import type { LabStatus } from '../lab/lab.js';
-import { listStates } from '../lab/state.js';
+import { isStale, listStates } from '../lab/state.js';
+import { findLabSync } from '../lab/teardown.js';
 import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN } from '../core/lab-spec.js';
 import { runCommand } from './common.js';
 
@@ -57,22 +59,54 @@ const upCommand: CommandModule = {
 
 const downCommand: CommandModule = {
   command: 'down',
-  describe: 'remove a lab (also a stale one, or pieces of one without a state file)',
-  builder: (y: Argv) => nameOption(y),
+  describe: 'remove a lab (also a stale one, or pieces of one without a state file), and what killed runs left: their labs, their sysctl changes',
+  builder: (y: Argv) =>
+    nameOption(y).option('force', { type: 'boolean', default: false, describe: 'also remove a lab whose maker is still running (it is measuring on it)' }),
   handler: (argv) =>
     runCommand('lab', async () => {
-      const lab = openLab((argv as Record<string, unknown>).name);
+      const a = argv as Record<string, unknown>;
+      const lab = openLab(a.name);
       requireRoot();
-      const r = await lab.down();
-      // A run killed with SIGKILL leaves its sysctl changes as well as its lab: put them back too.
-      for (const c of restoreStaleSettings()) process.stdout.write(`restored ${c.id}=${c.before} (left at ${c.after} by a run that died)\n`);
-      if (!r.existed) {
-        process.stdout.write(`no lab '${lab.name}': nothing to remove\n`);
-      } else {
-        const procs = r.processes ? `; stopped ${r.processes} process${r.processes === 1 ? '' : 'es'} in the guests` : '';
-        process.stdout.write(`lab '${lab.name}' removed: ${r.netns} namespace${r.netns === 1 ? '' : 's'}, ${r.links} link${r.links === 1 ? '' : 's'}${procs}\n`);
+      // Ctrl-C: the removal takes a second or two, so it is finished (a half-removed lab helps
+      // no one), then exit 130; a second one stops at once and says what is left.
+      const st: { interrupted: NodeJS.Signals | null } = { interrupted: null };
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (st.interrupted) {
+          const f = findLabSync(lab.name);
+          const left = [...f.netns, ...f.links];
+          log(`${sig} again: stopped; ${left.length ? `left of lab '${lab.name}': ${left.join(', ')} (mcbench lab down --name ${lab.name})` : `nothing of lab '${lab.name}' is left`}`);
+          process.exit(128 + constants.signals[sig]);
+        }
+        st.interrupted = sig;
+        log(`${sig}: finishing the removal of lab '${lab.name}' (${sig} again stops at once and says what is left)`);
+      };
+      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+      sigs.forEach((s) => process.on(s, onSignal));
+      try {
+        const r = await lab.down({ force: a.force === true });
+        if (!r.existed) {
+          process.stdout.write(`no lab '${lab.name}': nothing to remove\n`);
+        } else {
+          const procs = r.processes ? `; stopped ${r.processes} process${r.processes === 1 ? '' : 'es'} in the guests` : '';
+          process.stdout.write(`lab '${lab.name}' removed: ${r.netns} namespace${r.netns === 1 ? '' : 's'}, ${r.links} link${r.links === 1 ? '' : 's'}${procs}\n`);
+        }
+        // What runs killed with SIGKILL left that is ours: their labs (any name), their sysctl
+        // changes, their half-written state files.
+        for (const s of listStates()) {
+          if (s.name === lab.name || !isStale(s)) continue;
+          await Lab.open(s.name, log).down();
+          process.stdout.write(`removed lab '${s.name}' (left by pid ${s.owner?.pid ?? '?'}, which died)\n`);
+        }
+        for (const o of restoreStaleSettings({ log: (l) => process.stderr.write(`${l}\n`) })) {
+          if (o.outcome === 'restored') process.stdout.write(`${describeStale(o)}\n`);
+          else log(`warning: ${describeStale(o)}`);
+        }
+        removeDeadTemps('labs');
+        removeDeadTemps('restore');
+        return st.interrupted ? 128 + constants.signals[st.interrupted] : 0;
+      } finally {
+        sigs.forEach((s) => process.off(s, onSignal));
       }
-      return 0;
     }),
 };
 

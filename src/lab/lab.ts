@@ -246,13 +246,21 @@ export class Lab {
     });
   }
 
-  /** Removes the lab (by name, whoever made it). Idempotent: existed is false when there was nothing. */
-  down(): Promise<DownReport> {
+  /**
+   * Removes the lab (by name). A lab whose maker is alive (another process's ephemeral lab, or
+   * one being made) is refused unless force: that process is measuring on it. Idempotent:
+   * existed is false when there was nothing.
+   */
+  down(opts: { force?: boolean } = {}): Promise<DownReport> {
     this.downing ??= (async () => {
       requireRoot();
       const s = readState(this.name);
       if (s && s !== 'corrupt' && s.owner && s.owner.pid !== process.pid && ownerAlive(s.owner)) {
-        this.log(`lab '${this.name}' belongs to running pid ${s.owner.pid}; removing it anyway`);
+        if (!opts.force) {
+          throw new RunError(`lab '${this.name}' belongs to running pid ${s.owner.pid} (${s.phase === 'creating' ? 'being made' : 'in use'}); ` +
+            `it goes when that process ends (or remove it anyway: mcbench lab down --name ${this.name} --force)`);
+        }
+        this.log(`lab '${this.name}' belongs to running pid ${s.owner.pid}; removing it anyway (--force)`);
       }
       const existed = s !== null || !isEmpty(await findLab(this.name));
       const report = existed ? await teardown(this.name) : { netns: 0, links: 0, processes: 0 };

@@ -1,13 +1,17 @@
 // One state file per lab, /run/mcbench/labs/<name>.json: what was made, by whom. /run is a
 // tmpfs, so it goes away on reboot together with the namespaces and links it describes.
 // The file is claimed with link(2) (atomic and exclusive: two `lab up` of one name cannot both
-// win) and rewritten with rename(2), so a reader never sees half a file.
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// win) and rewritten with rename(2), so a reader never sees half a file. The folder and the
+// files are root's alone (host/state-dir.ts): a state file anyone else could have written is
+// not read (it names namespaces that `lab exec` enters and the pid `lab down` respects).
+import { linkSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunError } from '../core/errors.js';
 import type { LabSpec } from '../core/lab-spec.js';
+import { ensureStateDir, listStateDir, processAlive, processStartTicks, readTrustedFile, STATE_ROOT, writeTemp } from '../host/state-dir.js';
 
-export const STATE_DIR = '/run/mcbench/labs';
+const LABS_SUBDIR = 'labs';
+export const STATE_DIR = join(STATE_ROOT, LABS_SUBDIR);
 export const STATE_SCHEMA = 'mcbench/lab-state@1';
 
 export interface GuestRecord {
@@ -46,23 +50,24 @@ export interface LabState {
 
 export const statePath = (name: string) => join(STATE_DIR, `${name}.json`);
 
-function ensureDir(): void {
-  try {
-    mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
-  } catch (e) {
-    throw new RunError(`cannot make ${STATE_DIR}: ${(e as Error).message}`);
-  }
-}
+/** one warning per untrusted path and process */
+const warned = new Set<string>();
+const warnOnce = (key: string, line: string) => {
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.stderr.write(`mcbench: warning: ${line}\n`);
+};
 
-/** The state, null when there is none; 'corrupt' when the file is there but unreadable. */
+/** The state, null when there is none; 'corrupt' when the file is there but unreadable or not trustworthy. */
 export function readState(name: string): LabState | null | 'corrupt' {
-  let text: string;
-  try {
-    text = readFileSync(statePath(name), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  const path = statePath(name);
+  const r = readTrustedFile(path);
+  if ('absent' in r) return null;
+  if ('problem' in r) {
+    warnOnce(path, `ignoring the lab state file ${path}: it is ${r.problem}`);
     return 'corrupt';
   }
+  const text = r.text;
   try {
     const s = JSON.parse(text) as LabState;
     return s && s.schema === STATE_SCHEMA && s.name === name ? s : 'corrupt';
@@ -71,16 +76,13 @@ export function readState(name: string): LabState | null | 'corrupt' {
   }
 }
 
-function writeTemp(state: LabState): string {
-  ensureDir();
-  const tmp = join(STATE_DIR, `.${state.name}.json.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o644 });
-  return tmp;
+function writeStateTemp(state: LabState): string {
+  return writeTemp(ensureStateDir(LABS_SUBDIR), `${state.name}.json`, JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Creates the state file only when none exists; false when another one is already there. */
 export function claimState(state: LabState): boolean {
-  const tmp = writeTemp(state);
+  const tmp = writeStateTemp(state);
   try {
     linkSync(tmp, statePath(state.name));
     return true;
@@ -98,7 +100,7 @@ export function claimState(state: LabState): boolean {
 
 /** Replaces the state file atomically. */
 export function writeState(state: LabState): void {
-  const tmp = writeTemp(state);
+  const tmp = writeStateTemp(state);
   try {
     renameSync(tmp, statePath(state.name));
   } catch (e) {
@@ -116,12 +118,7 @@ export function removeState(name: string): void {
 
 /** Every readable lab state on this host. */
 export function listStates(): LabState[] {
-  let files: string[];
-  try {
-    files = readdirSync(STATE_DIR);
-  } catch {
-    return [];
-  }
+  const files = listStateDir(LABS_SUBDIR, (line) => warnOnce(STATE_DIR, line.replace(/^warning: /, '')));
   const out: LabState[] = [];
   for (const f of files) {
     const m = /^([a-z0-9]{1,8})\.json$/.exec(f);
@@ -132,30 +129,12 @@ export function listStates(): LabState[] {
   return out;
 }
 
-export function processStartTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const v = Number(fields[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 export function selfOwner(): LabOwner {
   return { pid: process.pid, start_ticks: processStartTicks(process.pid) };
 }
 
 export function ownerAlive(owner: LabOwner): boolean {
-  try {
-    process.kill(owner.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (owner.start_ticks === null) return true;
-  return processStartTicks(owner.pid) === owner.start_ticks;
+  return processAlive(owner.pid, owner.start_ticks);
 }
 
 /** A lab whose owner process is gone: nobody will remove it but `lab down` or the next `lab up`. */

@@ -69,7 +69,7 @@ async function stopChildren(children: Child[], graceMs: number): Promise<void> {
 }
 
 export async function runVariant(scenario: Scenario, variant: ScenarioVariant, hosts: Hosts, signal: AbortSignal, log: (l: string) => void): Promise<VariantOutcome> {
-  const applied = await hosts.applySettings(variant.sysctls);
+  const applied = await hosts.applySettings(variant.sysctls, signal);
   const children: Child[] = [];
   const receivers: Array<{ host: number; child: Child }> = [];
   let sender: Child | null = null;

@@ -21,8 +21,8 @@ export interface Hosts {
   iface(host: number): string;
   /** starts `mcbench ARGS` on the host, stdout and stderr piped */
   spawnMcbench(host: number, args: readonly string[]): ChildProcess;
-  /** sets sysctls for one run (saved first, restored by the caller on every path) */
-  applySettings(values: Record<string, number | string>): Promise<AppliedChanges>;
+  /** sets sysctls for one run (saved first, restored by the caller on every path); signal ends a wait for another process's lock */
+  applySettings(values: Record<string, number | string>, signal?: AbortSignal): Promise<AppliedChanges>;
   /** the bridge's multicast settings, read back; null without a bridge of ours */
   bridge(): BridgeMulticast | null;
 }
