@@ -36,7 +36,7 @@ describe('mcbench demo', () => {
   it('default vs tuned rmem_max: the clamped buffer drops, the raised limit does not; nothing left behind', async () => {
     const before = readRmemMax();
     const file = join(dir, 'demo.json');
-    const r = await mcbench(['demo', '--json', file]).done;
+    const r = await mcbench(['demo', '--lab-name', 'demo', '--json', file]).done;
     expect(r.code, r.stderr).toBe(0);
     expect(readRmemMax()).toBe(before);
     expect(hostState('mcb-demo-')).toEqual({ netns: [], links: [], stateFile: false });

@@ -122,7 +122,7 @@ export function restoreStaleSettings(opts: { only?: readonly string[]; log?: (li
     if (!locks) continue; // a live process is changing one of them: its own record covers it
     try {
       for (const c of [...rec.changes].reverse()) {
-        const p = putBack(c, c.after, log);
+        const p = putBack(c, c.after, () => {}); // the caller reports 'theirs' (describeStale)
         out.push({ change: c, outcome: p.outcome, detail: p.outcome === 'failed' ? p.detail : null, pid: rec.pid });
       }
       unlinkQuiet(path);

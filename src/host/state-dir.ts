@@ -21,7 +21,7 @@ function untrusted(st: Stats, kind: 'folder' | 'file'): string | null {
   if (st.isSymbolicLink()) return 'a symlink';
   if (kind === 'folder' ? !st.isDirectory() : !st.isFile()) return `not a ${kind === 'folder' ? 'directory' : 'regular file'}`;
   if (st.uid !== 0) return `owned by uid ${st.uid}, not root`;
-  if ((st.mode & 0o022) !== 0) return `writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  if ((st.mode & 0o022) !== 0) return `writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
   return null;
 }
 
@@ -70,14 +70,20 @@ export function ensureStateDir(sub: string): string {
   return dir;
 }
 
+/** folders already warned about: one line per process, however many readers meet them */
+const warnedDirs = new Set<string>();
+
 /**
  * The names in /run/mcbench/SUB, or [] when it is absent; when it is not trustworthy, one
- * warning line and [] (whatever is in it is ignored).
+ * warning line (the first time) and [] (whatever is in it is ignored).
  */
 export function listStateDir(sub: string, warn: (line: string) => void): string[] {
   const bad = checkStateDir(sub);
   if (bad) {
-    warn(`warning: ${refuse(bad)}`);
+    if (!warnedDirs.has(bad.path)) {
+      warnedDirs.add(bad.path);
+      warn(`mcbench: warning: ${refuse(bad)}`);
+    }
     return [];
   }
   try {
@@ -159,7 +165,14 @@ export function writeTemp(dir: string, name: string, text: string): string {
 /** Removes temp files in /run/mcbench/SUB whose writer is gone; returns how many. */
 export function removeDeadTemps(sub: string): number {
   let n = 0;
-  for (const f of listStateDir(sub, () => {})) {
+  if (checkStateDir(sub)) return 0; // not ours to clean (listStateDir has said why)
+  let files: string[];
+  try {
+    files = readdirSync(join(STATE_ROOT, sub));
+  } catch {
+    return 0;
+  }
+  for (const f of files) {
     const m = TEMP_RE.exec(f);
     if (!m || pidAlive(Number(m[2]))) continue;
     try {

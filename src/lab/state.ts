@@ -118,7 +118,7 @@ export function removeState(name: string): void {
 
 /** Every readable lab state on this host. */
 export function listStates(): LabState[] {
-  const files = listStateDir(LABS_SUBDIR, (line) => warnOnce(STATE_DIR, line.replace(/^warning: /, '')));
+  const files = listStateDir(LABS_SUBDIR, (line) => process.stderr.write(`${line}\n`));
   const out: LabState[] = [];
   for (const f of files) {
     const m = /^([a-z0-9]{1,8})\.json$/.exec(f);
