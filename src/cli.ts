@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { abCommand } from './commands/ab.js';
+import { clockProbeCommand, clockServeCommand } from './commands/clock.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
@@ -13,7 +14,7 @@ import { settingsCommand } from './commands/settings.js';
 import { suiteCommand } from './commands/suite.js';
 import { VERSION } from './host/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it
@@ -44,7 +45,7 @@ await yargs(joinNegativeValues(hideBin(process.argv)))
   .scriptName('mcbench')
   .usage('$0 <command> [options]\n\nMulticast UDP benchmark: measures loss, throughput and why multicast drops.')
   .command(commands)
-  .demandCommand(1, 'give a command: ' + commands.map((c) => String(c.command).split(' ')[0]).join(', '))
+  .demandCommand(1, 'give a command: ' + commands.filter((c) => c.describe !== false).map((c) => String(c.command).split(' ')[0]).join(', '))
   .strict()
   .version(VERSION)
   .help()

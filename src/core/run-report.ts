@@ -2,6 +2,8 @@
 // results, and the per-run figures ab and suite compare. Pure types and functions.
 import type { ReceiverResult, SenderResult } from './result.js';
 import type { LabSpecInput } from './lab-spec.js';
+import type { GroupFigures } from './group.js';
+import type { RunClocks } from './clock.js';
 
 /** A sysctl a variant changed for its run, and what it was before (restored after). */
 export interface SettingChange {
@@ -43,6 +45,10 @@ export interface VariantOutcome {
   skipped: string | null;
   sender: SenderResult | null;
   receivers: ReceiverOutcome[];
+  /** RFC 5644 one-to-group figures over the receivers' results; null when the variant did not run */
+  group: GroupFigures | null;
+  /** each receiver's clock against the sender's, before and after the run; null when the variant did not run */
+  clocks: RunClocks | null;
   partial: boolean;
 }
 

@@ -1,5 +1,6 @@
 // The side-by-side table of a scenario run: one row per receiver per variant, and a one-line
 // conclusion computed from the figures (never a canned sentence).
+import { clockBound } from '../core/clock.js';
 import type { RunReport, VariantOutcome } from '../core/run-report.js';
 import { formatCount } from '../core/units.js';
 import { emitJson } from './json.js';
@@ -21,6 +22,7 @@ export function runTableRows(report: RunReport): string[][] {
       }
       const a = e.loss_attribution;
       const p99 = e.latency.one_way_kernel?.p99_ms;
+      const caveat = p99 === undefined ? '' : clockCaveat(v, [r.guest], p99);
       rows.push([
         v.name,
         r.guest,
@@ -31,13 +33,51 @@ export function runTableRows(report: RunReport): string[][] {
         pct(a.backlog.percent),
         pct(a.unaccounted.percent),
         (e.sum.bits_per_second / 1e6).toFixed(1),
-        p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms`,
+        p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms${caveat}`,
         `${formatCount(e.socket.rcvbuf_actual)}${e.socket.rcvbuf_clamped ? ' (clamped)' : ''}`,
         e.stalls.length === 0 ? '0' : e.stalls.map((s) => `${s.seconds.toFixed(0)}s@${s.start_seconds.toFixed(0)}s`).join(' '),
       ]);
     }
+    const g = v.group;
+    if (g && v.receivers.length > 1) {
+      const p99 = g.one_way_kernel?.p99_ms;
+      const notes = [
+        `${g.receivers_with_loss}/${g.per_receiver.length} lost packets`,
+        g.worst_loss && g.receivers_with_loss > 0 ? `worst ${g.worst_loss.guest} ${pct(g.worst_loss.lost_percent)}` : null,
+        g.mean_loss_percent === null || g.receivers_with_loss === 0 ? null : `mean ${pct(g.mean_loss_percent)}`,
+        g.slowest ? `slowest ${g.slowest.guest} ${formatCount(Math.round(g.slowest.packets_per_second))} pps` : null,
+        g.missing.length ? `no result: ${g.missing.join(', ')}` : null,
+      ];
+      rows.push([
+        v.name,
+        'group',
+        formatCount(g.per_receiver.reduce((n, r) => n + r.packets, 0)),
+        formatCount(g.per_receiver.reduce((n, r) => n + r.lost_packets, 0)),
+        pct(g.group_loss_percent),
+        '', '', '', '',
+        p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms${clockCaveat(v, g.per_receiver.map((r) => r.guest), p99)}`,
+        '',
+        notes.filter(Boolean).join('; '),
+      ]);
+    }
   }
   return rows;
+}
+
+/**
+ * Beside a one-way delay measured across machines: how far the clocks may be apart (offset plus
+ * error bound, before and after the run), and a warning when that is more than the delay itself.
+ * Nothing when the hosts share one kernel clock.
+ */
+function clockCaveat(v: VariantOutcome, guests: string[], delayMs: number): string {
+  if (!v.clocks || v.clocks.shared_clock) return '';
+  const bounds = guests.map((guest) => {
+    const c = v.clocks!.receivers.find((x) => x.guest === guest);
+    return c ? clockBound(c) : null;
+  });
+  if (bounds.some((b) => b === null)) return ' (clocks not measured)';
+  const bound = Math.max(...(bounds as number[]));
+  return bound > delayMs ? ` (clocks not synchronised enough: ±${bound.toFixed(2)} ms)` : ` (clocks ±${bound.toFixed(2)} ms)`;
 }
 
 export function formatTable(header: string[], rows: string[][]): string[] {

@@ -6,8 +6,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { RunError } from '../core/errors.js';
 import type { ReceiverResult, SenderResult } from '../core/result.js';
+import { groupFigures } from '../core/group.js';
 import { RUN_SCHEMA, type ReceiverOutcome, type RunReport, type VariantOutcome } from '../core/run-report.js';
 import type { Hosts, Place } from '../where/hosts.js';
+import { RunClockWatch } from './clocks.js';
 import type { Scenario, ScenarioVariant } from './scenarios.js';
 
 interface Child {
@@ -74,7 +76,10 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
   const receivers: Array<{ host: number; child: Child }> = [];
   let sender: Child | null = null;
   let partial = false;
+  let clocks: RunClockWatch | null = null;
   try {
+    // The clocks before the run (the server outlives the longest run: the deadline below is +30 s).
+    clocks = await RunClockWatch.start(hosts, scenario.seconds + 60, signal);
     const common = (k: number) => ['-g', scenario.group, '-p', String(scenario.port), '-I', hosts.iface(k)];
     // Receivers give up at the latest well after the sender should have finished.
     const limit = String(scenario.seconds + 20);
@@ -115,9 +120,12 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     });
     const bridge = hosts.bridge();
     partial ||= !senderResult || senderResult.end.partial || outcomes.some((o) => !o.result || o.result.end.partial);
-    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, skipped: null, sender: senderResult, receivers: outcomes, partial };
+    const clockFigures = await clocks.finish(signal);
+    return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, skipped: null, sender: senderResult, receivers: outcomes,
+      group: groupFigures(outcomes), clocks: clockFigures, partial };
   } finally {
     await stopChildren(children, 2000);
+    await clocks?.close();
     const failed = await applied.restore();
     if (failed.length) log(`warning: could not restore ${failed.join('; ')}`);
   }
@@ -142,7 +150,7 @@ export async function runScenario(
     const why = opts.place.refuse(need);
     if (why) {
       opts.log(`  ${v.name}: skipped: ${why}`);
-      report.variants.push({ name: v.name, describe: v.describe, settings_applied: [], lab: v.lab, bridge: null, skipped: why, sender: null, receivers: [], partial: false });
+      report.variants.push({ name: v.name, describe: v.describe, settings_applied: [], lab: v.lab, bridge: null, skipped: why, sender: null, receivers: [], group: null, clocks: null, partial: false });
       continue;
     }
     report.variants.push(await opts.place.withHosts(need, opts.signal, (hosts, signal) => runVariant(scenario, v, hosts, signal, opts.log)));

@@ -25,6 +25,11 @@ export interface Hosts {
   applySettings(values: Record<string, number | string>, signal?: AbortSignal): Promise<AppliedChanges>;
   /** the bridge's multicast settings, read back; null without a bridge of ours */
   bridge(): BridgeMulticast | null;
+  /**
+   * every host reads one kernel clock (lab namespaces, --local), so the clock offset is truly 0
+   * and one-way delays need no clock caveat; absent (false) for separate machines
+   */
+  readonly sharedClock?: boolean;
 }
 
 /** What one piece of work needs of its hosts. */

@@ -27,6 +27,7 @@ export function labHosts(lab: Lab, count: number): Hosts {
     spawnMcbench: (k, args) => lab.spawn(k, [process.execPath, MCBENCH_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
     applySettings: applyHere,
     bridge: () => readBridgeMulticast(lab),
+    sharedClock: true,
   };
 }
 

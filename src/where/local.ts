@@ -74,6 +74,7 @@ export function localPlace(): Place {
           spawnMcbench: (_k, args) => ns.spawn([process.execPath, MCBENCH_JS, ...args]),
           applySettings: applyHere,
           bridge: () => null,
+          sharedClock: true,
         };
         return await fn(hosts, signal);
       } finally {
