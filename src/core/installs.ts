@@ -29,11 +29,12 @@ export function parseInstalls(text: string | null): InstallsFile {
   const empty: InstallsFile = { schema: INSTALLS_SCHEMA, hosts: {} };
   if (!text) return empty;
   try {
-    const v = JSON.parse(text) as Partial<InstallsFile>;
+    const v = JSON.parse(text) as { schema?: unknown; hosts?: unknown };
     if (v.schema !== INSTALLS_SCHEMA || typeof v.hosts !== 'object' || v.hosts === null) return empty;
     const hosts: Record<string, InstalledMcbench> = {};
-    for (const [k, r] of Object.entries(v.hosts)) {
-      if (typeof r.mcbench === 'string' && r.mcbench.startsWith('/') && typeof r.prefix === 'string') hosts[k] = r;
+    // A damaged entry is left out rather than trusted: the host then falls back to PATH.
+    for (const [k, r] of Object.entries(v.hosts as Record<string, Partial<Record<keyof InstalledMcbench, unknown>>>)) {
+      if (typeof r.mcbench === 'string' && r.mcbench.startsWith('/') && typeof r.prefix === 'string') hosts[k] = r as InstalledMcbench;
     }
     return { schema: INSTALLS_SCHEMA, hosts };
   } catch {
