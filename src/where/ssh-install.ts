@@ -9,6 +9,8 @@ import { basename, dirname, join } from 'node:path';
 import { RunError } from '../core/errors.js';
 import { parseInstalls, type InstalledMcbench } from '../core/installs.js';
 
+export { installedMcbench, type InstalledMcbench, type InstallsFile } from '../core/installs.js';
+
 export interface RemoteResult {
   code: number | null;
   stdout: string;
