@@ -6,7 +6,7 @@ import type { RunResult } from '../core/result.js';
 import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput, type Output } from '../report/output.js';
-import { abortOnSignals } from '../run/signals.js';
+import { abortOnSignals, stdinLifeline } from '../run/signals.js';
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
@@ -16,6 +16,7 @@ export function commonOptions<T>(y: Argv<T>) {
     .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024)' })
     .option('interval', { alias: 'i', type: 'string', default: '1', describe: 'seconds between interval reports (0: none)' })
     .option('json', { type: 'string', describe: 'write the result as JSON to FILE (atomically); - for stdout' })
+    .option('json-stream', { type: 'boolean', default: false, describe: 'NDJSON events on stdout as they happen: {"event":"start"|"interval"|"end"|"error","data":…}; end = the --json document' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no interval lines, only the summary' });
 }
 
@@ -44,16 +45,26 @@ export async function runCommand(name: string, body: () => Promise<number | void
 export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean }>(
   spec: S,
   run: (spec: S, out: Output, signal: AbortSignal) => Promise<RunResult>,
+  opts: { jsonStream?: unknown } = {},
 ): Promise<number> {
+  const jsonStream = opts.jsonStream === true;
+  if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
   checkOutputTarget('--json', spec.json);
   checkOutputTarget('--hgrm', spec.hgrm ?? null);
-  const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet });
+  const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream });
   const signals = abortOnSignals();
+  const lifeline = stdinLifeline();
   try {
-    const result = await run(spec, out, signals.signal);
+    const result = await run(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
     if (spec.json) emitJson(spec.json, result);
+    out.event('end', result);
     return result.end.end_reason === 'error' ? 1 : 0;
+  } catch (e) {
+    // the stream says why it ends without a result; runCommand still prints the one line
+    out.event('error', { message: e instanceof Error ? e.message : String(e) });
+    throw e;
   } finally {
+    lifeline.dispose();
     signals.dispose();
   }
 }

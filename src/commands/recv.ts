@@ -17,5 +17,5 @@ export const recvCommand: CommandModule = {
       .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
       .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer'),
-  handler: (argv) => runCommand('recv', () => measure(recvSpec(argv as Record<string, unknown>), runReceiver)),
+  handler: (argv) => runCommand('recv', () => measure(recvSpec(argv as Record<string, unknown>), runReceiver, { jsonStream: argv['json-stream'] })),
 };

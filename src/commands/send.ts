@@ -16,5 +16,5 @@ export const sendCommand: CommandModule = {
       .option('ttl', { type: 'string', describe: 'multicast TTL (0-255) [default: 1]' })
       .option('loop', { type: 'boolean', default: true, describe: 'IP_MULTICAST_LOOP: deliver to receivers on this host too (--no-loop to turn off)' })
       .example('$0 send -g 239.255.0.1 -I eth1 -b 800M -l 1400 -t 30', 'send 800 Mbit/s of 1400-byte datagrams for 30 s'),
-  handler: (argv) => runCommand('send', () => measure(sendSpec(argv as Record<string, unknown>), runSender)),
+  handler: (argv) => runCommand('send', () => measure(sendSpec(argv as Record<string, unknown>), runSender, { jsonStream: argv['json-stream'] })),
 };

@@ -7,6 +7,7 @@ import { parseInterface } from '../core/spec.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
 import { runCommand } from './common.js';
+import { settingsApplyCommand, settingsRestoreStaleCommand } from './settings-hold.js';
 
 function parseBridge(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
@@ -43,7 +44,9 @@ export const settingsCommand: CommandModule = {
       .option('bridge', { type: 'string', describe: 'bridge to report (default: the interface if it is one, or the bridge it is enslaved to)' })
       .option('json', { type: 'string', describe: 'write the snapshot as JSON to FILE (atomically); - or no value for stdout' })
       .example('$0 settings -I eth1', 'the settings for guests talking over eth1')
-      .example('$0 settings --bridge br0 --json before.json', 'a host bridge, saved for a later comparison'),
+      .example('$0 settings --bridge br0 --json before.json', 'a host bridge, saved for a later comparison')
+      // hidden: what the ssh place runs on a remote host (settings-hold.ts)
+      .command([settingsApplyCommand, settingsRestoreStaleCommand]),
   handler: (argv) =>
     runCommand('settings', async () => {
       const a = argv as Record<string, unknown>;

@@ -3,72 +3,14 @@
 // and must report that they joined before the sender starts; every result is collected into one
 // mcbench/run@1 document. Results come back on each process's stdout (`--json -`), so the same
 // code collects them wherever the processes run.
-import type { ChildProcess } from 'node:child_process';
 import { RunError } from '../core/errors.js';
 import type { ReceiverResult, SenderResult } from '../core/result.js';
 import { groupFigures } from '../core/group.js';
 import { RUN_SCHEMA, type ReceiverOutcome, type RunReport, type VariantOutcome } from '../core/run-report.js';
 import type { Hosts, Place } from '../where/hosts.js';
 import { RunClockWatch } from './clocks.js';
+import { childError, childResult, noResultReason, startChild, stopChildren, waitForStart, type Child } from './child.js';
 import type { Scenario, ScenarioVariant } from './scenarios.js';
-
-interface Child {
-  proc: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
-
-function startChild(hosts: Hosts, host: number, args: string[]): Child {
-  const proc = hosts.spawnMcbench(host, args);
-  const c: Child = { proc, out: '', err: '', exited: Promise.resolve(null) };
-  proc.stdout!.on('data', (d: Buffer) => (c.out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (c.err += d.toString()));
-  c.exited = new Promise((resolve) => {
-    proc.on('exit', (code) => setImmediate(() => resolve(code)));
-    proc.on('error', () => resolve(null));
-  });
-  return c;
-}
-
-/** What a child said went wrong: its `mcbench CMD: …` lines, else the end of its stderr. */
-function childError(c: Child): string | null {
-  const lines = c.err.split('\n').map((l) => l.trim()).filter(Boolean);
-  const own = lines.filter((l) => l.startsWith('mcbench '));
-  const text = (own.length ? own : lines.slice(-3)).join('; ');
-  return text || null;
-}
-
-async function waitForText(c: Child, text: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!c.out.includes(text) && !c.err.includes(text)) {
-    if (c.proc.exitCode !== null) throw new RunError(`a receiver exited before joining: ${childError(c) ?? c.out.trim()}`);
-    if (signal.aborted) throw new RunError('interrupted');
-    if (Date.now() > deadline) throw new RunError(`a receiver did not join within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** The result document a child printed with `--json -`; null when it printed none. */
-function readResult<T>(c: Child): T | null {
-  const start = c.out.indexOf('{');
-  if (start < 0) return null;
-  try {
-    return JSON.parse(c.out.slice(start)) as T;
-  } catch {
-    return null;
-  }
-}
-
-/** Ends children: SIGINT first (they still write a partial result), SIGKILL after a grace time. */
-async function stopChildren(children: Child[], graceMs: number): Promise<void> {
-  for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGINT');
-  const timer = setTimeout(() => {
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-  }, graceMs);
-  await Promise.all(children.map((c) => c.exited));
-  clearTimeout(timer);
-}
 
 export async function runVariant(scenario: Scenario, variant: ScenarioVariant, hosts: Hosts, signal: AbortSignal, log: (l: string) => void): Promise<VariantOutcome> {
   const applied = await hosts.applySettings(variant.sysctls, signal);
@@ -84,11 +26,11 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     // Receivers give up at the latest well after the sender should have finished.
     const limit = String(scenario.seconds + 20);
     for (let k = 2; k <= hosts.count; k++) {
-      const child = startChild(hosts, k, ['recv', ...common(k), ...scenario.recvArgs, ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json', '-']);
+      const child = startChild(hosts, k, ['recv', ...common(k), ...scenario.recvArgs, ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json-stream'], log);
       children.push(child);
       receivers.push({ host: k, child });
     }
-    for (const r of receivers) await waitForText(r.child, 'listening on', 10000, signal);
+    for (const r of receivers) await waitForStart(r.child, 15000, signal);
     const upstream = scenario.upstreamQuery;
     if (upstream && variant.upstreamQuerierOnce) {
       const q = startChild(hosts, 1, ['igmp-query', '-I', hosts.iface(1), '--max-resp', String(upstream.maxResponseSeconds)]);
@@ -96,7 +38,7 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
       log(`  ${variant.name}: ${hosts.name(1)} sent one IGMPv2 general query (the upstream querier), then went quiet`);
       await new Promise((r) => setTimeout(r, upstream.settleSeconds * 1000));
     }
-    sender = startChild(hosts, 1, ['send', ...common(1), ...scenario.sendArgs, '-i', '0', '--json', '-']);
+    sender = startChild(hosts, 1, ['send', ...common(1), ...scenario.sendArgs, '-i', '0', '--json-stream'], log);
     children.push(sender);
     log(`  ${variant.name}: ${variant.describe}; sending for ${scenario.seconds} s to ${hosts.count - 1} receivers`);
     const onAbort = () => void stopChildren(children, 3000);
@@ -112,17 +54,19 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
       signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) partial = true;
-    const senderResult = readResult<SenderResult>(sender);
+    const senderResult = childResult<SenderResult>(sender);
+    if (!senderResult) log(`  ${variant.name}: ${sender.host} (sender): ${noResultReason(sender)}`);
     const outcomes: ReceiverOutcome[] = receivers.map((r) => {
-      const result = readResult<ReceiverResult>(r.child);
+      const result = childResult<ReceiverResult>(r.child);
       const code = r.child.proc.exitCode;
-      return { guest: hosts.name(r.host), result, exit_code: code, error: result && code === 0 ? null : childError(r.child) };
+      if (!result) log(`  ${variant.name}: ${r.child.host}: ${noResultReason(r.child)}`);
+      return { guest: hosts.name(r.host), result, exit_code: code, error: result && code === 0 ? null : result ? childError(r.child) : noResultReason(r.child) };
     });
     const bridge = hosts.bridge();
     partial ||= !senderResult || senderResult.end.partial || outcomes.some((o) => !o.result || o.result.end.partial);
     const clockFigures = await clocks.finish(signal);
     return { name: variant.name, describe: variant.describe, settings_applied: applied.changes, lab: variant.lab, bridge, skipped: null, sender: senderResult, receivers: outcomes,
-      group: groupFigures(outcomes), clocks: clockFigures, partial };
+      group: groupFigures(outcomes), clocks: clockFigures, ...(hosts.facts ? { hosts: hosts.facts() } : {}), partial };
   } finally {
     await stopChildren(children, 2000);
     await clocks?.close();

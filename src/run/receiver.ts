@@ -51,6 +51,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     `mcbench recv: listening on ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
       `SO_RCVBUF ${formatCount(rcvbufActual)} bytes${spec.rcvbuf ? ` (asked ${formatCount(spec.rcvbuf)})` : ' (kernel default)'}`,
   );
+  // joined: the orchestrator starts the sender once every receiver's start event arrived
+  out.event('start', { ...start, rcvbuf_actual: rcvbufActual });
   if (clamped && spec.rcvbuf !== null) {
     const w =
       `SO_RCVBUF clamped: asked ${formatCount(spec.rcvbuf)} bytes, the kernel granted ${formatCount(rcvbufActual / 2)} ` +
@@ -82,6 +84,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       prevKernelHdr = kernelHdr;
     }
     intervals.push(iv);
+    out.event('interval', iv);
     if (!headerShown) {
       out.info(RECEIVER_HEADER);
       headerShown = true;

@@ -42,6 +42,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     .filter(Boolean)
     .join(' or ');
   out.info(`mcbench send: to ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams, ${target}, for ${limit}, TTL ${spec.ttl}`);
+  out.event('start', start);
 
   const intervals: SenderInterval[] = [];
   let prev: NativeSenderSnapshot | null = null;
@@ -62,6 +63,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
           const to = elapsed(cur, at);
           const iv: SenderInterval = { start: from, end: to, ...throughput(cur.sent - (prev?.sent ?? 0), cur.bytes - (prev?.bytes ?? 0), to - from) };
           intervals.push(iv);
+          out.event('interval', iv);
           if (!headerShown) {
             out.info(SENDER_HEADER);
             headerShown = true;
