@@ -34,7 +34,12 @@ export function tarballVersion(tarball: string): string {
   return m[1]!;
 }
 
-const lastLine = (r: RemoteResult) => (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-1)[0] ?? `exit ${r.code}`;
+/** The telling line of a failure: the last one that is not npm's pointer to its log file. */
+function lastLine(r: RemoteResult): string {
+  const lines = (r.stderr.trim() || r.stdout.trim()).split('\n').map((l) => l.trim()).filter((l) => l && !/complete log of this run/.test(l));
+  const npmCommand = lines.filter((l) => /^npm error (command|code|syscall|errno|path)\b/.test(l)).map((l) => l.replace(/^npm error /, ''));
+  return (npmCommand.length ? npmCommand.join(', ') : lines.slice(-1)[0]) ?? `exit ${String(r.code)}`;
+}
 
 async function must(host: string, shell: RemoteShell, what: string, argv: readonly string[]): Promise<string> {
   const r = await shell.run(argv);
