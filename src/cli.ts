@@ -5,6 +5,7 @@ import { abCommand } from './commands/ab.js';
 import { clockProbeCommand, clockServeCommand } from './commands/clock.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { hostsCommand } from './commands/hosts.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
 import { labCommand } from './commands/lab.js';
 import { recvCommand } from './commands/recv.js';
@@ -14,7 +15,7 @@ import { settingsCommand } from './commands/settings.js';
 import { suiteCommand } from './commands/suite.js';
 import { VERSION } from './host/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, abCommand, suiteCommand, demoCommand, settingsCommand, doctorCommand, labCommand, hostsCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

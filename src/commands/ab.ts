@@ -14,6 +14,7 @@ import { customScenario, parseSetFlags, type CustomRunFlags } from '../run/scena
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
+import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
   const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
@@ -47,7 +48,7 @@ export const abCommand: CommandModule = {
   command: 'ab',
   describe: 'compare two sets of kernel settings on the same run: interleaved, repeated, with a verdict only beyond the noise',
   builder: (y: Argv) =>
-    scenarioOptions(y, { bandwidthAlias: false, set: false })
+    hostsOptions(scenarioOptions(y, { bandwidthAlias: false, set: false }))
       .option('a', { type: 'string', array: true, describe: 'settings of side A: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('b', { type: 'string', array: true, describe: 'settings of side B: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('a-name', { type: 'string', default: 'A', describe: 'label of side A' })
@@ -68,17 +69,18 @@ export const abCommand: CommandModule = {
       }
       const reps = inRange('--reps', parseCount('--reps', a.reps), 1, 100);
       const warmup = inRange('--warmup', parseCount('--warmup', a.warmup), 0, 10);
-      const scenario = customScenario(a as CustomRunFlags);
+      const own = hostsFromFlags(a);
+      const scenario = customScenario((own ? { ...a, receivers: String(own.inventory.receivers.length) } : a) as CustomRunFlags);
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
-      // Global sysctls can only be set by root.
-      requireRoot();
+      // Global sysctls can only be set by root (on remote hosts: the ssh user, or sudo: true).
+      if (!own) requireRoot();
       const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
-        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info }), log: out.info, signal: signals.signal });
+        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal });
         out.summary('');
         for (const line of abTable(report)) out.summary(line);
         out.summary('');

@@ -88,7 +88,7 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('time', { alias: 't', type: 'string', describe: 'seconds the sender runs [default: 5]' })
     .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
     .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
-    .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]' })
+    .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
     .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })
     .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' });
   return opts.set

@@ -9,23 +9,28 @@ import { SCENARIOS, customScenario, findScenario, type CustomRunFlags } from '..
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
+import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 export const runCommandModule: CommandModule = {
   command: 'run',
   describe: 'a sender in one guest, receivers in the others, on a throwaway lab: a named scenario or your own flags, one table',
   builder: (y: Argv) =>
-    scenarioOptions(y, { bandwidthAlias: true, set: true })
+    hostsOptions(scenarioOptions(y, { bandwidthAlias: true, set: true }))
       .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the scenario flags)` })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo (unshare; works without root, where user namespaces are allowed)' })
       .option('json', { type: 'string', describe: 'write the mcbench/run@1 report to FILE (atomically); - for stdout' })
       .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side')
-      .example('$0 run -b 0 -l 64 -t 3 --receivers 3 --rcvbuf 8M --set net.core.rmem_max=16777216', 'your own scenario'),
+      .example('$0 run -b 0 -l 64 -t 3 --receivers 3 --rcvbuf 8M --set net.core.rmem_max=16777216', 'your own scenario')
+      .example('$0 run --hosts hosts.yaml -b 200M -t 10', 'on your own hosts over ssh (see mcbench hosts check)'),
   handler: (argv) =>
     runCommand('run', async () => {
       const a = argv as Record<string, unknown>;
-      const scenario = a.scenario === undefined ? customScenario(a as CustomRunFlags) : findScenario(String(a.scenario));
+      const own = hostsFromFlags(a);
+      // with --hosts, the inventory decides how many receivers there are
+      const flags = own ? { ...a, receivers: String(own.inventory.receivers.length) } : a;
+      const scenario = a.scenario === undefined ? customScenario(flags as CustomRunFlags) : findScenario(String(a.scenario));
       if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
       const variant = typeof a.variant === 'string' ? a.variant : null;
       if (variant && !scenario.variants.some((v) => v.name === variant)) {
@@ -33,13 +38,13 @@ export const runCommandModule: CommandModule = {
       }
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError(`--local: ${scenario.name} needs the lab's bridge; run it without --local (as root)`);
-      if (!local) requireRoot();
+      if (!local && !own) requireRoot();
       const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
-        const report = await runScenario(scenario, { variant, place: placeFor({ local, labName: String(a['lab-name']), log: out.info }), log: out.info, signal: signals.signal });
+        const report = await runScenario(scenario, { variant, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal });
         return emitRunReport(report, out, json);
       } finally {
         signals.dispose();

@@ -17,6 +17,7 @@ import { judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary, type SuiteRep
 import { parseSuite } from '../run/suite.js';
 import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
+import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 function readJson(flag: string, file: string): unknown {
   let text: string;
@@ -36,7 +37,8 @@ export const suiteCommand: CommandModule = {
   command: 'suite <file>',
   describe: 'run the scenarios of a suite file (JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
   builder: (y: Argv) =>
-    y
+    hostsOptions(y)
+      .option('receivers', { type: 'string', describe: 'with --hosts: the receiving hosts, g2,g3 (overrides the file)' })
       .positional('file', { type: 'string', describe: 'the suite file (JSON): {"suite": NAME, "scenarios": [{"name", "run": {flags} | "scenario": NAME, "thresholds"}]}' })
       .option('baseline', { type: 'string', describe: 'a previous mcbench/suite@1 report (--json): fail on regressions beyond --tolerance' })
       .option('tolerance', { type: 'string', default: '10', describe: 'percent of the baseline a metric may worsen (loss: at least 0.1 points, p99: at least 0.5 ms)' })
@@ -54,6 +56,8 @@ export const suiteCommand: CommandModule = {
       const a = argv as Record<string, unknown>;
       const file = String(a.file);
       const local = a.local === true;
+      if (a.receivers !== undefined && a.hosts === undefined) throw new UsageError('--receivers: only with --hosts FILE');
+      const own = hostsFromFlags(a);
       const tolerance = Number(a.tolerance);
       if (!/^\d+(\.\d+)?$/.test(String(a.tolerance)) || !Number.isFinite(tolerance) || tolerance > 1000) {
         throw new UsageError(`--tolerance: '${String(a.tolerance)}' is not a percentage (0 to 1000)`);
@@ -71,7 +75,7 @@ export const suiteCommand: CommandModule = {
       const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
       if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
       const labName = String(a['lab-name']);
-      if (!local) {
+      if (!local && !own) {
         // The lab of every variant is checked now (name, size, knobs), not minutes into the suite.
         for (const e of spec.entries) {
           for (const v of e.scenario.variants) {
@@ -87,7 +91,7 @@ export const suiteCommand: CommandModule = {
       }
       const out = makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false });
       const signals = abortOnSignals();
-      const place = placeFor({ local, labName, log: out.info });
+      const place = placeFor({ local, labName, log: out.info, hosts: own });
       try {
         const report: SuiteReport = {
           schema: SUITE_SCHEMA,

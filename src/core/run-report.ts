@@ -4,12 +4,28 @@ import type { ReceiverResult, SenderResult } from './result.js';
 import type { LabSpecInput } from './lab-spec.js';
 import type { GroupFigures } from './group.js';
 import type { RunClocks } from './clock.js';
+import type { KernelSettingsSnapshot } from './settings.js';
 
 /** A sysctl a variant changed for its run, and what it was before (restored after). */
 export interface SettingChange {
   id: string;
   before: string;
   after: string;
+  /** the host it was changed on (runs on the user's own hosts, --hosts); absent: this host */
+  host?: string;
+}
+
+/** A host of a run on the user's own hosts (--hosts): what it is and how it was set. */
+export interface HostFacts {
+  name: string;
+  role: 'sender' | 'receiver';
+  /** the ssh destination; null for a local host */
+  ssh: string | null;
+  local: boolean;
+  interface: string;
+  mcbench_version: string;
+  /** the host's kernel settings for that interface, read before the run */
+  settings: KernelSettingsSnapshot | null;
 }
 
 export const RUN_SCHEMA = 'mcbench/run@1' as const;
@@ -49,6 +65,8 @@ export interface VariantOutcome {
   group: GroupFigures | null;
   /** each receiver's clock against the sender's, before and after the run; null when the variant did not run */
   clocks: RunClocks | null;
+  /** the hosts it ran on, with their settings (runs with --hosts only) */
+  hosts?: HostFacts[];
   partial: boolean;
 }
 

@@ -3,7 +3,7 @@
 // lo for every "guest" (--local), and, with the same interface, the user's own hosts.
 import type { ChildProcess } from 'node:child_process';
 import type { LabSpecInput } from '../core/lab-spec.js';
-import type { BridgeMulticast, SettingChange } from '../core/run-report.js';
+import type { BridgeMulticast, HostFacts, SettingChange } from '../core/run-report.js';
 
 /** Settings changed for one run; restore() puts them back and returns what it could not. */
 export interface AppliedChanges {
@@ -30,6 +30,8 @@ export interface Hosts {
    * and one-way delays need no clock caveat; absent (false) for separate machines
    */
   readonly sharedClock?: boolean;
+  /** the user's own hosts (--hosts): each host's facts and settings snapshot, for the report */
+  facts?(): HostFacts[];
 }
 
 /** What one piece of work needs of its hosts. */
@@ -44,7 +46,7 @@ export interface HostsNeed {
 
 /** A kind of place: makes the hosts for a piece of work and removes them after. */
 export interface Place {
-  readonly kind: 'lab' | 'local';
+  readonly kind: 'lab' | 'local' | 'ssh';
   /** why this place cannot do the work (shown as "skipped: …"); null when it can */
   refuse(need: HostsNeed): string | null;
   /** runs fn on hosts made for it; they are removed afterwards, on every path */
