@@ -7,7 +7,7 @@
 // receivers and senders stop, held settings are restored, and the master exits by itself.
 // Hosts with `local: true` run here, without ssh, with the same lifeline.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { RunError } from '../core/errors.js';
@@ -185,6 +185,39 @@ export function scpTarget(dest: string, path: string): string {
   return `${dest}:${path}`;
 }
 
+/**
+ * A SIGKILLed run cannot remove its ControlPath folder (its masters still remove their sockets
+ * when they exit): the next run removes the empty folders of dead processes, ours only.
+ */
+function sweepDeadFolders(): void {
+  const uid = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^mcb-ssh-(\d+)-[A-Za-z0-9]{6}$/.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    const path = join(os.tmpdir(), n);
+    try {
+      const st = lstatSync(path);
+      if (!st.isDirectory() || st.uid !== uid) continue;
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      // ESRCH: its process is gone; rmdirSync removes the folder only when it is empty
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') {
+        try {
+          rmdirSync(path);
+        } catch {
+          /* not empty (a live master's socket) or already gone: left alone */
+        }
+      }
+    }
+  }
+}
+
 /** What a host told us before the work started. */
 export interface HostProbe {
   version: string;
@@ -213,7 +246,8 @@ export class SshSession {
   }
 
   static async open(hosts: readonly InventoryHost[], opts: SshOptions): Promise<SshSession> {
-    const dir = mkdtempSync(join(os.tmpdir(), 'mcb-ssh-'));
+    sweepDeadFolders();
+    const dir = mkdtempSync(join(os.tmpdir(), `mcb-ssh-${process.pid}-`));
     const s = new SshSession(dir);
     hosts.forEach((h, i) => s.conns.set(h.name, new Connection(h, join(dir, `c${i}`), opts)));
     const onLost = (c: Connection) => {
