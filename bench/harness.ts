@@ -116,8 +116,9 @@ function devOf(pid: number): { rx: number; tx: number } | null {
   try {
     const line = readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').find((l) => l.trim().startsWith('eth0:'));
     if (line === undefined) return null;
-    const f = line.split(':')[1].trim().split(/\s+/).map(Number);
-    return { rx: f[1], tx: f[9] };
+    // `eth0:` was matched, and a /proc/net/dev row has 16 counters after it
+    const f = line.split(':')[1]!.trim().split(/\s+/).map(Number);
+    return { rx: f[1]!, tx: f[9]! };
   } catch {
     return null;
   }
@@ -261,11 +262,11 @@ export async function waitIdle(p: Proc, quietMs = 300, capMs = 15000): Promise<n
     const th = threadsOf(p.pid);
     const c = cpuOf(p.pid);
     const now = Date.now();
-    if (c === null || p.exited) return hist.length ? hist[hist.length - 1].c : null;
+    if (c === null || p.exited) return hist.length ? hist[hist.length - 1]!.c : null;
     p.threads = th;
     hist.push({ t: now, c });
     const old = hist.find((h) => h.t >= now - quietMs - 5);
-    if (now - hist[0].t >= quietMs && old && now - old.t >= quietMs - 30 && c - old.c <= 1.01 / CLK_TCK) return c;
+    if (now - hist[0]!.t >= quietMs && old && now - old.t >= quietMs - 30 && c - old.c <= 1.01 / CLK_TCK) return c;
     if (now - t0 > capMs) return c;
     await sleep(50);
   }
@@ -298,8 +299,9 @@ export interface MachineCpu {
 
 /** Busy and steal time of all CPUs (/proc/stat, USER_HZ), kernel threads, the runner's own CPU, and the clock. */
 export function machineCpu(): MachineCpu {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // The aggregate `cpu` line has at least these 8 fields (steal since Linux 2.6.11).
+  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
   const u = process.cpuUsage();
   return { t: performance.now() / 1000, busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK, self: (u.user + u.system) / 1e6, kthreads: kthreadsCpu() };
 }
@@ -360,25 +362,29 @@ function sampleSender(p: Proc): { samples: SenderSample[]; stop: () => void } {
  */
 export function senderWindow(samples: readonly SenderSample[], seconds: number, pid: number): CpuWindow | null {
   if (samples.length < 3) return null;
-  const base = samples[0].tx;
+  const base = samples[0]!.tx;
   const a0 = samples.findIndex((s) => s.tx - base > 0);
   if (a0 < 0) return null;
   const warm = Math.min(0.5, seconds * 0.2);
-  let a = samples.findIndex((s, i) => i >= a0 && s.t >= samples[a0].t + warm);
+  const first = samples[a0]!;
+  let a = samples.findIndex((s, i) => i >= a0 && s.t >= first.t + warm);
   let b = -1;
   for (let i = samples.length - 1; i > 0; i--) {
-    if (samples[i].tx > samples[i - 1].tx + 10) {
+    if (samples[i]!.tx > samples[i - 1]!.tx + 10) {
       b = i;
       break;
     }
   }
   if (a < 0 || b <= a) a = a0;
   if (b <= a) return null;
-  const pk = samples[b].tx - samples[a].tx;
-  const cpu = samples[b].cpu - samples[a].cpu;
+  // 0 <= a0 <= a < b < samples.length here
+  const sa = samples[a]!;
+  const sb = samples[b]!;
+  const pk = sb.tx - sa.tx;
+  const cpu = sb.cpu - sa.cpu;
   return {
-    seconds: samples[b].t - samples[a].t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,
-    threads: samples[b].threads ? threadDelta(pid, samples[a].threads, samples[b].threads) : null,
+    seconds: sb.t - sa.t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,
+    threads: sb.threads ? threadDelta(pid, sa.threads, sb.threads) : null,
   };
 }
 
@@ -438,7 +444,7 @@ export async function runPair(ctx: BenchCtx, { recvArgv, sendArgv, selfExit, por
     const rxExit = await waitExit(rx, selfExit ? 10000 : 5000);
     const rthreads = rth0.size > 1 ? threadDelta(rx.pid, rth0, rx.threads) : null;
     const rcpu = rcpu0 !== null && rcpu1 !== null ? rcpu1 - rcpu0 : null;
-    const scpu = smp.samples.length ? smp.samples[smp.samples.length - 1].cpu : 0;
+    const scpu = smp.samples.length ? smp.samples[smp.samples.length - 1]!.cpu : 0;
     const other = otherLoad(m0, m1, (rcpu ?? 0) + scpu);
     return { rx, tx: txp, txExit, rxExit, rcpu, rthreads, samples: smp.samples, load: { ...other, waited_for_quiet_seconds: quiet.waited, quiet_before: quiet.other_cpus } };
   } finally {
@@ -448,7 +454,7 @@ export async function runPair(ctx: BenchCtx, { recvArgv, sendArgv, selfExit, por
 }
 
 /** Runs argv n times (after one warm-up) on the host: wall-clock milliseconds. */
-export function timeIt(argv: readonly string[], n: number): Timing {
+export function timeIt(argv: readonly [string, ...string[]], n: number): Timing {
   const ms: number[] = [];
   spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' }); // warm the page cache
   for (let i = 0; i < n; i++) {
@@ -504,9 +510,9 @@ export function otherNetns(): string[] {
 
 export function machine(): MachineInfo {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const ver = (argv: readonly string[]): string | null => {
+  const ver = (argv: readonly [string, ...string[]]): string | null => {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-    return r.error ? null : (r.stdout + r.stderr).trim().split('\n')[0];
+    return r.error ? null : (r.stdout + r.stderr).trim().split('\n')[0]!;
   };
   return {
     nproc: cpus().length,

@@ -317,7 +317,7 @@ export function median(xs: readonly Maybe[]): number | null {
   const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return null;
   const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 export const minOf = (xs: readonly Maybe[]): number | null => (xs.filter(finite).length ? Math.min(...xs.filter(finite)) : null);
 export const maxOf = (xs: readonly Maybe[]): number | null => (xs.filter(finite).length ? Math.max(...xs.filter(finite)) : null);
@@ -346,7 +346,7 @@ export function summarize(rows: readonly RunRow[], tools: readonly ToolId[], siz
         loss_percent_max: maxOf(g((r) => r.receiver.loss_percent)),
         sender_cpu_us_per_packet: median(g((r) => r.sender.cpu_per_packet_us)),
         receiver_cpu_us_per_packet: median(g((r) => r.receiver.cpu_per_packet_us)),
-        other_load_cpus_max: maxOf(g((r) => r.load?.other_cpus)),
+        other_load_cpus_max: maxOf(g((r) => r.load.other_cpus)),
         disturbed_runs: rs.filter(disturbed).length,
         ratio_to_ref: null,
       };

@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const result: BenchResult = {
     schema: BENCH_SCHEMA,
     created: new Date().toISOString(),
-    command: `node ${relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `node ${relative(ROOT, process.argv[1]!)} ${process.argv.slice(2).join(' ')}`.trim(),
     mode: opt.mode,
     settings: { seconds: opt.seconds, reps: opt.reps, sizes: opt.sizes, tools: throughputTools, interleaving: 'for each repetition, for each size, every tool in turn', cpu_sender: cpuTx, cpu_receiver: cpuRx, cpu_runner: cpuRx, rcvbuf_bytes: RCVBUF, group: GROUP },
     machine: machine(),
@@ -173,11 +173,13 @@ async function main(): Promise<void> {
     setLabActive(true);
     await withLab({ name: opt.labName, guests: 2, snooping: 0 }, async (lab, signal) => {
       signal.addEventListener('abort', () => abort.abort(signal.reason));
-      const [g1, g2] = lab.guests;
+      // withLab made exactly these two guests
+      const g1 = lab.guests[0]!;
+      const g2 = lab.guests[1]!;
       result.lab = { name: lab.name, subnet: lab.state?.subnet ?? null, sender: g1.netns, receiver: g2.netns, snooping: 0 };
       const ctx: BenchCtx = {
         lab, tmp, seconds: opt.seconds, memSeconds: opt.memSeconds, nextPort: 5001, cpuTx, cpuRx, quietCap: opt.mode === 'smoke' ? 2 : 20,
-        txGuest: g1.index, rxGuest: g2.index, txAddr: g1.address.split('/')[0], rxAddr: g2.address.split('/')[0],
+        txGuest: g1.index, rxGuest: g2.index, txAddr: g1.address.split('/')[0]!, rxAddr: g2.address.split('/')[0]!,
       };
 
       // Unlimited rate, interleaved: rep 1 [64: A B C D] [1400: A B C D], rep 2 ...
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
             result.runs.push(row);
             k++;
             log(row.ok
-              ? `[${k}/${total}] ${len} B ${tool} rep ${rep}: send ${fmt(row.sender?.pps)} pps (${fmt(row.sender?.cpu_per_packet_us, 2)} us/pkt), recv ${fmt(row.receiver?.pps)} pps, lost ${fmt(row.receiver?.lost)} (${fmt(row.receiver?.cpu_per_packet_us, 3)} us/pkt); other load ${fmt(row.load?.other_cpus, 2)} CPU`
+              ? `[${k}/${total}] ${len} B ${tool} rep ${rep}: send ${fmt(row.sender?.pps)} pps (${fmt(row.sender?.cpu_per_packet_us, 2)} us/pkt), recv ${fmt(row.receiver?.pps)} pps, lost ${fmt(row.receiver?.lost)} (${fmt(row.receiver?.cpu_per_packet_us, 3)} us/pkt); other load ${fmt(row.load.other_cpus, 2)} CPU`
               : `[${k}/${total}] ${len} B ${tool} rep ${rep}: FAILED: ${row.error}`);
             await sleep(300);
           }

@@ -23,7 +23,7 @@ export function table(result: BenchResult): string {
     L.push(`${len} B payload, ${settings.seconds} s per run, medians of ${settings.reps} interleaved repetitions; x = ratio to the C reference of this run; disturbed = runs during which other work took > 0.15 CPU`);
     L.push(`${pad('tool', 40, false)} ${pad('send pps', 9)} ${pad('x', 6)} ${pad('recv pps', 9)} ${pad('loss% max', 9)} ${pad('send us/pkt', 11)} ${pad('x', 6)} ${pad('recv us/pkt', 11)} ${pad('x', 6)} ${pad('disturbed', 9)}`);
     for (const [tool, s] of Object.entries(rows)) {
-      if (!s || !isToolId(tool)) continue;
+      if (!isToolId(tool)) continue;
       const r: Partial<RatioToRef> = s.ratio_to_ref ?? {};
       L.push(
         `${pad(TOOLS[tool].label, 40, false)} ${pad(fmt(s.sender_pps_median), 9)} ${pad(x(r.sender_pps), 6)} ${pad(fmt(s.receiver_pps_median), 9)} ${pad(fmt(s.loss_percent_max, 3), 9)} ` +
@@ -32,13 +32,13 @@ export function table(result: BenchResult): string {
     }
     L.push('');
   }
-  if (result.latency_cost?.length) {
+  if (result.latency_cost.length) {
     for (const l of result.latency_cost) {
       L.push(`latency recording cost, ${l.length} B: receiver ${fmt(l.cpu_us_latency_on, 3)} vs ${fmt(l.cpu_us_latency_off, 3)} us/pkt CPU -> ${fmt(l.cost_percent, 1)}% of its packet rate at saturation; received ${fmt(l.pps_latency_on)} vs ${fmt(l.pps_latency_off)} pps behind an unlimited sender`);
     }
     L.push('');
   }
-  if (result.paced?.summary?.length) {
+  if (result.paced?.summary.length) {
     L.push('paced mcbench send (median over repetitions; gaps at a C listener from kernel receive stamps)');
     L.push(`${pad('target', 28, false)} ${pad('rate_ratio', 10)} ${pad('worst', 8)} ${pad('recv ratio', 10)} ${pad('batch', 6)} ${pad('gap us', 8)} ${pad('gap CV', 7)} ${pad('gap p99', 8)} ${pad('1ms CV', 7)} ${pad('late max ms', 11)}`);
     for (const p of result.paced.summary) {
@@ -54,7 +54,7 @@ export function table(result: BenchResult): string {
     L.push(`mcbench recv memory, ${m.seconds} s at full rate (64 B): VmRSS max ${fmt(m.max_rss_mb, 1)} MB, slope ${fmt(m.slope_mb_per_min, 2)} MB/min (fitted growth ${fmt(m.fitted_growth_mb, 2)} MB from ${m.window_from_seconds} s to the end: ${m.flat ? 'no growth' : 'GROWING'})`);
   }
   if (result.help) L.push(`mcbench --help: median ${fmt(result.help.median_ms, 1)} ms over ${result.help.runs_ms.length} runs (node -e 0: ${fmt(result.node_floor?.median_ms, 1)} ms)`);
-  if (result.targets?.length) {
+  if (result.targets.length) {
     L.push('', 'issue 5 targets (and issue 3 latency cost):');
     for (const t of result.targets) L.push(`  ${t.pass === null ? 'n/a ' : t.pass ? 'MET ' : 'MISS'} ${t.what}: ${t.value}`);
   }
@@ -69,10 +69,10 @@ export function targets(result: BenchResult): Target[] {
     const m = S[len]?.mcbench;
     if (!m?.ratio_to_ref) continue;
     const r = m.ratio_to_ref.sender_pps;
-    T.push({ id: `sender_pps_${len}`, what: `mcbench sender pps >= 0.95x reference at ${len} B`, value: `${x(r)} (${fmt(m.sender_pps_median)} vs ${fmt(S[len].ref?.sender_pps_median)} pps)`, ratio: r, pass: r !== null ? r >= 0.95 : null });
+    T.push({ id: `sender_pps_${len}`, what: `mcbench sender pps >= 0.95x reference at ${len} B`, value: `${x(r)} (${fmt(m.sender_pps_median)} vs ${fmt(S[len]!.ref?.sender_pps_median)} pps)`, ratio: r, pass: r !== null ? r >= 0.95 : null });
     const rc = m.ratio_to_ref.receiver_cpu_per_packet;
     T.push({ id: `receiver_loss_${len}`, what: `mcbench receiver (latency on, 25 MB) no loss behind an unlimited sender at ${len} B`, value: `max ${fmt(m.lost_packets_max)} lost in ${m.reps} runs`, pass: m.lost_packets_max === 0 });
-    T.push({ id: `receiver_cpu_${len}`, what: `mcbench receiver CPU/packet <= 1.15x reference at ${len} B`, value: `${x(rc)} (${fmt(m.receiver_cpu_us_per_packet, 3)} vs ${fmt(S[len].ref?.receiver_cpu_us_per_packet, 3)} us)`, ratio: rc, pass: rc !== null ? rc <= 1.15 : null });
+    T.push({ id: `receiver_cpu_${len}`, what: `mcbench receiver CPU/packet <= 1.15x reference at ${len} B`, value: `${x(rc)} (${fmt(m.receiver_cpu_us_per_packet, 3)} vs ${fmt(S[len]!.ref?.receiver_cpu_us_per_packet, 3)} us)`, ratio: rc, pass: rc !== null ? rc <= 1.15 : null });
   }
   for (const p of result.paced?.summary ?? []) {
     T.push({ id: `paced_${p.id}`, what: `paced ${p.label} within 1% of target`, value: `rate_ratio median ${fmt(p.rate_ratio_median, 4)}, worst ${fmt(p.rate_ratio_worst, 4)}; gap CV ${fmt(p.gap_cv, 3)}`, pass: p.rate_ratio_worst !== null ? Math.abs(p.rate_ratio_worst - 1) <= 0.01 : null });
@@ -82,7 +82,7 @@ export function targets(result: BenchResult): Target[] {
     T.push({ id: 'rss', what: `mcbench recv RSS < 120 MB and flat over ${m.seconds} s`, value: `max ${fmt(m.max_rss_mb, 1)} MB, ${fmt(m.slope_mb_per_min, 2)} MB/min`, pass: m.max_rss_mb !== null ? m.max_rss_mb < 120 && m.flat === true : null });
   }
   if (result.help) T.push({ id: 'help', what: 'mcbench --help < 250 ms', value: `median ${fmt(result.help.median_ms, 1)} ms`, pass: result.help.median_ms !== null && result.help.median_ms < 250 });
-  for (const l of result.latency_cost ?? []) {
+  for (const l of result.latency_cost) {
     T.push({ id: `latency_cost_${l.length}`, what: `latency recording costs < 10% of the receiver's packet rate at ${l.length} B (issue 3)`, value: `${fmt(l.cost_percent, 1)}% (CPU/packet ${fmt(l.cpu_us_latency_on, 3)} vs ${fmt(l.cpu_us_latency_off, 3)} us)`, pass: l.cost_percent !== null ? l.cost_percent < 10 : null });
   }
   return T;

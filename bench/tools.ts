@@ -49,15 +49,16 @@ interface RefRecvJson {
 
 const num = (re: RegExp, s: string): number | null => {
   const m = re.exec(s);
-  return m ? Number(m[1].replaceAll(',', '')) : null;
+  return m ? Number(m[1]!.replaceAll(',', '')) : null;
 };
 /** the last line of s that starts with '{', parsed (throws when there is none) */
-const lastJson = <T>(s: string): T => JSON.parse(String(s.trim().split('\n').filter((l) => l.startsWith('{')).pop())) as T;
-const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+// Both return unknown: the caller says which tool's document it expects (`as RefSendJson`).
+const lastJson = (s: string): unknown => JSON.parse(String(s.trim().split('\n').filter((l) => l.startsWith('{')).pop()));
+const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 
 function lastSummarySeconds(s: string): number | null {
   const rows = [...s.matchAll(/\s0\.0+-\s*([\d.]+) sec/g)];
-  return rows.length ? Number(rows[rows.length - 1][1]) : null;
+  return rows.length ? Number(rows[rows.length - 1]![1]) : null;
 }
 
 /** Each tool: the receiver and sender command lines and how to read their own figures. */
@@ -68,11 +69,11 @@ export const TOOLS: Record<ToolId, Tool> = {
     send: (c) => [REF_BIN, 'send', GROUP, String(c.port), c.txAddr, String(c.len), String(c.seconds), 'mmsg'],
     selfExit: true,
     parseSend: (p) => {
-      const j = lastJson<RefSendJson>(p.stdout);
+      const j = lastJson(p.stdout) as RefSendJson;
       return { packets: j.packets, seconds: j.seconds, pps: j.pps, own_cpu_seconds: j.cpu_seconds };
     },
     parseRecv: (p) => {
-      const j = lastJson<RefRecvJson>(p.stdout);
+      const j = lastJson(p.stdout) as RefRecvJson;
       return { packets: j.packets, seconds: j.seconds, pps: j.pps, own_cpu_seconds_traffic: j.cpu_seconds_traffic, duplicates: j.duplicates };
     },
   },
@@ -98,11 +99,11 @@ export const TOOLS: Record<ToolId, Tool> = {
     send: (c) => ['node', MCBENCH, 'send', '-g', GROUP, '-p', String(c.port), '-I', 'eth0', '-b', '0', '-l', String(c.len), '-t', String(c.seconds), '-q', '--json', c.sendJson],
     selfExit: true,
     parseSend: (_p, c) => {
-      const e = readJson<SenderResult>(c.sendJson).end;
+      const e = (readJson(c.sendJson) as SenderResult).end;
       return { packets: e.packets, seconds: e.seconds, pps: e.packets_per_second, send_calls: e.send_calls, enobufs: e.enobufs };
     },
     parseRecv: (_p, c) => {
-      const e = readJson<ReceiverResult>(c.recvJson).end;
+      const e = (readJson(c.recvJson) as ReceiverResult).end;
       return {
         packets: e.sum.packets, seconds: e.sum.seconds, pps: e.sum.packets_per_second, lost: e.sum.lost_packets,
         socket_overflow_drops: e.socket_overflow_drops, recv_calls: e.recv_calls, recv_full_batches: e.recv_full_batches, end_reason: e.end_reason,
@@ -152,7 +153,7 @@ export const TOOLS: Record<ToolId, Tool> = {
     parseRecv: (p, _c, sent) => {
       // sockperf server reports only a count: its rate is taken over the sender's time
       const packets = num(/Total (\d+) messages received/, p.stdout + p.stderr);
-      return { packets, seconds: sent?.seconds ?? null, pps: packets !== null && sent?.seconds ? packets / sent.seconds : null };
+      return { packets, seconds: sent.seconds ?? null, pps: packets !== null && sent.seconds ? packets / sent.seconds : null };
     },
   },
 };
@@ -205,21 +206,21 @@ function gapStats(file: string, pps: number): PacedGaps | null {
   for (let i = 0; i < n; i++) t[i] = Number(b.readBigUInt64LE(i * 8) - t0);
   const period = 1e9 / pps;
   const starts = [0];
-  for (let i = 1; i < n; i++) if (t[i] - t[i - 1] > period / 2) starts.push(t[i]);
+  for (let i = 1; i < n; i++) if (t[i]! - t[i - 1]! > period / 2) starts.push(t[i]!);
   const gaps: number[] = [];
-  for (let i = 1; i < starts.length; i++) gaps.push(starts[i] - starts[i - 1]);
+  for (let i = 1; i < starts.length; i++) gaps.push(starts[i]! - starts[i - 1]!);
   const st = (xs: readonly number[]) => {
     const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
     const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length);
     const s = [...xs].sort((a, b2) => a - b2);
-    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-    return { mean_us: mean / 1e3, cv: sd / mean, p50_us: q(0.5) / 1e3, p99_us: q(0.99) / 1e3, p999_us: q(0.999) / 1e3, max_us: s[s.length - 1] / 1e3 };
+    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+    return { mean_us: mean / 1e3, cv: sd / mean, p50_us: q(0.5) / 1e3, p99_us: q(0.99) / 1e3, p999_us: q(0.999) / 1e3, max_us: s[s.length - 1]! / 1e3 };
   };
   // Packets per 1 ms bin (whole bins only): how even the rate is at a 1 ms scale.
-  const bins = new Array<number>(Math.floor(t[n - 1] / 1e6)).fill(0);
+  const bins = new Array<number>(Math.floor(t[n - 1]! / 1e6)).fill(0);
   for (let i = 0; i < n; i++) {
-    const k = Math.floor(t[i] / 1e6);
-    if (k < bins.length) bins[k]++;
+    const k = Math.floor(t[i]! / 1e6);
+    if (k < bins.length) bins[k]!++;
   }
   const binMean = bins.reduce((a, x) => a + x, 0) / (bins.length || 1);
   const binSd = Math.sqrt(bins.reduce((a, x) => a + (x - binMean) ** 2, 0) / (bins.length || 1));
@@ -229,7 +230,7 @@ function gapStats(file: string, pps: number): PacedGaps | null {
     mean_batch_size: n / starts.length,
     inter_batch_gap: gaps.length ? st(gaps) : null,
     per_ms_count_cv: bins.length ? binSd / binMean : null,
-    arrival_span_seconds: t[n - 1] / 1e9,
+    arrival_span_seconds: t[n - 1]! / 1e9,
   };
 }
 
@@ -248,10 +249,10 @@ export async function runPaced(ctx: BenchCtx, cfg: PacedConfig, rep: number): Pr
   const row: PacedRow = { config: cfg.id, length: cfg.len, rep, ok: false, load: r.load, error: null };
   try {
     if (r.txExit.code !== 0) throw new Error(`sender exited ${r.txExit.code}: ${r.tx.stderr.slice(-300)}`);
-    const res = readJson<SenderResult>(sendJson);
+    const res = readJson(sendJson) as SenderResult;
     const e = res.end;
     const targetPps = res.start.config.target_packets_per_second;
-    const rcv = lastJson<RefRecvJson>(r.rx.stdout);
+    const rcv = lastJson(r.rx.stdout) as RefRecvJson;
     row.target_pps = targetPps;
     row.target_bits_per_second = res.start.config.target_bits_per_second;
     row.sender = { packets: e.packets, seconds: e.seconds, pps: e.packets_per_second, rate_ratio: e.rate_ratio, send_calls: e.send_calls, late_mean_ms: e.late_mean_ms, late_max_ms: e.late_max_ms };
@@ -294,7 +295,7 @@ export async function runMemory(ctx: BenchCtx): Promise<MemoryResult> {
   }
   let received: ReceiverResult['end']['sum'] | null = null;
   try {
-    received = readJson<ReceiverResult>(recvJson).end.sum;
+    received = (readJson(recvJson) as ReceiverResult).end.sum;
   } catch {
     /* reported as null */
   }
@@ -307,7 +308,7 @@ export async function runMemory(ctx: BenchCtx): Promise<MemoryResult> {
     const mr = w.reduce((a, s) => a + s.rss_mb, 0) / w.length;
     slope = w.reduce((a, s) => a + (s.t - mt) * (s.rss_mb - mr), 0) / w.reduce((a, s) => a + (s.t - mt) ** 2, 0);
   }
-  const growth = slope !== null && w.length ? slope * (w[w.length - 1].t - w[0].t) : null;
+  const growth = slope !== null && w.length ? slope * (w[w.length - 1]!.t - w[0]!.t) : null;
   return {
     seconds: secs,
     length: 64,
