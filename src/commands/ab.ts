@@ -18,12 +18,7 @@ import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
   const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
-  let sysctls: Record<string, number | string>;
-  try {
-    sysctls = parseSetFlags(items);
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^--set/, flag));
-  }
+  const sysctls = parseSetFlags(items, flag);
   return { name: typeof name === 'string' && name ? name : flag.replace(/^--/, '').toUpperCase(), sysctls };
 }
 
@@ -86,7 +81,7 @@ export const abCommand: CommandModule = {
         out.summary('');
         for (const line of report.verdict) out.summary(line + (report.partial ? ' (PARTIAL)' : ''));
         if (json) emitJson(json, report);
-        return report.partial ? 1 : 0;
+        return signals.exitCode() ?? (report.partial ? 1 : 0);
       } finally {
         signals.dispose();
       }

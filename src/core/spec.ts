@@ -3,10 +3,12 @@
 import { isIPv4 } from 'node:net';
 import { HEADER_LENGTH } from './wire.js';
 import { UsageError } from './errors.js';
-import { inRange, parseCount, parseRate, parseSeconds, parseSize } from './units.js';
+import { inRange, parseCount, parseInteger, parseRate, parseSeconds, parseSize } from './units.js';
 
 export const MAX_PAYLOAD = 65507;
 const MAX_RCVBUF = 2 ** 31 - 1;
+/** the kernel doubles SO_RCVBUF (for its bookkeeping) into an int: the most one can ask for */
+const MAX_RCVBUF_ASK = Math.floor(MAX_RCVBUF / 2);
 
 export interface CommonSpec {
   group: string;
@@ -56,7 +58,9 @@ export function parseGroup(raw: unknown): string {
 }
 
 export function parsePort(raw: unknown): number {
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  // decimal digits only: Number() would take 0x1838 and 6.2e3
+  const text = typeof raw === 'number' ? String(raw) : String(raw).trim();
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`-p/--port: '${String(raw)}' is out of range (1 to 65535)`);
   return n;
 }
@@ -83,18 +87,13 @@ export function outputPath(flag: string, raw: unknown): string | null {
   return path;
 }
 
-function integer(flag: string, raw: unknown, min: number, max: number): number {
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!Number.isInteger(n)) throw new UsageError(`${flag}: '${String(raw)}' is not a whole number (${min} to ${max})`);
-  return inRange(flag, n, min, max);
-}
 
 function common(a: Record<string, unknown>, defaultBatch: number): CommonSpec {
   return {
     group: parseGroup(a.group),
     port: parsePort(a.port),
     interface: parseInterface(a.interface),
-    batch: a.batch === undefined ? defaultBatch : integer('--batch', a.batch, 1, 1024),
+    batch: a.batch === undefined ? defaultBatch : parseInteger('--batch', a.batch, 1, 1024),
     intervalSeconds: a.interval === undefined ? 1 : intervalSeconds(a.interval),
     json: outputPath('--json', a.json),
     quiet: a.quiet === true,
@@ -134,14 +133,14 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
     bitsPerSecond,
     timeSeconds,
     count,
-    ttl: a.ttl === undefined ? 1 : integer('--ttl', a.ttl, 0, 255),
+    ttl: a.ttl === undefined ? 1 : parseInteger('--ttl', a.ttl, 0, 255),
     loop: a.loop !== false,
   };
 }
 
 export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const c = common(a, 64);
-  const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF / 2, ' bytes');
+  const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
   if (rcvbufForce && rcvbuf === null) throw new UsageError('--rcvbuf-force: give the size with --rcvbuf (e.g. --rcvbuf 8M --rcvbuf-force)');
   if (a.latency === false && typeof a.hgrm === 'string') throw new UsageError('--hgrm: needs latency recording (drop --no-latency)');
@@ -153,7 +152,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     rcvbufForce,
     idleTimeoutSeconds: a['idle-timeout'] === undefined ? 3 : inRange('--idle-timeout', parseSeconds('--idle-timeout', a['idle-timeout']), 0.1, 86400, ' s'),
     timeSeconds: a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s'),
-    expectSessions: a.sessions === undefined ? null : integer('--sessions', a.sessions, 1, 32),
+    expectSessions: a.sessions === undefined ? null : parseInteger('--sessions', a.sessions, 1, 32),
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
     hgrm,

@@ -1,8 +1,9 @@
 // Named scenarios: the seeds' failures, reproduced on the lab, each with the variant that shows
 // the failure and the variant with the kernel setting that fixes it.
-import { existsSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { recvSpec, sendSpec } from '../core/spec.js';
+import { parseSetItem } from '../core/sysctl.js';
+import { checkSysctlWritable } from '../host/sysctl.js';
 import { inRange, parseCount } from '../core/units.js';
 import type { LabSpecInput } from '../lab/index.js';
 
@@ -148,16 +149,18 @@ export interface CustomRunFlags {
   querier?: unknown;
 }
 
-/** `--set net.core.rmem_max=26214400` (repeatable) to a sysctl map; names must exist in /proc/sys. */
-export function parseSetFlags(raw: unknown): Record<string, number | string> {
+/**
+ * `--set net.core.rmem_max=26214400` (repeatable) to a sysctl map, every item checked before
+ * anything is made: the value's type (core/sysctl.ts) and a readable, writable /proc/sys file.
+ */
+export function parseSetFlags(raw: unknown, flag = '--set'): Record<string, number | string> {
   const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   const out: Record<string, number | string> = {};
   for (const item of list) {
-    const m = /^([a-z0-9_.-]+)=(\S+)$/i.exec(String(item));
-    if (!m) throw new UsageError(`--set: '${String(item)}' is not KEY=VALUE (e.g. --set net.core.rmem_max=26214400)`);
-    const [, key, value] = m as unknown as [string, string, string];
-    if (!existsSync(`/proc/sys/${key.replace(/\./g, '/')}`)) throw new UsageError(`--set: ${key} is not a sysctl on this host (no /proc/sys/${key.replace(/\./g, '/')})`);
-    out[key] = /^\d+$/.test(value) ? Number(value) : value;
+    const { key, value } = parseSetItem(flag, item);
+    if (key in out) throw new UsageError(`${flag}: ${key} is given twice`);
+    checkSysctlWritable(flag, key);
+    out[key] = value;
   }
   return out;
 }
