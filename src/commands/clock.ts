@@ -68,7 +68,7 @@ export const clockServeCommand: CommandModule = {
         if (eof) ends.push(eof);
         await Promise.race(ends);
         process.stdout.write(JSON.stringify({ event: 'end', answered: server.answered() }) + '\n');
-        return 0;
+        return signals.exitCode() ?? 0;
       } finally {
         signals.dispose();
         await server.close();

@@ -40,7 +40,8 @@ export async function runCommand(name: string, body: () => Promise<number | void
 
 /**
  * The body of send and recv: human output where --json does not take stdout, Ctrl-C turned into
- * a partial result, the JSON written, exit 1 when the socket failed mid-run.
+ * a partial result, the JSON written; exit 130/143 after SIGINT/SIGTERM, 1 when the socket
+ * failed mid-run.
  */
 export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean }>(
   spec: S,
@@ -58,7 +59,8 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
     const result = await run(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
     if (spec.json) emitJson(spec.json, result);
     out.event('end', result);
-    return result.end.end_reason === 'error' ? 1 : 0;
+    // Ctrl-C still wrote the partial result; the exit code says it was cut short (130/143).
+    return signals.exitCode() ?? (result.end.end_reason === 'error' ? 1 : 0);
   } catch (e) {
     // the stream says why it ends without a result; runCommand still prints the one line
     out.event('error', { message: e instanceof Error ? e.message : String(e) });

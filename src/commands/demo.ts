@@ -45,7 +45,8 @@ export const demoCommand: CommandModule = {
         out.info('receivers ask for a 25 MiB SO_RCVBUF; the sender runs as fast as it can for 3 s');
         const report = await runScenario(scenario, { place: placeFor({ local: false, labName, log: out.info }), log: out.info, signal: signals.signal });
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        return emitRunReport(report, out, json);
+        const code = emitRunReport(report, out, json);
+        return signals.exitCode() ?? code;
       } finally {
         signals.dispose();
       }
@@ -73,7 +74,8 @@ async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
   const signals = abortOnSignals();
   try {
     const report = await runScenario(scenario, { place: placeFor({ local: true, labName: 'demo', log: out.info }), log: out.info, signal: signals.signal });
-    return emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
+    const code = emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
+    return signals.exitCode() ?? code;
   } finally {
     signals.dispose();
   }

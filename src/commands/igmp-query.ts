@@ -41,7 +41,7 @@ export const igmpQueryCommand: CommandModule = {
             signals.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
           });
         }
-        return 0;
+        return signals.exitCode() ?? 0;
       } finally {
         signals.dispose();
       }

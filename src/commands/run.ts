@@ -41,11 +41,18 @@ export const runCommandModule: CommandModule = {
       if (!local && !own) requireRoot();
       const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
+      // A place that can run none of the variants (a non-root --local --set) is bad input, not a
+      // run of nothing: say why before anything is made.
+      const chosen = scenario.variants.filter((v) => variant === null || v.name === variant);
+      const refused = chosen.map((v) => place.refuse({ guests: scenario.guests, lab: v.lab, sysctls: v.sysctls }));
+      if (refused.every((why) => why !== null)) throw new UsageError(`${a.scenario === undefined ? '--set' : '--local'}: ${refused[0]}`);
       const signals = abortOnSignals();
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
-        const report = await runScenario(scenario, { variant, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal });
-        return emitRunReport(report, out, json);
+        const report = await runScenario(scenario, { variant, place, log: out.info, signal: signals.signal });
+        const code = emitRunReport(report, out, json);
+        return signals.exitCode() ?? code;
       } finally {
         signals.dispose();
       }

@@ -130,7 +130,7 @@ export const suiteCommand: CommandModule = {
         if (outs.junit) writeSuiteJunit(outs.junit, report);
         if (outs.smaller) writeBenchmarkJson(outs.smaller, report, 'smaller');
         if (outs.bigger) writeBenchmarkJson(outs.bigger, report, 'bigger');
-        return report.passed ? 0 : 1;
+        return signals.exitCode() ?? (report.passed ? 0 : 1);
       } finally {
         signals.dispose();
       }

@@ -1,6 +1,10 @@
 // Turns the addon's system errors into what the user should read: bad input exits 2 naming the
 // flag, a socket that cannot bind or join exits 1 saying why.
+import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { RunError, UsageError, isSystemError, type SystemErrorLike } from '../core/errors.js';
+
+const hasLocalAddress = (address: string) => Object.values(networkInterfaces()).some((list) => (list ?? []).some((i) => i.address === address));
 
 export function explainSocketError(e: unknown, ctx: { interface: string | null; group: string; port: number }): Error {
   if (!isSystemError(e)) return e instanceof Error ? e : new RunError(String(e));
@@ -12,6 +16,11 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
     return new UsageError('--rcvbuf-force: needs CAP_NET_ADMIN (run as root), or drop it and raise net.core.rmem_max instead');
   }
   if (e.code === 'EADDRNOTAVAIL' && iface !== null) {
+    return new UsageError(`-I/--interface: no interface on this host has the address ${iface}`);
+  }
+  // An -I address no interface here has: the sender's bind says EADDRNOTAVAIL, the receiver's
+  // join ENODEV (the kernel finds no device by that address). Both are bad input.
+  if (e.code === 'ENODEV' && e.message.includes('IP_ADD_MEMBERSHIP') && iface !== null && isIPv4(iface) && !hasLocalAddress(iface)) {
     return new UsageError(`-I/--interface: no interface on this host has the address ${iface}`);
   }
   if (e.code === 'ENODEV' && e.message.includes('IP_ADD_MEMBERSHIP')) {

@@ -1,17 +1,25 @@
 import { LIFELINE_ENV } from '../core/remote.js';
 
-// Ctrl-C and SIGTERM end a run early but let it print and write what it measured (partial).
+/** The shell's convention, 128 + the signal's number, for every command. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+// Ctrl-C and SIGTERM end a run early but let it print and write what it measured (partial);
+// the command then exits with exitCode() (130 for SIGINT, 143 for SIGTERM), whatever it measured.
 // A second Ctrl-C exits at once.
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(): { signal: AbortSignal; exitCode(): number | null; dispose(): void } {
   const ac = new AbortController();
+  let caught: keyof typeof SIGNAL_EXIT | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    const name = sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
+    if (ac.signal.aborted) process.exit(SIGNAL_EXIT[name]);
+    caught = name;
     ac.abort(sig);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: ac.signal,
+    exitCode: () => (caught === null ? null : SIGNAL_EXIT[caught]),
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
