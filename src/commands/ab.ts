@@ -10,7 +10,7 @@ import { makeOutput } from '../report/output.js';
 import { formatTable } from '../report/run-table.js';
 import type { AbReport, AbSide } from '../core/ab.js';
 import { runAb } from '../run/ab.js';
-import { customScenario, parseSetFlags, type CustomRunFlags } from '../run/scenarios.js';
+import { customScenario, parseSetFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
@@ -65,7 +65,7 @@ export const abCommand: CommandModule = {
       const reps = inRange('--reps', parseCount('--reps', a.reps), 1, 100);
       const warmup = inRange('--warmup', parseCount('--warmup', a.warmup), 0, 10);
       const own = hostsFromFlags(a);
-      const scenario = customScenario((own ? { ...a, receivers: String(own.inventory.receivers.length) } : a) as CustomRunFlags);
+      const scenario = customScenario(own ? { ...a, receivers: String(own.inventory.receivers.length) } : a);
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
       // Global sysctls can only be set by root (on remote hosts: the ssh user, or sudo: true).

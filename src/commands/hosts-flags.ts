@@ -70,7 +70,7 @@ export function hostsFromFlags(a: Record<string, unknown>): HostsFlags | null {
   const base = readInventory('--hosts', file);
   const inventory = withRoles(base, {
     sender: typeof a.sender === 'string' ? a.sender : null,
-    receivers: a.receivers === undefined ? null : String(a.receivers),
+    receivers: typeof a.receivers === 'string' ? a.receivers : typeof a.receivers === 'number' ? String(a.receivers) : null,
   });
   return { inventory, settingsOn: settingsHosts(inventory, typeof a.on === 'string' ? a.on : null), sshOptions: parseSshOptions(a['ssh-option']) };
 }

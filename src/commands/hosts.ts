@@ -23,7 +23,7 @@ import { installMcbench, installsPath, recordInstall } from '../where/ssh-instal
 import { SshSession } from '../where/ssh.js';
 import { runCommand } from './common.js';
 import { readInventory } from './hosts-flags.js';
-import { parseSshOptions } from '../core/inventory.js';
+import { hasControl, parseSshOptions } from '../core/inventory.js';
 
 export interface HostCheck {
   name: string;
@@ -92,7 +92,7 @@ function checkTable(rows: HostCheck[]): string[] {
 }
 
 function fileAndOptions(a: Record<string, unknown>): { inv: Inventory; sshOptions: string[] } {
-  return { inv: readInventory('FILE', String(a.file)), sshOptions: parseSshOptions(a['ssh-option']) };
+  return { inv: readInventory('FILE', typeof a.file === 'string' ? a.file : ''), sshOptions: parseSshOptions(a['ssh-option']) };
 }
 
 const checkCommand: CommandModule = {
@@ -133,7 +133,7 @@ const restoreCommand: CommandModule = {
   builder: (y: Argv) => y.positional('file', { type: 'string', describe: 'the inventory (YAML/JSON)' }),
   handler: (argv) =>
     runCommand('hosts restore', async () => {
-      const { inv, sshOptions } = fileAndOptions(argv as Record<string, unknown>);
+      const { inv, sshOptions } = fileAndOptions(argv);
       const problems: string[] = [];
       for (const h of inv.hosts) {
         let session: SshSession;
@@ -188,13 +188,13 @@ const installCommand: CommandModule = {
     runCommand('hosts install', async () => {
       const a = argv as Record<string, unknown>;
       const { inv, sshOptions } = fileAndOptions(a);
-      const prefixFlag = a.prefix === undefined ? null : String(a.prefix);
-      if (prefixFlag !== null && (!prefixFlag.startsWith('/') || /[\x00-\x1f]/.test(prefixFlag))) throw new UsageError(`--prefix: '${prefixFlag}' is not an absolute path`);
+      const prefixFlag = typeof a.prefix === 'string' ? a.prefix : null;
+      if (prefixFlag !== null && (!prefixFlag.startsWith('/') || hasControl(prefixFlag))) throw new UsageError(`--prefix: '${prefixFlag}' is not an absolute path`);
       const targets = inv.hosts.filter((h) => !h.local);
       if (targets.length === 0) throw new UsageError('FILE: every host is local: true; nothing to install over ssh');
       const tmp = mkdtempSync(join(os.tmpdir(), 'mcb-pack-'));
       try {
-        const tarball = a.tarball === undefined ? await packTarball(tmp) : String(a.tarball);
+        const tarball = typeof a.tarball === 'string' ? a.tarball : await packTarball(tmp);
         for (const h of targets) {
           const session = await SshSession.open([h], { sshOptions, log: () => {} });
           try {

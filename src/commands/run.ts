@@ -5,7 +5,7 @@ import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
-import { SCENARIOS, customScenario, findScenario, type CustomRunFlags } from '../run/scenarios.js';
+import { SCENARIOS, customScenario, findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { runCommand, scenarioOptions } from './common.js';
@@ -30,7 +30,7 @@ export const runCommandModule: CommandModule = {
       const own = hostsFromFlags(a);
       // with --hosts, the inventory decides how many receivers there are
       const flags = own ? { ...a, receivers: String(own.inventory.receivers.length) } : a;
-      const scenario = a.scenario === undefined ? customScenario(flags as CustomRunFlags) : findScenario(String(a.scenario));
+      const scenario = a.scenario === undefined ? customScenario(flags) : findScenario(String(a.scenario));
       if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
       const variant = typeof a.variant === 'string' ? a.variant : null;
       if (variant && !scenario.variants.some((v) => v.name === variant)) {

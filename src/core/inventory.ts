@@ -26,20 +26,28 @@ export interface Inventory {
 const HOST_KEYS = ['ssh', 'local', 'interface', 'mcbench', 'sudo'] as const;
 const TOP_KEYS = ['hosts', 'sender', 'receivers'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+/** any C0 control character or DEL (a newline would end the remote command line) */
+export function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 /** no option injection (`-oProxyCommand=…`), no spaces or control characters */
-const DESTINATION = /^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]{0,254}$/;
+const isDestination = (s: string) => s.length > 0 && s.length <= 255 && !s.startsWith('-') && !/\s/.test(s) && !hasControl(s);
 /** an absolute path, or a bare command name; both are quoted for the remote shell */
-const MCBENCH = /^(\/[^\x00-\x1f\x7f]{1,4095}|[A-Za-z0-9._-]{1,255})$/;
+const isMcbench = (s: string) => !hasControl(s) && (/^\/.{1,4095}$/.test(s) || /^[A-Za-z0-9._-]{1,255}$/.test(s));
 
 const bad = (where: string, what: string) => new UsageError(`${where}: ${what}`);
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function checkInterfaceName(where: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 15 || /[\s/:\x00-\x1f]/.test(v) || v === '.' || v === '..') {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 15 || /[\s/:]/.test(v) || hasControl(v) || v === '.' || v === '..') {
     throw bad(where, `${show(v)} is not an interface name (1 to 15 characters, no '/', ':' or spaces)`);
   }
   return v;
@@ -58,12 +66,12 @@ function checkHost(name: string, raw: unknown): InventoryHost {
   if (local === true && ssh !== undefined) throw bad(at, 'give ssh or local: true, not both');
   if (local !== true) {
     if (ssh === undefined) throw bad(`${at}.ssh`, 'missing: how to reach the host (user@host, an ssh_config alias, ssh://user@[addr]:port), or local: true');
-    if (typeof ssh !== 'string' || !DESTINATION.test(ssh)) throw bad(`${at}.ssh`, `${show(ssh)} is not an ssh destination (no spaces, not starting with '-')`);
+    if (typeof ssh !== 'string' || !isDestination(ssh)) throw bad(`${at}.ssh`, `${show(ssh)} is not an ssh destination (no spaces, not starting with '-')`);
   }
   if (raw.interface === undefined) throw bad(`${at}.interface`, 'missing: the interface the host sends or receives on (e.g. eth1)');
   const iface = checkInterfaceName(`${at}.interface`, raw.interface);
   const mcbench = raw.mcbench;
-  if (mcbench !== undefined && (typeof mcbench !== 'string' || !MCBENCH.test(mcbench))) {
+  if (mcbench !== undefined && (typeof mcbench !== 'string' || !isMcbench(mcbench))) {
     throw bad(`${at}.mcbench`, `${show(mcbench)} is not an absolute path or a command name`);
   }
   const sudo = raw.sudo;
@@ -140,10 +148,10 @@ const OURS = ['batchmode', 'controlmaster', 'controlpath', 'controlpersist', 're
 
 /** --ssh-option KEY=VALUE (repeatable) → ssh `-o KEY=VALUE` pairs. */
 export function parseSshOptions(raw: unknown): string[] {
-  const items = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const items = raw === undefined || raw === null ? [] : (Array.isArray(raw) ? raw : [raw]).map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
   return items.map((it) => {
-    const m = /^([A-Za-z][A-Za-z0-9]{1,63})=([^\x00-\x1f\x7f]{1,1024})$/.exec(it);
-    if (!m) throw bad('--ssh-option', `'${it}' is not KEY=VALUE (an ssh_config option, e.g. ConnectTimeout=5)`);
+    const m = /^([A-Za-z][A-Za-z0-9]{1,63})=(.{1,1024})$/.exec(it);
+    if (!m || hasControl(it)) throw bad('--ssh-option', `'${it}' is not KEY=VALUE (an ssh_config option, e.g. ConnectTimeout=5)`);
     if (OURS.includes(m[1]!.toLowerCase())) throw bad('--ssh-option', `${m[1]} is set by mcbench itself (BatchMode, ControlMaster/ControlPath, the session) and cannot be changed`);
     return `${m[1]}=${m[2]}`;
   });

@@ -5,13 +5,13 @@ import { frameEvent, type StreamEventName } from '../core/ndjson.js';
 
 export interface Output {
   /** interval lines and progress */
-  info(line: string): void;
+  info: (line: string) => void;
   /** the final summary */
-  summary(line: string): void;
+  summary: (line: string) => void;
   /** always shown */
-  warn(line: string): void;
+  warn: (line: string) => void;
   /** a --json-stream event on stdout (one flushed line); nothing without --json-stream */
-  event(name: StreamEventName, data: unknown): void;
+  event: (name: StreamEventName, data: unknown) => void;
 }
 
 export function makeOutput(opts: { jsonToStdout: boolean; quiet: boolean; jsonStream?: boolean }): Output {

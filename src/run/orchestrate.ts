@@ -54,10 +54,10 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
       signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) partial = true;
-    const senderResult = childResult<SenderResult>(sender);
+    const senderResult = childResult(sender) as SenderResult | null;
     if (!senderResult) log(`  ${variant.name}: ${sender.host} (sender): ${noResultReason(sender)}`);
     const outcomes: ReceiverOutcome[] = receivers.map((r) => {
-      const result = childResult<ReceiverResult>(r.child);
+      const result = childResult(r.child) as ReceiverResult | null;
       const code = r.child.proc.exitCode;
       if (!result) log(`  ${variant.name}: ${r.child.host}: ${noResultReason(r.child)}`);
       return { guest: hosts.name(r.host), result, exit_code: code, error: result && code === 0 ? null : result ? childError(r.child) : noResultReason(r.child) };

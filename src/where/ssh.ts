@@ -104,7 +104,7 @@ class Connection {
     const dest = this.host.ssh!;
     const master = spawn('ssh', ['-M', '-T', '-o', 'ControlPersist=no', ...this.base(), '--', dest, 'exec cat >/dev/null'], { stdio: ['pipe', 'ignore', 'pipe'] });
     this.master = master;
-    master.stderr!.on('data', (d: Buffer) => (this.masterErr += d.toString()));
+    master.stderr.on('data', (d: Buffer) => (this.masterErr += d.toString()));
     const exited = new Promise<void>((r) => master.on('close', () => r()));
     master.on('error', (e) => (this.masterErr += e.message));
     void exited.then(() => {
@@ -386,7 +386,10 @@ function watchHold(proc: ChildProcess): Hold {
   const take = (e: StreamEvent) => {
     if (e.event === 'start') onStart((e.data as { changes: Changes }).changes);
     else if (e.event === 'end') held.end = (e.data as { failed: string[] }).failed;
-    else held.why = String((e.data as { message?: unknown } | null)?.message ?? '');
+    else {
+      const m = (e.data as { message?: unknown } | null)?.message;
+      held.why = typeof m === 'string' ? m : '';
+    }
   };
   proc.stdout!.on('data', (d: Buffer) => reader.push(d.toString()).filter(isEvent).forEach(take));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -413,7 +416,7 @@ export function sshPlace(inv: Inventory, opts: SshOptions & { settingsOn: readon
       if (knobs.length) return `needs the lab's bridge (${knobs.join(', ')}); the hosts' own network is as it is`;
       return null;
     },
-    withHosts: async (need, signal, fn) => {
+    withHosts: async (_need, signal, fn) => {
       const session = await SshSession.open(order, opts);
       session.log = opts.log;
       try {
@@ -433,7 +436,6 @@ export function sshPlace(inv: Inventory, opts: SshOptions & { settingsOn: readon
           sharedClock: order.every((h) => h.local),
           facts: () => facts,
         };
-        void need;
         const result = await fn(hosts, AbortSignal.any([signal, session.lostSignal]));
         if (session.lost) throw new RunError(session.lost);
         return result;
