@@ -42,17 +42,40 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
+/**
+ * One rule for every string flag of every command, in one place: given twice (yargs would hand
+ * the command an array) or given without a value (`--json` at the end, `--json=`) is bad input,
+ * exit 2. Flags declared as arrays (--set, --a, --ssh-option) are meant to repeat.
+ */
+function singleStringValues(argv: Record<string, unknown>, y: { getOptions(): { string: string[]; array: string[] } }): void {
+  const o = y.getOptions();
+  const command = (argv._ as unknown[]).map(String).join(' ');
+  const flag = (k: string) => (k.length === 1 ? `-${k}` : `--${k}`);
+  // the long name first, so `-p 1 --port 2` is reported as --port
+  for (const k of [...o.string].sort((a, b) => b.length - a.length)) {
+    if (o.array.includes(k) || !(k in argv)) continue;
+    const v = argv[k];
+    const problem = Array.isArray(v) ? 'given more than once; give it once' : v === '' ? 'needs a value' : null;
+    if (problem) {
+      process.stderr.write(`mcbench${command ? ` ${command}` : ''}: ${flag(k)}: ${problem}\n`);
+      process.exit(2);
+    }
+  }
+}
+
 await yargs(joinNegativeValues(hideBin(process.argv)))
   .scriptName('mcbench')
   .usage('$0 <command> [options]\n\nMulticast UDP benchmark: measures loss, throughput and why multicast drops.')
   .command(commands)
   .demandCommand(1, 'give a command: ' + commands.filter((c) => c.describe !== false).map((c) => String(c.command).split(' ')[0]).join(', '))
+  .middleware(singleStringValues as unknown as Parameters<ReturnType<typeof yargs>['middleware']>[0])
   .strict()
   .version(VERSION)
   .help()
   .alias('h', 'help')
   .wrap(Math.min(110, process.stdout.columns || 110))
-  .fail((msg, err) => {
+  // yargs passes no err for its own validation failures, though its types say Error.
+  .fail((msg, err: Error | undefined) => {
     // yargs' own parse errors (unknown flag, missing value): one line, exit 2, no stack.
     const text = msg || (err ? err.message : 'invalid arguments');
     process.stderr.write(`mcbench: ${text} (see mcbench --help)\n`);

@@ -26,7 +26,7 @@ export const doctorCommand: CommandModule = {
     y
       .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
       .option('bridge', { type: 'string', describe: 'bridge to check (default: the interface if it is one, or the bridge it is enslaved to)' })
-      .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - or no value for stdout' })
+      .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - for stdout' })
       .option('sample', { type: 'string', describe: `seconds to watch the UDP and softnet drop counters (0: do not; at most ${MAX_SAMPLE_SECONDS})`, default: '1' })
       .example('$0 doctor --bridge br0', 'the host bridge the guests share')
       .example('$0 doctor -I eth1 --sample 10 --json doctor.json', 'in a guest, while the multicast load runs'),

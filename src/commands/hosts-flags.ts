@@ -1,9 +1,9 @@
 // `--hosts FILE` and its companions on run, ab and suite (and the file of `hosts check|restore|
 // install`): the inventory read here (a regular file, at most 1 MiB) and validated by
 // core/inventory.ts before anything connects; bad input is one line, exit 2.
-import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import type { Argv } from 'yargs';
 import { UsageError } from '../core/errors.js';
+import { InputFileError, readInputFile } from '../host/input-file.js';
 import { parseInventory, parseSshOptions, settingsHosts, withRoles, type Inventory } from '../core/inventory.js';
 
 const MAX_BYTES = 1 << 20;
@@ -11,27 +11,11 @@ const MAX_BYTES = 1 << 20;
 /** Reads and validates an inventory file; `flag` prefixes every message (e.g. '--hosts'). */
 export function readInventory(flag: string, file: string): Inventory {
   let text: string;
-  let fd: number;
   try {
-    // O_NONBLOCK: a FIFO named by mistake must not hang the open; fstat then refuses it.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    text = readInputFile(file, MAX_BYTES, 'an inventory');
   } catch (e) {
-    throw new UsageError(`${flag}: ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new UsageError(`${flag}: ${file}: not a regular file`);
-    if (st.size > MAX_BYTES) throw new UsageError(`${flag}: ${file}: ${st.size} bytes; an inventory is at most ${MAX_BYTES} bytes`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    text = buf.subarray(0, off).toString('utf8');
-  } finally {
-    closeSync(fd);
+    if (e instanceof InputFileError) throw new UsageError(`${flag}: ${file}: ${e.message}`);
+    throw e;
   }
   try {
     return parseInventory(text);

@@ -4,6 +4,7 @@ import type { KernelSettingsSnapshot } from '../core/settings.js';
 import { SettingsTargetError, snapshotKernelSettings } from '../host/settings.js';
 import { formatSettingsTable } from '../core/settings-table.js';
 import { parseInterface } from '../core/spec.js';
+import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
 import { runCommand } from './common.js';
@@ -25,8 +26,8 @@ function parseBridge(raw: unknown): string | null {
 export function snapshotFromFlags(a: Record<string, unknown>): { snapshot: KernelSettingsSnapshot; json: string | null } {
   const iface = parseInterface(a.interface);
   const bridge = parseBridge(a.bridge);
-  // `--json` with no value means stdout, as `--json -` does.
-  const json = a.json === undefined ? null : String(a.json) === '' ? '-' : String(a.json);
+  // checked before the snapshot is taken, as every command's output file is
+  const json = checkOutputTarget('--json', a.json);
   try {
     return { snapshot: snapshotKernelSettings({ interface: iface, bridge }), json };
   } catch (e) {
@@ -42,7 +43,7 @@ export const settingsCommand: CommandModule = {
     y
       .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
       .option('bridge', { type: 'string', describe: 'bridge to report (default: the interface if it is one, or the bridge it is enslaved to)' })
-      .option('json', { type: 'string', describe: 'write the snapshot as JSON to FILE (atomically); - or no value for stdout' })
+      .option('json', { type: 'string', describe: 'write the snapshot as JSON to FILE (atomically); - for stdout' })
       .example('$0 settings -I eth1', 'the settings for guests talking over eth1')
       .example('$0 settings --bridge br0 --json before.json', 'a host bridge, saved for a later comparison')
       // hidden: what the ssh place runs on a remote host (settings-hold.ts)

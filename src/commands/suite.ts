@@ -1,8 +1,8 @@
 // `mcbench suite FILE`: the scenarios of a suite file run in order, thresholds and an optional
 // baseline turned into pass/fail, and the outputs CI wants (DESIGN section 8).
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
+import { InputFileError, readInputFile } from '../host/input-file.js';
 import { labSpec, requireRoot } from '../lab/index.js';
 import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
@@ -19,12 +19,16 @@ import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
+/** A suite file or a baseline report: JSON, a regular file of at most 16 MiB. */
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
 function readJson(flag: string, file: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file, MAX_INPUT_BYTES, flag ? 'a baseline' : 'a suite file');
   } catch (e) {
-    throw new UsageError(`${flag}${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof InputFileError) throw new UsageError(`${flag}${file}: ${e.message}`);
+    throw e;
   }
   try {
     return JSON.parse(text) as unknown;

@@ -60,8 +60,9 @@ export function parseGroup(raw: unknown): string {
 export function parsePort(raw: unknown): number {
   // decimal digits only: Number() would take 0x1838 and 6.2e3
   const text = typeof raw === 'number' ? String(raw) : String(raw).trim();
-  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`-p/--port: '${String(raw)}' is out of range (1 to 65535)`);
+  if (!/^\d+$/.test(text)) throw new UsageError(`-p/--port: '${String(raw)}' is not a port (decimal digits, 1 to 65535)`);
+  const n = Number(text);
+  if (n < 1 || n > 65535) throw new UsageError(`-p/--port: '${String(raw)}' is out of range (1 to 65535)`);
   return n;
 }
 
