@@ -2,6 +2,7 @@
 // baseline turned into pass/fail, and the outputs CI wants (DESIGN section 8).
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../core/errors.js';
+import { parsePercent } from '../core/units.js';
 import { InputFileError, readInputFile } from '../host/input-file.js';
 import { labSpec, requireRoot } from '../lab/index.js';
 import { checkOutputTarget } from '../report/files.js';
@@ -62,10 +63,7 @@ export const suiteCommand: CommandModule = {
       const local = a.local === true;
       if (a.receivers !== undefined && a.hosts === undefined) throw new UsageError('--receivers: only with --hosts FILE');
       const own = hostsFromFlags(a);
-      const tolerance = Number(a.tolerance);
-      if (!/^\d+(\.\d+)?$/.test(String(a.tolerance)) || !Number.isFinite(tolerance) || tolerance > 1000) {
-        throw new UsageError(`--tolerance: '${String(a.tolerance)}' is not a percentage (0 to 1000)`);
-      }
+      const tolerance = parsePercent('--tolerance', a.tolerance, 1000);
       const spec = parseSuite(readJson('', file), file, { local });
       const baselineFile = typeof a.baseline === 'string' ? a.baseline : null;
       const baseline: Map<string, VariantMetrics[]> | null = baselineFile === null ? null : parseBaseline(readJson('--baseline: ', baselineFile), baselineFile);
