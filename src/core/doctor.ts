@@ -204,7 +204,7 @@ function checkMembershipInterval(s: KernelSettingsSnapshot, links: readonly Link
     'multicast_query_interval', 'multicast_query_response_interval'] as const;
   const entries = keys.map((k) => byKey(s, `bridge.<bridge>.${k}`));
   const ev = entries.filter((e): e is SettingEntry => e !== undefined).map((e) => e.id);
-  const [snoop, querier, mem, qIntvl, query, resp] = entries.map(num) as Array<number | null>;
+  const [snoop, querier, mem, qIntvl, query, resp] = entries.map(num);
   if (snoop === 0) return ok(id, br, `${br}: snooping off: the membership timers are not used`, ev);
   const missing = keys.find((_k, i) => num(entries[i]) === null);
   if (missing) return skipped(id, br, unreadable(entries[keys.indexOf(missing)], missing), ev);

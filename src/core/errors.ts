@@ -21,3 +21,19 @@ export function isSystemError(e: unknown): e is SystemErrorLike {
   return e instanceof Error && typeof (e as Partial<SystemErrorLike>).code === 'string' &&
     typeof (e as Partial<SystemErrorLike>).syscall === 'string';
 }
+
+/**
+ * A raw value from the user (a flag, a spec or inventory file) as an error message echoes it:
+ * primitives as String() shows them, objects and arrays as JSON, so a message never says
+ * `[object Object]`.
+ */
+export function shown(raw: unknown): string {
+  if (typeof raw === 'object' && raw !== null) {
+    try {
+      return JSON.stringify(raw);
+    } catch {
+      return Object.prototype.toString.call(raw); // a cycle or a BigInt inside
+    }
+  }
+  return String(raw);
+}

@@ -1,6 +1,6 @@
 // What a lab is made of: names and the validated spec. Every value is checked here, before
 // anything is created, and bad input names the CLI flag and its valid range (UsageError, exit 2).
-import { UsageError } from './errors.js';
+import { shown, UsageError } from './errors.js';
 import { inRange, parseCount, parseSeconds } from './units.js';
 
 export const DEFAULT_LAB_NAME = 'lab';
@@ -91,7 +91,7 @@ function checkBit(flag: string, raw: unknown): 0 | 1 | null {
   if (raw === undefined || raw === null) return null;
   if (raw === 0 || raw === '0' || raw === false) return 0;
   if (raw === 1 || raw === '1' || raw === true) return 1;
-  throw new UsageError(`${flag}: '${String(raw)}' is out of range (0 or 1)`);
+  throw new UsageError(`${flag}: '${shown(raw)}' is out of range (0 or 1)`);
 }
 
 function checkInterval(knob: IntervalKnob, raw: unknown): number | null {
@@ -148,7 +148,7 @@ export function labSpec(input: Record<string, unknown> | LabSpecInput): LabSpec 
 function checkUpstreamQuerier(raw: unknown): LabSpec['upstreamQuerier'] {
   if (raw === undefined || raw === null) return 'off';
   if (raw === 'off' || raw === 'once' || raw === 'periodic') return raw;
-  throw new UsageError(`--upstream-querier: '${String(raw)}' is not one of off, once, periodic`);
+  throw new UsageError(`--upstream-querier: '${shown(raw)}' is not one of off, once, periodic`);
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -2,6 +2,9 @@
 import type { NativeReceiverSnapshot, NativeSessionSnapshot } from './snapshots.js';
 import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, ThreadCost, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
 
+/** the counters of a stream interval that the sum adds up */
+type CountKey = 'expected_packets' | 'packets' | 'bytes' | 'out_of_order' | 'duplicates' | 'lost_packets';
+
 export function percent(part: number, whole: number): number {
   return whole > 0 ? (100 * part) / whole : 0;
 }
@@ -106,7 +109,7 @@ export function receiverInterval(
       jitter_ms: s.jitterNs / 1e6,
     };
   });
-  const total = <K extends keyof StreamInterval>(k: K) => streams.reduce((a, s) => a + (s[k] as number), 0);
+  const total = (k: CountKey) => streams.reduce((a, s) => a + s[k], 0);
   const expected = total('expected_packets');
   const packets = total('packets');
   return {

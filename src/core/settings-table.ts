@@ -36,7 +36,7 @@ export function formatSettingValue(e: SettingEntry, pageSize: number | null = nu
     case 'flag':
     case 'mode': {
       const label = typeof v === 'number' ? labels?.[v] : undefined;
-      return label ? `${v} (${label})` : String(v);
+      return label ? `${String(v)} (${label})` : String(v);
     }
     default:
       return Array.isArray(v) ? v.join(' ') : String(v);

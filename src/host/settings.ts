@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
+import { shown } from '../core/errors.js';
 import { SETTINGS, type SettingDef, type SettingValue } from '../core/settings-registry.js';
 import { SETTINGS_SCHEMA, type BridgeSource, type InterfaceSource, type KernelSettingsSnapshot, type SettingEntry } from '../core/settings.js';
 
@@ -104,7 +105,7 @@ export function findProgram(name: string): string | null {
 function runProgram(path: string, args: string[]): { ok: boolean; stdout: string; error: string } {
   const r = spawnSync(path, args, { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) return { ok: false, stdout: '', error: r.error.message };
-  return { ok: r.status === 0, stdout: r.stdout ?? '', error: (r.stderr ?? '').trim() || `exit status ${r.status}` };
+  return { ok: r.status === 0, stdout: r.stdout, error: r.stderr.trim() || `exit status ${r.status}` };
 }
 
 /** Interface names in the current network namespace, from /proc/net/dev. */
@@ -366,9 +367,9 @@ function readFromNetlink(def: SettingDef, name: string, ctx: ReadContext): ReadO
   }
   const raw = key.startsWith('info_data.') ? l.linkinfo?.info_data?.[key.slice('info_data.'.length)] : l[key];
   if (raw === undefined || raw === null) return { error: `not reported by \`ip -d -j link show ${name}\` (iproute2 or kernel too old?)`, source: 'netlink' };
-  if (def.parse === 'text') return { value: String(raw).toLowerCase(), source: 'netlink' };
+  if (def.parse === 'text') return { value: shown(raw).toLowerCase(), source: 'netlink' };
   const n = Number(raw);
-  if (!Number.isInteger(n)) return { error: `unexpected ${key} '${String(raw)}' from netlink`, source: 'netlink' };
+  if (!Number.isInteger(n)) return { error: `unexpected ${key} '${shown(raw)}' from netlink`, source: 'netlink' };
   return { value: n, source: 'netlink' };
 }
 

@@ -112,7 +112,7 @@ async function startUpstreamQuerier(spec: LabSpec, state: LabState): Promise<voi
     await new Promise<void>((resolve, reject) => {
       const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
-      p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.on('error', reject);
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new RunError(`the upstream querier's query failed: ${err.trim()}`))));
     });

@@ -80,7 +80,7 @@ function onSignal(sig: NodeJS.Signals): void {
     if (callerFinishes) return;
     // Die of the signal as if the lab had not been there; when someone else also listens
     // (a run's own abort handler) the default action would not happen, so exit outright.
-    if (process.listenerCount(sig) > 0) process.exit(128 + (constants.signals[sig] ?? 0));
+    if (process.listenerCount(sig) > 0) process.exit(128 + constants.signals[sig]);
     process.kill(process.pid, sig);
   })();
 }
@@ -352,20 +352,17 @@ export async function withLab<T>(input: LabSpecInput, fn: (lab: Lab, signal: Abo
     ac.abort(sig);
     if (opts.graceMs) await Promise.race([settled, sleepUnref(opts.graceMs)]);
   };
-  let failed = false;
+  let result: T;
   try {
     const p = Promise.resolve().then(() => fn(lab, ac.signal));
     settled = p.catch(() => undefined);
-    return await p;
+    result = await p;
   } catch (e) {
-    failed = true;
+    // fn's own error matters more than one from taking the lab down; the exit handler tries again
+    await lab.down().catch((de: unknown) => (opts.log ?? noop)(`lab '${lab.name}': ${(de as Error).message}`));
     throw e;
-  } finally {
-    try {
-      await lab.down();
-    } catch (e) {
-      if (!failed) throw e; // fn's own error matters more; the exit handler tries again
-      (opts.log ?? noop)(`lab '${lab.name}': ${(e as Error).message}`);
-    }
   }
+  // fn succeeded: a failure to take the lab down is the error
+  await lab.down();
+  return result;
 }

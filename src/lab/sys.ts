@@ -34,8 +34,8 @@ export function run(cmd: string, args: readonly string[], opts: CmdOptions = {})
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' },
       (e, stdout, stderr) => {
-        if (e) reject(failure(cmd, args, e, String(stderr ?? '')));
-        else resolve({ stdout: String(stdout), stderr: String(stderr) });
+        if (e) reject(failure(cmd, args, e, stderr));
+        else resolve({ stdout, stderr });
       });
   });
 }
@@ -48,7 +48,8 @@ export function runSync(cmd: string, args: readonly string[], opts: CmdOptions =
     });
     return { stdout, stderr: '' };
   } catch (e) {
-    throw failure(cmd, args, e, String((e as { stderr?: unknown }).stderr ?? ''));
+    // with encoding 'utf8' the error carries the child's stderr as a string (none when it did not start)
+    throw failure(cmd, args, e, String((e as { stderr?: string | Buffer | null }).stderr ?? ''));
   }
 }
 

@@ -45,7 +45,8 @@ export function receiverIntervalLines(iv: ReceiverInterval, labels: SessionLabel
   const lines = iv.streams.map((s) => receiverRow(labels.label(s.session_id), s, s.jitter_ms));
   if (iv.streams.length > 1) lines.push(receiverRow('[SUM]', iv.sum, null));
   const l = iv.sum.latency_ms;
-  if (l && lines.length > 0) lines[lines.length - 1] += `  delay p50 ${l.p50_ms.toFixed(3)} p99 ${l.p99_ms.toFixed(3)} ms`;
+  const last = lines.length - 1;
+  if (l && last >= 0) lines[last] = `${lines[last]!}  delay p50 ${l.p50_ms.toFixed(3)} p99 ${l.p99_ms.toFixed(3)} ms`;
   if (iv.sum.socket_overflow_drops > 0) lines.push(`      socket buffer overflow drops in this interval: ${formatCount(iv.sum.socket_overflow_drops)}`);
   return lines;
 }

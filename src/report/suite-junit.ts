@@ -17,7 +17,7 @@ export function xmlEscape(s: string): string {
 }
 
 const seconds = (r: SuiteReport['scenarios'][number]) => {
-  const ends = r.report.variants.flatMap((v) => (v.sender ? [v.sender.end.seconds ?? 0] : []));
+  const ends = r.report.variants.flatMap((v) => (v.sender ? [v.sender.end.seconds] : []));
   return ends.reduce((a, b) => a + b, 0);
 };
 
