@@ -161,6 +161,32 @@ describe('--hosts over OpenSSH', () => {
     expect(readdirSync(join(tmpdir(), left[0]!))).toEqual([]);
   }, 60000);
 
+  it('a host lost mid-run: one line naming it with ssh\'s reason, exit 1; the others stopped and restored', async () => {
+    const orig = s.sysctl(3, KEY);
+    const other = orig === '2' ? '3' : '2';
+    const run = s.mcbench(['run', '--hosts', inv, '-t', '20', '--pps', '1000', '--set', `${KEY}=${other}`], 60000);
+    const base = udpIn(4);
+    // mid-traffic: g4's kernel has delivered a second of the sender's datagrams
+    await until('g4 receiving traffic', () => s.sysctl(3, KEY) === other && udpIn(4) - base > 1000, 20000);
+    // everything in g4 but its sshd listener: the connection's sshd and the remote mcbench
+    const listener = Number(readFileSync(join(s.dir, 'sshd-g4.pid'), 'utf8').trim());
+    const pids = spawnSync('ip', ['netns', 'pids', s.lab.guest(4).netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) if (pid !== listener) process.kill(pid, 'SIGKILL');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('mcbench run:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mcbench run: g4: connection lost: .*(closed|reset|broken)/i);
+    expect(s.sysctl(3, KEY)).toBe(orig);
+    nothingLeft();
+    // g4's holder died with the connection (SIGKILL): its restore record there is repaired by hosts restore
+    expect(s.sysctl(4, KEY)).toBe(other);
+    const fix = await s.mcbench(['hosts', 'restore', inv]).done;
+    expect(fix.code, fix.stderr).toBe(0);
+    expect(fix.stdout).toContain(`g4: restored ${KEY}=${orig}`);
+    expect(s.sysctl(4, KEY)).toBe(orig);
+  }, 60000);
+
   it('an unreachable host: exit 1 naming it with ssh\'s reason, nothing left running or changed', async () => {
     const orig = s.sysctl(3, KEY);
     const file = s.file('gone.yaml', inventory(host('g2') + host('g3') + `  gone: { ssh: nosshd, interface: eth0, mcbench: ${MCB} }\n`, 'g2', ['g3', 'gone']));

@@ -436,7 +436,14 @@ export function sshPlace(inv: Inventory, opts: SshOptions & { settingsOn: readon
           sharedClock: order.every((h) => h.local),
           facts: () => facts,
         };
-        const result = await fn(hosts, AbortSignal.any([signal, session.lostSignal]));
+        let result: Awaited<ReturnType<typeof fn>>;
+        try {
+          result = await fn(hosts, AbortSignal.any([signal, session.lostSignal]));
+        } catch (e) {
+          // whatever the work said ("interrupted", a receiver that exited), the cause is the lost host
+          if (session.lost) throw new RunError(session.lost);
+          throw e;
+        }
         if (session.lost) throw new RunError(session.lost);
         return result;
       } finally {
