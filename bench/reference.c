@@ -69,8 +69,8 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
     memcpy(buf[i], "MCB1", 4);
-    buf[i][4] = 1;                /* version */
-    buf[i][5] = 1;                /* DATA */
+    buf[i][4] = 1;                 /* version */
+    buf[i][5] = 1;                 /* DATA */
     buf[i][6] = 0, buf[i][7] = 32; /* header length */
     put64(buf[i] + 8, session);
     iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = (size_t)len};
@@ -85,7 +85,10 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
     int r = single ? (sendto(fd, buf[0], len, 0, (struct sockaddr *)&dst, sizeof dst) < 0 ? -1 : 1)
                    : sendmmsg(fd, msgs, n, 0);
     if (r < 0) {
-      if (errno == ENOBUFS || errno == EAGAIN) { enobufs++; continue; }
+      if (errno == ENOBUFS || errno == EAGAIN) {
+        enobufs++;
+        continue;
+      }
       if (errno == EINTR) continue;
       die("send");
     }
@@ -93,10 +96,11 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
     calls++;
   }
   t = now();
-  printf("{\"role\":\"sender\",\"mode\":\"%s\",\"length\":%d,\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,"
-         "\"cpu_seconds\":%.4f,\"calls\":%llu,\"enobufs\":%llu}\n",
-         single ? "single" : "mmsg", len, (unsigned long long)seq, t - t0, seq / (t - t0), cpu(),
-         (unsigned long long)calls, (unsigned long long)enobufs);
+  printf(
+      "{\"role\":\"sender\",\"mode\":\"%s\",\"length\":%d,\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,"
+      "\"cpu_seconds\":%.4f,\"calls\":%llu,\"enobufs\":%llu}\n",
+      single ? "single" : "mmsg", len, (unsigned long long)seq, t - t0, seq / (t - t0), cpu(),
+      (unsigned long long)calls, (unsigned long long)enobufs);
   return 0;
 }
 
@@ -144,7 +148,8 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
     double t = now();
     if (t - t0 >= secs || (first > 0 && t - last >= 1.0)) break;
     ssize_t got = 0;
-    int r = single ? ((got = recv(fd, buf[0], MAXLEN, 0)) >= 0 ? 1 : -1) : recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+    int r =
+        single ? ((got = recv(fd, buf[0], MAXLEN, 0)) >= 0 ? 1 : -1) : recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
       die("recv");
@@ -155,8 +160,13 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
       const uint8_t *p = buf[i];
       size_t n = single ? (size_t)got : msgs[i].msg_len;
       datagrams++;
-      if (n < 32 || memcmp(p, "MCB1", 4) != 0 || p[5] != 1) { foreign++; continue; } /* FINs too */
-      for (struct cmsghdr *cm = cmsg ? CMSG_FIRSTHDR(&msgs[i].msg_hdr) : NULL; cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+      /* anything but a DATA packet is foreign, FINs too */
+      if (n < 32 || memcmp(p, "MCB1", 4) != 0 || p[5] != 1) {
+        foreign++;
+        continue;
+      }
+      for (struct cmsghdr *cm = cmsg ? CMSG_FIRSTHDR(&msgs[i].msg_hdr) : NULL; cm;
+           cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
         if (cm->cmsg_level != SOL_SOCKET) continue;
         if (cm->cmsg_type == SCM_TIMESTAMPNS) {
           struct timespec ts;
@@ -171,8 +181,14 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
       uint64_t s;
       memcpy(&s, p + 16, 8);
       s = be64toh(s);
-      if (s >= SEQ_BITS) { foreign++; continue; }
-      if (seen[s / 64] & (1ull << (s % 64))) { dups++; continue; }
+      if (s >= SEQ_BITS) {
+        foreign++;
+        continue;
+      }
+      if (seen[s / 64] & (1ull << (s % 64))) {
+        dups++;
+        continue;
+      }
       seen[s / 64] |= 1ull << (s % 64);
       unique++;
       if (s > maxseq) maxseq = s;
@@ -182,24 +198,26 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
   }
   if (stamps) fclose(stamps);
   double span = last - first;
-  printf("{\"role\":\"receiver\",\"mode\":\"%s\",\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,\"cpu_seconds\":%.4f,"
-         "\"cpu_seconds_traffic\":%.4f,\"duplicates\":%llu,\"foreign\":%llu,\"datagrams\":%llu,\"max_seq\":%llu,\"calls\":%llu,"
-         "\"stamped\":%llu,\"rxq_ovfl\":%u}\n",
-         single ? "single" : cmsg ? "cmsg" : "mmsg", (unsigned long long)unique, span, span > 0 ? unique / span : 0.0, cpu(),
-         first > 0 ? cpu() - cpu0 : 0.0, (unsigned long long)dups, (unsigned long long)foreign,
-         (unsigned long long)datagrams, (unsigned long long)maxseq, (unsigned long long)calls,
-         (unsigned long long)stamped, overflows);
+  printf(
+      "{\"role\":\"receiver\",\"mode\":\"%s\",\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,\"cpu_seconds\":%.4f,"
+      "\"cpu_seconds_traffic\":%.4f,\"duplicates\":%llu,\"foreign\":%llu,\"datagrams\":%llu,\"max_seq\":%llu,\"calls\":%llu,"
+      "\"stamped\":%llu,\"rxq_ovfl\":%u}\n",
+      single ? "single" : (cmsg ? "cmsg" : "mmsg"), (unsigned long long)unique, span, span > 0 ? unique / span : 0.0,
+      cpu(), first > 0 ? cpu() - cpu0 : 0.0, (unsigned long long)dups, (unsigned long long)foreign,
+      (unsigned long long)datagrams, (unsigned long long)maxseq, (unsigned long long)calls, (unsigned long long)stamped,
+      overflows);
   return 0;
 }
 
 int main(int argc, char **argv) {
   if (argc >= 7 && strcmp(argv[1], "send") == 0)
-    return do_send(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atof(argv[6]), argc > 7 && strcmp(argv[7], "single") == 0);
+    return do_send(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atof(argv[6]),
+                   argc > 7 && strcmp(argv[7], "single") == 0);
   if (argc >= 6 && strcmp(argv[1], "recv") == 0)
     return do_recv(argv[2], atoi(argv[3]), argv[4], atof(argv[5]), argc > 6 && strcmp(argv[6], "single") == 0,
-                   argc > 6 && strcmp(argv[6], "cmsg") == 0,
-                   argc > 7 ? atoi(argv[7]) : 0, argc > 8 ? argv[8] : NULL);
-  fprintf(stderr, "usage: reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single]\n"
-                  "       reference recv GROUP PORT IFADDR SECONDS [mmsg|single|cmsg] [RCVBUF_BYTES] [STAMP_FILE]\n");
+                   argc > 6 && strcmp(argv[6], "cmsg") == 0, argc > 7 ? atoi(argv[7]) : 0, argc > 8 ? argv[8] : NULL);
+  fprintf(stderr,
+          "usage: reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single]\n"
+          "       reference recv GROUP PORT IFADDR SECONDS [mmsg|single|cmsg] [RCVBUF_BYTES] [STAMP_FILE]\n");
   return 2;
 }

@@ -17,7 +17,7 @@ class LatencyHistogram {
   static constexpr uint64_t kSubBucketHalfCount = kSubBucketCount / 2;
   static constexpr uint64_t kSubBucketMask = kSubBucketCount - 1;
   static constexpr uint64_t kHighestTrackable = 60ull * 1000 * 1000 * 1000;  // 60 s in ns
-  static constexpr int kBucketCount = 26;  // smallest n with 2048 << (n - 1) > 60 s
+  static constexpr int kBucketCount = 26;                                    // smallest n with 2048 << (n - 1) > 60 s
   static constexpr size_t kCountsLength = (kBucketCount + 1) * kSubBucketHalfCount;
 
   LatencyHistogram() : counts_(new uint64_t[kCountsLength]()) {}
@@ -37,7 +37,8 @@ class LatencyHistogram {
   static size_t indexOf(uint64_t v) {
     int bucket = 64 - kSubBucketHalfCountMagnitude - 1 - __builtin_clzll(v | kSubBucketMask);
     uint64_t sub = v >> bucket;
-    return (static_cast<size_t>(bucket + 1) << kSubBucketHalfCountMagnitude) + static_cast<size_t>(sub - kSubBucketHalfCount);
+    return (static_cast<size_t>(bucket + 1) << kSubBucketHalfCountMagnitude) +
+           static_cast<size_t>(sub - kSubBucketHalfCount);
   }
   // The lowest value that maps to counts index i.
   static uint64_t valueAt(size_t i) {

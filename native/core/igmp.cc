@@ -41,7 +41,8 @@ void sendIgmpGeneralQuery(const Interface& iface, uint8_t maxResp) {
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(0xe0000001);  // 224.0.0.1, all systems
-  if (sendto(fd.get(), msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) != static_cast<ssize_t>(sizeof msg))
+  if (sendto(fd.get(), msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) !=
+      static_cast<ssize_t>(sizeof msg))
     throw SystemError(errno, "sendto", "cannot send the IGMP query");
 }
 

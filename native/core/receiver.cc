@@ -12,8 +12,7 @@
 
 namespace mcbench {
 
-Receiver::Receiver(const ReceiverConfig& cfg)
-    : cfg_(cfg), table_(cfg.maxSessions) {
+Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions) {
   if (cfg_.batch == 0) cfg_.batch = 1;
   fd_ = openReceiverSocket(cfg_.socket, info_);
   // RFC 3918 join delay runs from here (the membership was just added) to the first packet.

@@ -20,21 +20,21 @@ namespace mcbench {
 
 struct ReceiverConfig {
   ReceiverSocketOptions socket;
-  uint32_t batch = 64;          // most datagrams per recvmmsg
-  uint32_t maxDatagram = 65536; // largest datagram taken whole (longer ones are truncated, foreign)
+  uint32_t batch = 64;           // most datagrams per recvmmsg
+  uint32_t maxDatagram = 65536;  // largest datagram taken whole (longer ones are truncated, foreign)
   size_t maxSessions = 32;
-  uint64_t readPauseNs = 0;     // test aid: do not read for this long after start (slow reader)
-  bool latency = true;          // record one-way delay histograms (--no-latency turns it off)
+  uint64_t readPauseNs = 0;  // test aid: do not read for this long after start (slow reader)
+  bool latency = true;       // record one-way delay histograms (--no-latency turns it off)
 };
 
 // One-way delay (RFC 7679) of unique DATA packets: receive time minus the sender's stamp, with
 // the receive time from the kernel (SO_TIMESTAMPNS) and from the app after recvmmsg; their
 // difference is the time the datagram waited in the socket buffer.
 struct LatencyRecorder {
-  LatencyHistogram kernel;     // kernel receive stamp - send stamp
-  LatencyHistogram app;        // app receive time - send stamp
-  LatencyHistogram queue;      // app receive time - kernel receive stamp
-  uint64_t clockSkew = 0;      // packets stamped in our future: clocks out of sync (not recorded)
+  LatencyHistogram kernel;  // kernel receive stamp - send stamp
+  LatencyHistogram app;     // app receive time - send stamp
+  LatencyHistogram queue;   // app receive time - kernel receive stamp
+  uint64_t clockSkew = 0;   // packets stamped in our future: clocks out of sync (not recorded)
   uint64_t noKernelStamp = 0;
   void copyFrom(const LatencyRecorder& o) {
     kernel.copyFrom(o.kernel);
@@ -46,16 +46,16 @@ struct LatencyRecorder {
 };
 
 struct ReceiverCounters {
-  uint64_t datagrams = 0;       // every datagram read, of any kind
-  uint64_t foreign = 0;         // not mcbench's: short, wrong magic/version/kind
-  uint64_t truncated = 0;       // longer than the receive buffer (MSG_TRUNC)
-  uint64_t rejectedSessions = 0;// packets of sessions beyond maxSessions
-  uint64_t batches = 0;         // recvmmsg calls that returned data
-  uint64_t fullBatches = 0;     // ... that filled the whole batch (the socket had a backlog)
-  uint32_t rxqOvfl = 0;         // SO_RXQ_OVFL: the socket's drop counter, last value seen
+  uint64_t datagrams = 0;         // every datagram read, of any kind
+  uint64_t foreign = 0;           // not mcbench's: short, wrong magic/version/kind
+  uint64_t truncated = 0;         // longer than the receive buffer (MSG_TRUNC)
+  uint64_t rejectedSessions = 0;  // packets of sessions beyond maxSessions
+  uint64_t batches = 0;           // recvmmsg calls that returned data
+  uint64_t fullBatches = 0;       // ... that filled the whole batch (the socket had a backlog)
+  uint32_t rxqOvfl = 0;           // SO_RXQ_OVFL: the socket's drop counter, last value seen
   bool rxqOvflSeen = false;
-  uint64_t kernelStamps = 0;    // datagrams that carried SO_TIMESTAMPNS
-  uint64_t firstPacketMonoNs = 0; // CLOCK_MONOTONIC when the first datagram was read
+  uint64_t kernelStamps = 0;       // datagrams that carried SO_TIMESTAMPNS
+  uint64_t firstPacketMonoNs = 0;  // CLOCK_MONOTONIC when the first datagram was read
   uint64_t lastPacketMonoNs = 0;
 };
 

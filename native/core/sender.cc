@@ -1,7 +1,7 @@
 #include "sender.h"
 
-#include <sys/random.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <cstring>

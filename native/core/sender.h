@@ -25,22 +25,22 @@ struct SenderConfig {
   uint64_t durationNs = 0;     // 0: no limit
   uint32_t finCount = 5;       // FIN copies, spaced finSpacingNs apart
   uint64_t finSpacingNs = 20000000;
-  uint64_t sessionId = 0;      // 0: random
+  uint64_t sessionId = 0;  // 0: random
 };
 
 struct SenderSnapshot {
   uint64_t sessionId = 0;
-  uint64_t sent = 0;        // DATA datagrams the kernel accepted
-  uint64_t bytes = 0;       // their UDP payload bytes
-  uint64_t calls = 0;       // sendmmsg calls that sent something
-  uint64_t enobufs = 0;     // sendmmsg calls refused with ENOBUFS
-  uint64_t eagain = 0;      // ... with EAGAIN (send timeout: socket buffer full)
+  uint64_t sent = 0;     // DATA datagrams the kernel accepted
+  uint64_t bytes = 0;    // their UDP payload bytes
+  uint64_t calls = 0;    // sendmmsg calls that sent something
+  uint64_t enobufs = 0;  // sendmmsg calls refused with ENOBUFS
+  uint64_t eagain = 0;   // ... with EAGAIN (send timeout: socket buffer full)
   uint64_t finsSent = 0;
   uint64_t startMonoNs = 0;
-  uint64_t endMonoNs = 0;   // 0 while running
-  uint64_t maxLateNs = 0;   // paced: worst lateness of a batch behind its schedule
-  uint64_t lateSumNs = 0;   // paced: summed lateness of batches (mean = lateSum / calls)
-  uint64_t threadCpuNs = 0; // CPU time of the sending thread, known once it is done
+  uint64_t endMonoNs = 0;        // 0 while running
+  uint64_t maxLateNs = 0;        // paced: worst lateness of a batch behind its schedule
+  uint64_t lateSumNs = 0;        // paced: summed lateness of batches (mean = lateSum / calls)
+  uint64_t threadCpuNs = 0;      // CPU time of the sending thread, known once it is done
   uint64_t firstSendMonoNs = 0;  // when the first and the last sendmmsg call were made: the
   uint64_t lastSendMonoNs = 0;   // achieved rate is (sent - 1) over that span
   bool done = false;

@@ -13,22 +13,22 @@ namespace mcbench {
 struct SessionStats {
   uint64_t session = 0;
   bool started = false;
-  uint64_t firstSeq = 0;         // lowest sequence seen
-  uint64_t maxSeq = 0;           // highest sequence seen; RFC 4737 NextExp is maxSeq + 1
-  uint64_t unique = 0;           // distinct DATA sequences received
-  uint64_t duplicates = 0;       // DATA sequences received again
-  uint64_t reordered = 0;        // RFC 4737: arrived with seq < NextExp (and not a duplicate)
-  uint64_t reorderMaxExtent = 0; // largest NextExp - seq among reordered arrivals
-  uint64_t gaps = 0;             // times the sequence jumped forward by more than one
-  uint64_t beyondWindow = 0;     // late arrivals too old for the duplicate window (counted unique)
-  uint64_t bytes = 0;            // UDP payload bytes of unique DATA
+  uint64_t firstSeq = 0;          // lowest sequence seen
+  uint64_t maxSeq = 0;            // highest sequence seen; RFC 4737 NextExp is maxSeq + 1
+  uint64_t unique = 0;            // distinct DATA sequences received
+  uint64_t duplicates = 0;        // DATA sequences received again
+  uint64_t reordered = 0;         // RFC 4737: arrived with seq < NextExp (and not a duplicate)
+  uint64_t reorderMaxExtent = 0;  // largest NextExp - seq among reordered arrivals
+  uint64_t gaps = 0;              // times the sequence jumped forward by more than one
+  uint64_t beyondWindow = 0;      // late arrivals too old for the duplicate window (counted unique)
+  uint64_t bytes = 0;             // UDP payload bytes of unique DATA
   bool finSeen = false;
-  uint64_t finTotal = 0;         // the sender's own DATA count, from FIN
+  uint64_t finTotal = 0;  // the sender's own DATA count, from FIN
   uint64_t finsReceived = 0;
-  uint64_t firstRecvNs = 0;      // receive stamps (CLOCK_REALTIME ns) of the first/last DATA
+  uint64_t firstRecvNs = 0;  // receive stamps (CLOCK_REALTIME ns) of the first/last DATA
   uint64_t lastRecvNs = 0;
-  uint64_t lastRecvMonoNs = 0;   // CLOCK_MONOTONIC of the last unique DATA packet (where the run's tail ends)
-  double jitterNs = 0;           // RFC 3550 interarrival jitter estimate
+  uint64_t lastRecvMonoNs = 0;  // CLOCK_MONOTONIC of the last unique DATA packet (where the run's tail ends)
+  double jitterNs = 0;          // RFC 3550 interarrival jitter estimate
   uint64_t prevRecvNs = 0;
   uint64_t prevSendNs = 0;
 

@@ -13,9 +13,7 @@ namespace {
 void setOpt(int fd, int level, int name, const void* val, socklen_t len, const char* what) {
   if (setsockopt(fd, level, name, val, len) != 0) throw SystemError(errno, "setsockopt", what);
 }
-void setInt(int fd, int level, int name, int v, const char* what) {
-  setOpt(fd, level, name, &v, sizeof v, what);
-}
+void setInt(int fd, int level, int name, int v, const char* what) { setOpt(fd, level, name, &v, sizeof v, what); }
 
 ip_mreqn interfaceRequest(const Interface& iface) {
   ip_mreqn r{};

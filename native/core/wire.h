@@ -2,10 +2,10 @@
 // Encode/decode are header-only so the hot loops inline them.
 #pragma once
 
+#include <endian.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <endian.h>
 
 namespace mcbench::wire {
 
@@ -61,8 +61,7 @@ inline DecodeResult decode(const uint8_t* buf, size_t len, Header& out) {
   if (std::memcmp(buf, kMagic, 4) != 0) return DecodeResult::BadMagic;
   if (buf[4] != kVersion) return DecodeResult::BadVersion;
   uint8_t kind = buf[5];
-  if (kind != static_cast<uint8_t>(Kind::Data) && kind != static_cast<uint8_t>(Kind::Fin))
-    return DecodeResult::BadKind;
+  if (kind != static_cast<uint8_t>(Kind::Data) && kind != static_cast<uint8_t>(Kind::Fin)) return DecodeResult::BadKind;
   uint16_t hlen;
   std::memcpy(&hlen, buf + 6, 2);
   hlen = be16toh(hlen);

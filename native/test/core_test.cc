@@ -37,9 +37,9 @@ int g_checkFailures = 0;  // failures in the running case
 long g_checks = 0;
 const char* g_current = "";
 
-#define TEST(name)                                  \
-  void name();                                      \
-  const Registrar registrar_##name(#name, &name);   \
+#define TEST(name)                                \
+  void name();                                    \
+  const Registrar registrar_##name(#name, &name); \
   void name()
 
 void fail(const char* file, int line, const std::string& what) {
@@ -72,10 +72,10 @@ void checkEq(const A& a, const B& b, const char* ea, const char* eb, const char*
   if (!(a == b)) fail(file, line, std::string(ea) + " == " + eb + "  (" + show(a) + " vs " + show(b) + ")");
 }
 
-#define CHECK(cond)                                 \
-  do {                                              \
-    ++g_checks;                                     \
-    if (!(cond)) fail(__FILE__, __LINE__, #cond);   \
+#define CHECK(cond)                               \
+  do {                                            \
+    ++g_checks;                                   \
+    if (!(cond)) fail(__FILE__, __LINE__, #cond); \
   } while (0)
 #define CHECK_EQ(a, b) checkEq((a), (b), #a, #b, __FILE__, __LINE__)
 
@@ -180,7 +180,8 @@ TEST(wire_patch_seq_and_time) {
 TEST(wire_rejects_short) {
   std::vector<uint8_t> b = handMadeHeader(1, 32, 64);
   Header out;
-  for (size_t len : {size_t{0}, size_t{1}, size_t{8}, size_t{31}}) CHECK_EQ(wire::decode(b.data(), len, out), DecodeResult::Short);
+  for (size_t len : {size_t{0}, size_t{1}, size_t{8}, size_t{31}})
+    CHECK_EQ(wire::decode(b.data(), len, out), DecodeResult::Short);
   CHECK_EQ(wire::decode(b.data(), 32, out), DecodeResult::Ok);
   // Short wins over everything else: a 31-byte garbage datagram is Short, not BadMagic.
   b[0] = 'X';
@@ -563,15 +564,15 @@ TEST(session_window_wraps_after_forward_jump) {
   for (uint64_t jump : {63u, 64u, 65u}) {
     SessionTable t(4, 6);
     Feeder f{t};
-    f.range(1, 0, 64);                    // maxSeq 63
-    const uint64_t top = 63 + jump;       // gap of jump - 1 sequences
+    f.range(1, 0, 64);               // maxSeq 63
+    const uint64_t top = 63 + jump;  // gap of jump - 1 sequences
     f.data(1, top);
-    f.range(1, 64, top);                  // every one of them late
+    f.range(1, 64, top);  // every one of them late
     const SessionStats& s = t.at(0);
     CHECK_EQ(s.duplicates, 0u);
     CHECK_EQ(s.unique, top + 1);
     CHECK_EQ(s.reordered, jump - 1);
-    f.data(1, top - 63);                  // oldest remembered: a duplicate
+    f.data(1, top - 63);  // oldest remembered: a duplicate
     CHECK_EQ(s.duplicates, 1u);
   }
   // Jump far beyond the window, then late packets inside the new window and more in order.
@@ -666,20 +667,20 @@ TEST(session_window_matches_model_on_random_streams) {
     int mismatches = 0;
     for (int i = 0; i < 20000 && mismatches < 5; ++i) {
       uint64_t r = next() % 100, seq;
-      if (r < 60) seq = top + 1;                                  // in order
-      else if (r < 70) seq = top + 2 + next() % 8;                // small gap
-      else if (r < 73) seq = top + 1 + next() % (3 * window);     // jump around the window size
-      else if (r < 88) seq = top - std::min<uint64_t>(top, next() % window); // late or duplicate, inside
+      if (r < 60) seq = top + 1;                                                    // in order
+      else if (r < 70) seq = top + 2 + next() % 8;                                  // small gap
+      else if (r < 73) seq = top + 1 + next() % (3 * window);                       // jump around the window size
+      else if (r < 88) seq = top - std::min<uint64_t>(top, next() % window);        // late or duplicate, inside
       else if (r < 93) seq = top - std::min<uint64_t>(top, next() % (2 * window));  // maybe beyond
-      else seq = top;                                             // duplicate of the newest
+      else seq = top;                                                               // duplicate of the newest
       top = std::max(top, seq);
       clock += kMs;
       t.record(data(1, seq, clock), kLen, clock, clock);
       m.add(seq);
       const SessionStats& s = t.at(0);
       if (s.unique != m.unique || s.duplicates != m.duplicates || s.reordered != m.reordered ||
-          s.beyondWindow != m.beyond || s.gaps != m.gaps || s.maxSeq != m.maxSeq ||
-          s.firstSeq != m.firstSeq || s.reorderMaxExtent != m.extent) {
+          s.beyondWindow != m.beyond || s.gaps != m.gaps || s.maxSeq != m.maxSeq || s.firstSeq != m.firstSeq ||
+          s.reorderMaxExtent != m.extent) {
         ++mismatches;
         fail(__FILE__, __LINE__,
              "windowBits " + std::to_string(bits) + " packet " + std::to_string(i) + " seq " + std::to_string(seq) +
@@ -769,8 +770,8 @@ TEST(histogram_layout_matches_hdr) {
 
 TEST(histogram_record_stats_and_clamp) {
   mcbench::LatencyHistogram h;
-  h.record(5000000);   // 5 ms
-  h.record(50000000);  // 50 ms
+  h.record(5000000);         // 5 ms
+  h.record(50000000);        // 50 ms
   h.record(61000000000ull);  // above 60 s: clamped, counted
   CHECK_EQ(h.total(), 3u);
   CHECK_EQ(h.min(), 5000000u);
