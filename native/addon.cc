@@ -52,9 +52,7 @@ bool guarded(Napi::Env env, F&& f) {
     return true;
   } catch (const SystemError& e) {
     systemError(env, e.code(), e.syscall(), e.what()).ThrowAsJavaScriptException();
-  } catch (const std::exception& e) {
-    Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
-  }
+  } catch (const std::exception& e) { Napi::Error::New(env, e.what()).ThrowAsJavaScriptException(); }
   return false;
 }
 
@@ -204,7 +202,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Receiver",
                        {InstanceMethod("start", &ReceiverWrap::Start), InstanceMethod("close", &ReceiverWrap::Close),
-                        InstanceMethod("snapshot", &ReceiverWrap::Snapshot), InstanceMethod("info", &ReceiverWrap::Info),
+                        InstanceMethod("snapshot", &ReceiverWrap::Snapshot),
+                        InstanceMethod("info", &ReceiverWrap::Info),
                         InstanceMethod("latency", &ReceiverWrap::Latency)});
   }
 

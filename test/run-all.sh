@@ -19,5 +19,6 @@ if stale dist/cli.js src tsconfig.json; then
   npx tsc -p tsconfig.json
 fi
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p bench/tsconfig.json --noEmit
 bash test/native.sh
 npx vitest run --config test/vitest.config.ts "$@"
