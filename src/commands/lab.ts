@@ -47,7 +47,7 @@ const upCommand: CommandModule = {
         responseInterval: a['response-interval'], startupQueryInterval: a['startup-query-interval'],
         stp: a.stp, txqueuelen: a.txqueuelen, mtu: a.mtu,
         upstreamQuerier: a['upstream-querier'], upstreamQueryInterval: a['upstream-query-interval'],
-      } as Record<string, unknown>);
+      });
       requireRoot();
       const lab = await Lab.up(spec, { persistent: true, log });
       const st = await lab.status();
@@ -162,7 +162,7 @@ function runInGuest(lab: Lab, guest: string, cmd: string[]): Promise<number> {
   sigs.forEach((s) => process.on(s, forward));
   return new Promise<number>((resolve, reject) => {
     child.on('error', (e) => reject(new RunError(`cannot run ip netns exec: ${e.message}`)));
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   }).finally(() => sigs.forEach((s) => process.off(s, forward)));
 }
 

@@ -69,8 +69,8 @@ export function readState(name: string): LabState | null | 'corrupt' {
   }
   const text = r.text;
   try {
-    const s = JSON.parse(text) as LabState;
-    return s && s.schema === STATE_SCHEMA && s.name === name ? s : 'corrupt';
+    const s = JSON.parse(text) as Partial<LabState> | null;
+    return s !== null && typeof s === 'object' && s.schema === STATE_SCHEMA && s.name === name ? (s as LabState) : 'corrupt';
   } catch {
     return 'corrupt';
   }

@@ -22,6 +22,8 @@ export async function runAb(
     const total = opts.warmup + opts.reps;
     for (let rep = 1; rep <= total && !signal.aborted; rep++) {
       for (const side of ['a', 'b'] as const) {
+        // the previous side's run awaited: a signal may have come meanwhile (the rule cannot see that)
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
         if (signal.aborted) break;
         const s = opts[side];
         const warmup = rep <= opts.warmup;

@@ -102,11 +102,11 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     };
     const onAbort = () => finish('signal');
     const check = () => {
-      if (abort.aborted) return finish('signal');
+      if (abort.aborted) { finish('signal'); return; }
       const snap = rx.snapshot();
       const now = monoNs();
-      if (threadFailed || snap.error) return finish('error');
-      if (spec.timeSeconds !== null && now - t0 >= spec.timeSeconds * 1e9) return finish('time');
+      if (threadFailed || snap.error) { finish('error'); return; }
+      if (spec.timeSeconds !== null && now - t0 >= spec.timeSeconds * 1e9) { finish('time'); return; }
       if (snap.firstPacketMonoNs === 0) return;
       if (anchor === 0) anchor = snap.firstPacketMonoNs;
       const at = (now - anchor) / 1e9;
@@ -116,11 +116,11 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       const allFinished = finished > 0 && finished === snap.sessions.length;
       if (spec.intervalSeconds > 0 && at >= prevAt + spec.intervalSeconds && !allFinished) emitInterval(snap, at);
       if (spec.expectSessions !== null) {
-        if (finished >= spec.expectSessions) return finish('fin');
+        if (finished >= spec.expectSessions) { finish('fin'); return; }
       } else if (allFinished && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
-        return finish('fin');
+        { finish('fin'); return; }
       }
-      if (quiet >= spec.idleTimeoutSeconds) return finish('idle-timeout');
+      if (quiet >= spec.idleTimeoutSeconds) { finish('idle-timeout'); return; }
     };
     const timer = setInterval(check, TICK_MS);
     wake = check;

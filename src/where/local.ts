@@ -22,8 +22,8 @@ export class PrivateNetns {
     });
     let out = '';
     let err = '';
-    anchor.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    anchor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    anchor.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    anchor.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const failed = new Promise<Error>((resolve) => anchor.on('error', resolve));
     const deadline = Date.now() + 5000;
     while (!out.includes('ready')) {
