@@ -13,7 +13,7 @@ import { runAb } from '../run/ab.js';
 import { customScenario, parseSetFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
-import { runCommand, scenarioOptions } from './common.js';
+import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
@@ -69,7 +69,10 @@ export const abCommand: CommandModule = {
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
       // Global sysctls can only be set by root (on remote hosts: the ssh user, or sudo: true).
-      if (!own) requireRoot();
+      if (!own) {
+        if (!local) checkLabFor(a['lab-name'], scenario);
+        requireRoot();
+      }
       const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const signals = abortOnSignals();

@@ -2,6 +2,7 @@
 // that turns errors into a single line and an exit code.
 import type { Argv } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
+import { labSpec } from '../core/lab-spec.js';
 import type { RunResult } from '../core/result.js';
 import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
@@ -96,4 +97,19 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
   return opts.set
     ? withFlags.option('set', { type: 'string', array: true, describe: 'a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
     : withFlags;
+}
+
+/**
+ * The lab of every variant of a scenario, checked before the root check and before anything is
+ * made (a bad --lab-name, or a name too long for the guests): named as the command's flag.
+ */
+export function checkLabFor(labName: unknown, scenario: { guests: number; variants: Array<{ lab: object }> }): void {
+  for (const v of scenario.variants) {
+    try {
+      labSpec({ name: labName, guests: scenario.guests, ...v.lab });
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(e.message.replace(/^--name:/, '--lab-name:'));
+      throw e;
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { runScenario } from '../run/orchestrate.js';
 import { SCENARIOS, customScenario, findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
-import { runCommand, scenarioOptions } from './common.js';
+import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 export const runCommandModule: CommandModule = {
@@ -38,7 +38,10 @@ export const runCommandModule: CommandModule = {
       }
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError(`--local: ${scenario.name} needs the lab's bridge; run it without --local (as root)`);
-      if (!local && !own) requireRoot();
+      if (!local && !own) {
+        checkLabFor(a['lab-name'], scenario);
+        requireRoot();
+      }
       const json = checkOutputTarget('--json', a.json);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
