@@ -173,7 +173,7 @@ describe('send/recv between two processes', () => {
     await tx.waitFor('0.00-1.00 sec');
     tx.child.kill('SIGINT');
     const ts = await tx.done;
-    expect(ts.code, ts.stderr).toBe(0);
+    expect(ts.code, ts.stderr).toBe(130); // SIGINT: partial, cut short
     const sent = readJson<SenderResult>('send.json').end;
     expect(sent.partial).toBe(true);
     expect(sent.end_reason).toBe('signal');
@@ -277,7 +277,7 @@ describe('send/recv between two processes', () => {
     rx.child.kill('SIGINT');
     const r = await rx.done;
     tx.child.kill('SIGKILL');
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(130); // SIGINT: partial, cut short
     const got = readJson<ReceiverResult>('recv.json');
     expect(got.end.partial).toBe(true);
     expect(got.end.end_reason).toBe('signal');

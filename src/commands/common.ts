@@ -22,7 +22,7 @@ export function commonOptions<T>(y: Argv<T>) {
 }
 
 /** Runs a command body; errors become one line on stderr and exit code 2 (bad input) or 1. */
-export async function runCommand(name: string, body: () => Promise<number | void>): Promise<void> {
+export async function runCommand(name: string, body: () => Promise<number | undefined> | Promise<void> | number): Promise<void> {
   try {
     const code = await body();
     if (typeof code === 'number') process.exitCode = code;

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
+import { shown, UsageError } from '../core/errors.js';
 import { requireRoot } from '../lab/index.js';
 import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
@@ -30,7 +30,7 @@ export const runCommandModule: CommandModule = {
       const own = hostsFromFlags(a);
       // with --hosts, the inventory decides how many receivers there are
       const flags = own ? { ...a, receivers: String(own.inventory.receivers.length) } : a;
-      const scenario = a.scenario === undefined ? customScenario(flags) : findScenario(String(a.scenario));
+      const scenario = a.scenario === undefined ? customScenario(flags) : findScenario(shown(a.scenario));
       if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
       const variant = typeof a.variant === 'string' ? a.variant : null;
       if (variant && !scenario.variants.some((v) => v.name === variant)) {

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
+import { shown, UsageError } from '../core/errors.js';
 import type { KernelSettingsSnapshot } from '../core/settings.js';
 import { SettingsTargetError, snapshotKernelSettings } from '../host/settings.js';
 import { formatSettingsTable } from '../core/settings-table.js';
@@ -12,7 +12,7 @@ import { settingsApplyCommand, settingsRestoreStaleCommand } from './settings-ho
 
 function parseBridge(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
-  const s = String(raw).trim();
+  const s = shown(raw).trim();
   if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) {
     throw new UsageError(`--bridge: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
   }
@@ -49,7 +49,7 @@ export const settingsCommand: CommandModule = {
       // hidden: what the ssh place runs on a remote host (settings-hold.ts)
       .command([settingsApplyCommand, settingsRestoreStaleCommand]),
   handler: (argv) =>
-    runCommand('settings', async () => {
+    runCommand('settings', () => {
       const a = argv as Record<string, unknown>;
       const { snapshot, json } = snapshotFromFlags(a);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });

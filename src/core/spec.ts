@@ -2,7 +2,7 @@
 // loaded or a socket opened, so bad input gets one line naming the flag and its valid range.
 import { isIPv4 } from 'node:net';
 import { HEADER_LENGTH } from './wire.js';
-import { UsageError } from './errors.js';
+import { shown, UsageError } from './errors.js';
 import { inRange, parseCount, parseInteger, parseRate, parseSeconds, parseSize } from './units.js';
 
 export const MAX_PAYLOAD = 65507;
@@ -68,7 +68,7 @@ export function parsePort(raw: unknown): number {
 
 export function parseInterface(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
-  const s = String(raw).trim();
+  const s = shown(raw).trim();
   if (/^[\d.]+$/.test(s) && !isIPv4(s)) throw new UsageError(`-I/--interface: '${s}' is neither an interface name nor an IPv4 address`);
   if (!isIPv4(s) && (s.length > 15 || /[\s/]/.test(s))) {
     throw new UsageError(`-I/--interface: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
@@ -83,7 +83,7 @@ export function parseInterface(raw: unknown): string | null {
  */
 export function outputPath(flag: string, raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
-  const path = String(raw);
+  const path = shown(raw);
   if (path === '') throw new UsageError(`${flag}: give a file name (or - for stdout)`);
   return path;
 }

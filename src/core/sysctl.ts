@@ -63,7 +63,7 @@ function checkKnownValue(flag: string, key: string, raw: string, def: SettingDef
 
 function checkUnknownValue(flag: string, key: string, raw: string): number | string {
   // A sysctl the registry does not know: any one line of printable text; an integer stays one.
-  if (raw.length > MAX_TEXT || /[\x00-\x1f\x7f]/.test(raw)) {
+  if (raw.length > MAX_TEXT || /\p{Cc}/u.test(raw)) {
     throw new UsageError(`${flag}: ${key}: the value is not one line of printable text (at most ${MAX_TEXT} characters)`);
   }
   return /^\d+$/.test(raw) && Number(raw) <= LONG_MAX ? Number(raw) : raw;

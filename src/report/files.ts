@@ -19,7 +19,7 @@
 //   anyone else is never followed: the rename replaces the link itself, not what it points to.
 import { randomBytes } from 'node:crypto';
 import {
-  accessSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
+  readFileSync, accessSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -97,12 +97,24 @@ export function checkOutputTarget(flag: string, raw: unknown): string | null {
   return path;
 }
 
+/**
+ * This process's umask, read from /proc/self/status: process.umask() with no argument sets it
+ * twice to read it (a race with the threads' file creation), and Linux shows it without that.
+ */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch { /* no procfs: the common default */ }
+  return 0o022;
+}
+
 /** `no space left on device` from ENOSPC: the strerror text Node puts after the code. */
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'ENXIO') return 'no process has the FIFO open for reading';
-  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(err.message ?? '');
-  return m ? m[1]! : (err.message ?? String(e));
+  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(err.message);
+  return m ? m[1]! : err.message;
 }
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -159,7 +171,7 @@ function replaceFile(file: string, data: Buffer): void {
   try {
     writeAll(fd, data);
     // The mode a file made by creat() gets; 0600 until here so no one read it half written.
-    fchmodSync(fd, 0o666 & ~process.umask());
+    fchmodSync(fd, 0o666 & ~currentUmask());
     fsyncSync(fd);
     closeSync(fd);
     open = false;

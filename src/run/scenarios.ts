@@ -1,6 +1,6 @@
 // Named scenarios: the seeds' failures, reproduced on the lab, each with the variant that shows
 // the failure and the variant with the kernel setting that fixes it.
-import { UsageError } from '../core/errors.js';
+import { shown, UsageError } from '../core/errors.js';
 import { recvSpec, sendSpec } from '../core/spec.js';
 import { parseSetItem } from '../core/sysctl.js';
 import { checkSysctlWritable } from '../host/sysctl.js';
@@ -170,23 +170,23 @@ export function parseSetFlags(raw: unknown, flag = '--set'): Record<string, numb
  * same rules as send/recv, so a bad value fails once, before any lab is made.
  */
 export function customScenario(f: CustomRunFlags): Scenario {
-  const group = f.group === undefined ? '239.255.0.1' : String(f.group);
-  const port = f.port === undefined ? '5001' : String(f.port);
-  const sendArgs = ['-l', String(f.length ?? 1400), '-t', String(f.time ?? 5)];
-  if (f.pps !== undefined) sendArgs.push('--pps', String(f.pps));
-  else sendArgs.push('-b', String(f.bandwidth ?? '100M'));
+  const group = f.group === undefined ? '239.255.0.1' : shown(f.group);
+  const port = f.port === undefined ? '5001' : shown(f.port);
+  const sendArgs = ['-l', shown(f.length ?? 1400), '-t', shown(f.time ?? 5)];
+  if (f.pps !== undefined) sendArgs.push('--pps', shown(f.pps));
+  else sendArgs.push('-b', shown(f.bandwidth ?? '100M'));
   const recvArgs: string[] = [];
-  if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', String(f.rcvbuf));
+  if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', shown(f.rcvbuf));
   if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
   const send = sendSpec({ group, port, length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined });
   recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'] });
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
   const sysctls = parseSetFlags(f.set) as Record<string, number>;
   const lab: LabSpecInput = {};
-  if (f.snooping !== undefined) lab.snooping = f.snooping === '1' || f.snooping === 1 ? 1 : f.snooping === '0' || f.snooping === 0 ? 0 : (() => { throw new UsageError(`--snooping: '${String(f.snooping)}' is out of range (0 or 1)`); })();
-  if (f.querier !== undefined) lab.querier = f.querier === '1' || f.querier === 1 ? 1 : f.querier === '0' || f.querier === 0 ? 0 : (() => { throw new UsageError(`--querier: '${String(f.querier)}' is out of range (0 or 1)`); })();
+  if (f.snooping !== undefined) lab.snooping = f.snooping === '1' || f.snooping === 1 ? 1 : f.snooping === '0' || f.snooping === 0 ? 0 : (() => { throw new UsageError(`--snooping: '${shown(f.snooping)}' is out of range (0 or 1)`); })();
+  if (f.querier !== undefined) lab.querier = f.querier === '1' || f.querier === 1 ? 1 : f.querier === '0' || f.querier === 0 ? 0 : (() => { throw new UsageError(`--querier: '${shown(f.querier)}' is out of range (0 or 1)`); })();
   const describe = [
-    send.pps > 0 ? `${sendArgs.join(' ')}` : `unlimited rate ${sendArgs.join(' ')}`,
+    send.pps > 0 ? sendArgs.join(' ') : `unlimited rate ${sendArgs.join(' ')}`,
     recvArgs.length ? `receivers ${recvArgs.join(' ')}` : '',
     ...Object.entries(sysctls).map(([k, v]) => `${k}=${v}`),
   ].filter(Boolean).join(', ');

@@ -2,9 +2,9 @@
 // order; per-variant metrics, threshold verdicts, and a comparison with a previous suite report.
 // This half reads the suite file's entries into scenarios (customScenario checks /proc/sys);
 // the verdicts are core/suite.ts.
-import { UsageError } from '../core/errors.js';
+import { shown, UsageError } from '../core/errors.js';
 import type { Thresholds } from '../core/suite.js';
-import { customScenario, findScenario, SCENARIOS, type CustomRunFlags, type Scenario } from './scenarios.js';
+import { customScenario, findScenario, SCENARIOS, type Scenario } from './scenarios.js';
 
 export interface SuiteEntry {
   name: string;
@@ -42,13 +42,13 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean } 
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) if (!TOP_KEYS.includes(k)) fail('', `unknown key '${k}' (known: ${TOP_KEYS.join(', ')})`);
   const suite = d.suite ?? 'suite';
-  if (typeof suite !== 'string' || !/^[\w.-]{1,64}$/.test(suite)) fail('suite: ', `'${String(suite)}' is not a name ([A-Za-z0-9_.-], up to 64)`);
+  if (typeof suite !== 'string' || !/^[\w.-]{1,64}$/.test(suite)) fail('suite: ', `'${shown(suite)}' is not a name ([A-Za-z0-9_.-], up to 64)`);
   if (!Array.isArray(d.scenarios) || d.scenarios.length === 0) fail('scenarios: ', 'give a non-empty list of scenarios');
   const seen = new Set<string>();
   const entries = (d.scenarios as unknown[]).map((raw, i): SuiteEntry => {
     const at = (name?: string) => `scenarios[${i}]${name ? ` '${name}'` : ''}: `;
     if (!isObject(raw)) return fail(at(), 'not an object');
-    const e = raw as Record<string, unknown>;
+    const e = raw;
     const name = e.name;
     if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) return fail(at(), `name: '${String(name)}' is not a name ([A-Za-z0-9_.-], up to 64)`);
     const where = at(name);
@@ -70,13 +70,13 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean } 
     let run: Record<string, unknown> | null = null;
     let scenarioName: string | null = null;
     if (e.scenario !== undefined) {
-      scenarioName = String(e.scenario);
+      scenarioName = shown(e.scenario);
       const s = typeof e.scenario === 'string' ? findScenario(e.scenario) : undefined;
       if (!s) return fail(where, `scenario: '${scenarioName}' is not a scenario (one of: ${SCENARIOS.map((x) => x.name).join(', ')})`);
       scenario = s;
     } else {
       if (!isObject(e.run)) return fail(where, 'run: not an object of mcbench run flags');
-      run = e.run as Record<string, unknown>;
+      run = e.run;
       const flags: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(run)) {
         if (!RUN_KEYS.includes(k)) fail(where, `run.${k}: unknown flag (known: ${RUN_KEYS.join(', ')})`);
@@ -90,7 +90,7 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean } 
         flags[k] = typeof v === 'number' ? String(v) : v;
       }
       try {
-        scenario = customScenario(flags as CustomRunFlags);
+        scenario = customScenario(flags);
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         // customScenario names the command-line flag (`-g/--group:`, `--set:`): name the key instead.
