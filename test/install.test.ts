@@ -4,7 +4,7 @@
 // namespace) and no registry is reachable; the installed mcbench then sends and receives on lo
 // in a private network namespace, which only works if the prebuilt addon loaded.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,9 @@ describe('npm pack + install on a host without a compiler', () => {
       if (['node_modules', 'build', 'dist', 'prebuilds', '.git', 'bench'].includes(f) || f.startsWith('build-')) continue;
       cpSync(join(ROOT, f), join(src, f), { recursive: true });
     }
-    symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
+    // A copy, not a symlink: npm pack resolves bundleDependencies' own dependencies through the real
+    // tree, and through a symlinked node_modules it left yargs-parser out on a fresh `npm ci`.
+    cpSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     const pack = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: src, encoding: 'utf8', timeout: 90000 });
     expect(pack.status, pack.stderr.slice(-2000)).toBe(0);
     const tarball = join(dir, `mcbench-${VERSION}.tgz`);
