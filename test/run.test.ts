@@ -1,10 +1,10 @@
 // `mcbench demo` and `mcbench run` end to end on real labs (root), and the promise that nothing
 // outlives them: no namespace, no link, net.core.rmem_max as it was, also after SIGINT and SIGKILL.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AbReport } from '../src/core/ab.js';
 import type { RunReport } from '../src/core/run-report.js';
 import { MCBENCH, Running } from './helpers/netns.js';
@@ -12,6 +12,7 @@ import { MCBENCH, Running } from './helpers/netns.js';
 const RMEM_MAX = '/proc/sys/net/core/rmem_max';
 const readRmemMax = () => readFileSync(RMEM_MAX, 'utf8').trim();
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-run-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const started: Running[] = [];
 
 function mcbench(args: string[], timeoutMs = 60000): Running {
