@@ -211,7 +211,7 @@ describe('one owner per global setting', () => {
   it('the second gives up after MCBENCH_LOCK_TIMEOUT (exit 1); when the holder is SIGKILLed the waiter goes on and first restores what it left', async () => {
     const r = await inPrivate(`
       echo "orig $(sc)"
-      setsid $MCB $LOCAL -t 5 --set net.core.somaxconn=1234 >/dev/null 2>&1 & A=$!
+      setsid $MCB $LOCAL -t 60 --set net.core.somaxconn=1234 >/dev/null 2>&1 & A=$!
       echo "A $A"
       waitfor '[ "$(sc)" = 1234 ]'
       S=$(date +%s%N)
