@@ -4,16 +4,22 @@
 // namespace) and no registry is reachable; the installed mcbench then sends and receives on lo
 // in a private network namespace, which only works if the prebuilt addon loaded.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
+import { writeFileAtomic } from '../src/report/files.js';
 import { installMcbench, recordInstall, readInstalls, type RemoteResult, type RemoteShell } from '../src/where/ssh-install.js';
+import type { RunReport } from '../src/core/run-report.js';
 import { ROOT, Running, TestNetns } from './helpers/netns.js';
+import { SshLab } from './helpers/sshd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-install-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** the tarball the first test packs; the ssh test installs it on the guests */
+let packed: string | null = null;
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -66,6 +72,7 @@ describe('npm pack + install on a host without a compiler', () => {
     const pack = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: src, encoding: 'utf8', timeout: 90000 });
     expect(pack.status, pack.stderr.slice(-2000)).toBe(0);
     const tarball = join(dir, `mcbench-${VERSION}.tgz`);
+    packed = tarball;
     const listing = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
     expect(listing).toContain('package/prebuilds/linux-x64/mcbench.node');
     expect(listing).toContain('package/dist/cli.js');
@@ -96,7 +103,7 @@ describe('npm pack + install on a host without a compiler', () => {
 
     // The record the inventory reads.
     const file = join(dir, 'state', 'mcbench', 'installs.json');
-    recordInstall(file, 'root@10.0.0.11', rec);
+    recordInstall(file, 'root@10.0.0.11', rec, writeFileAtomic);
     expect(readInstalls(file).hosts['root@10.0.0.11']!.mcbench).toBe(rec.mcbench);
 
     // A short send/recv on lo in a private namespace, with the installed mcbench (and its addon).
@@ -119,4 +126,74 @@ describe('npm pack + install on a host without a compiler', () => {
       await ns.close();
     }
   }, 120000);
+
+  it('hosts install over ssh: scp and npm install into each guest\'s own $HOME, recorded; hosts check and a run then use that install', async () => {
+    expect(packed, 'the packing test ran first').not.toBeNull();
+    const tarball = packed!;
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'mcbench.js'), 'lab', 'down', '--name', 'insttest', '--force']);
+    const s = await SshLab.up('insttest', 3, { homes: true });
+    try {
+      // No `mcbench:` keys: before the install there is no mcbench on the guests' PATH.
+      const inv = s.file('hosts.yaml', 'hosts:\n  g2: { ssh: g2, interface: eth0 }\n  g3: { ssh: g3, interface: eth0 }\nsender: g2\nreceivers: [g3]\n');
+      const state = join(s.dir, 'state', 'mcbench', 'installs.json');
+      const cmd = (k: number) => join(s.guestHome(k), '.local', 'mcbench', 'bin', 'mcbench');
+      if (spawnSync('sh', ['-c', 'command -v mcbench'], { encoding: 'utf8' }).status !== 0) {
+        const pre = await s.mcbench(['hosts', 'check', inv]).done;
+        expect(pre.code).toBe(1);
+        expect(pre.stderr).toMatch(/g2: mcbench not found on g2: .*mcbench hosts install/);
+      }
+
+      const ins = await s.mcbench(['hosts', 'install', inv, '--tarball', tarball], 120000).done;
+      expect(ins.code, ins.stderr).toBe(0);
+      expect(ins.stdout).toContain(`g2: mcbench ${VERSION} installed as ${cmd(2)} (node ${process.version}); recorded for later runs`);
+      expect(ins.stdout).toContain(`g3: mcbench ${VERSION} installed as ${cmd(3)}`);
+      // Each guest's copy is its own, with the prebuilt addon; the record is private and names both.
+      for (const k of [2, 3]) expect(existsSync(join(s.guestHome(k), '.local', 'mcbench', 'lib', 'node_modules', 'mcbench', 'prebuilds', 'linux-x64', 'mcbench.node'))).toBe(true);
+      expect(statSync(dirname(state)).mode & 0o777).toBe(0o700);
+      expect(statSync(state).isFile()).toBe(true);
+      const rec = readInstalls(state);
+      expect(Object.keys(rec.hosts).sort()).toEqual(['g2', 'g3']);
+      expect(rec.hosts.g3!.mcbench).toBe(cmd(3));
+      // scp's temp folder on the guest is gone.
+      expect(readdirSync(tmpdir()).filter((f) => /^mcbench-install-[A-Za-z0-9]{6}$/.test(f))).toEqual([]);
+
+      const check = await s.mcbench(['hosts', 'check', inv, '--json', '-']).done;
+      expect(check.code, check.stderr).toBe(0);
+      const hc = JSON.parse(check.stdout) as { hosts: Array<{ name: string; mcbench: string; mcbench_command: string }> };
+      expect(hc.hosts.map((h) => [h.name, h.mcbench, h.mcbench_command])).toEqual([['g2', VERSION, cmd(2)], ['g3', VERSION, cmd(3)]]);
+
+      // A run: the processes on each guest are the installed mcbench (their command lines say so).
+      const file = join(s.dir, 'run.json');
+      const run = s.mcbench(['run', '--hosts', inv, '-t', '2', '--pps', '2000', '-l', '200', '--json', file]);
+      const seen = new Set<string>();
+      const sampler = setInterval(() => {
+        for (const k of [2, 3]) {
+          const pids = spawnSync('ip', ['netns', 'pids', s.lab.guest(k).netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+          for (const pid of pids) {
+            try {
+              const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+              if (argv.includes('send') || argv.includes('recv')) seen.add(`g${k} ${argv.find((a) => a.includes('mcbench')) ?? '?'} ${argv.includes('send') ? 'send' : 'recv'}`);
+            } catch {
+              // gone meanwhile
+            }
+          }
+        }
+      }, 50);
+      const r = await run.done;
+      clearInterval(sampler);
+      expect(r.code, r.stderr).toBe(0);
+      expect([...seen].sort()).toEqual([`g2 ${cmd(2)} send`, `g3 ${cmd(3)} recv`]);
+      const rep = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+      const v = rep.variants[0]!;
+      expect(v.hosts!.map((h) => [h.name, h.mcbench_version, h.mcbench_command])).toEqual([['g2', VERSION, cmd(2)], ['g3', VERSION, cmd(3)]]);
+      const sent = v.sender!.end.packets;
+      expect(sent).toBeGreaterThan(3000);
+      const e = v.receivers[0]!.result!.end;
+      expect(e.sum.packets).toBe(sent);
+      expect(e.sum.lost_packets).toBe(0);
+      expect(v.receivers[0]!.result!.start.version).toBe(`mcbench ${VERSION}`);
+    } finally {
+      await s.down();
+    }
+  }, 240000);
 });

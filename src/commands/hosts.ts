@@ -15,7 +15,7 @@ import type { Inventory, InventoryHost } from '../core/inventory.js';
 import { isEvent, NdjsonReader } from '../core/ndjson.js';
 import { parseGroup } from '../core/spec.js';
 import { emitJson } from '../report/json.js';
-import { checkOutputTarget } from '../report/files.js';
+import { checkOutputTarget, writeFileAtomic } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { formatTable } from '../report/run-table.js';
 import { MCBENCH_JS } from '../where/here.js';
@@ -29,7 +29,10 @@ export interface HostCheck {
   name: string;
   ssh: string | null;
   reachable: boolean;
+  /** the version of the mcbench it would run */
   mcbench: string | null;
+  /** which mcbench that is: the inventory's, the one `hosts install` recorded, or 'mcbench' on the PATH */
+  mcbench_command: string;
   kernel: string | null;
   interface: string;
   address: string | null;
@@ -43,7 +46,7 @@ export interface HostCheck {
 const firstLine = (s: string) => s.trim().split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0] ?? '';
 
 async function checkHost(h: InventoryHost, group: string, sshOptions: string[]): Promise<HostCheck> {
-  const c: HostCheck = { name: h.name, ssh: h.ssh, reachable: false, mcbench: null, kernel: null, interface: h.interface, address: null, root: null, rmem_max: null, route_device: null, missing: [] };
+  const c: HostCheck = { name: h.name, ssh: h.ssh, reachable: false, mcbench: null, mcbench_command: h.mcbench ?? 'mcbench', kernel: null, interface: h.interface, address: null, root: null, rmem_max: null, route_device: null, missing: [] };
   let session: SshSession;
   try {
     session = await SshSession.open([h], { sshOptions, log: () => {} });
@@ -54,6 +57,7 @@ async function checkHost(h: InventoryHost, group: string, sshOptions: string[]):
   try {
     c.reachable = true;
     const conn = session.conn(h.name);
+    c.mcbench_command = conn.command;
     try {
       c.mcbench = await session.checkVersion(h.name);
     } catch (e) {
@@ -206,7 +210,7 @@ const installCommand: CommandModule = {
               prefix = `${home.stdout}/.local/mcbench`;
             }
             const rec = await installMcbench(h.name, shell, tarball, prefix);
-            recordInstall(installsPath(), h.ssh!, rec);
+            recordInstall(installsPath(), h.ssh!, rec, writeFileAtomic);
             process.stdout.write(`${h.name}: mcbench ${rec.version} installed as ${rec.mcbench} (node ${rec.node}); recorded for later runs\n`);
           } finally {
             await session.close();

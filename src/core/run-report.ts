@@ -24,6 +24,8 @@ export interface HostFacts {
   local: boolean;
   interface: string;
   mcbench_version: string;
+  /** the mcbench it ran: the inventory's `mcbench:`, the path `hosts install` recorded, or 'mcbench' (on the host's PATH) */
+  mcbench_command: string;
   /** the host's kernel settings for that interface, read before the run */
   settings: KernelSettingsSnapshot | null;
 }

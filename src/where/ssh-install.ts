@@ -3,7 +3,7 @@
 // and installed with `npm install -g --offline` into a prefix the ssh user can write; the result
 // is checked there (version, and the addon loads the way the CLI loads it) and recorded here.
 // The transport is whatever runs commands on the host: ssh (src/where/ssh.ts) or a local shell.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RunError } from '../core/errors.js';
@@ -88,8 +88,11 @@ export function installsPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'mcbench', 'installs.json');
 }
 
-/** Adds or replaces one host's record (atomically: a reader sees the old file or the new one). */
-export function recordInstall(file: string, sshDestination: string, rec: InstalledMcbench): void {
+/**
+ * Adds or replaces one host's record. `write` is the atomic writer of the output layer (a random
+ * O_EXCL temp name, fsync, rename: a reader sees the old file or the new one, never a part).
+ */
+export function recordInstall(file: string, sshDestination: string, rec: InstalledMcbench, write: (path: string, text: string) => void): void {
   let text: string | null = null;
   try {
     text = readFileSync(file, 'utf8');
@@ -99,9 +102,7 @@ export function recordInstall(file: string, sshDestination: string, rec: Install
   const all = parseInstalls(text);
   all.hosts[sshDestination] = rec;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  write(file, JSON.stringify(all, null, 2) + '\n');
 }
 
 /** The records as they are on disk (none when the file is missing or damaged). */

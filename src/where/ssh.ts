@@ -135,6 +135,12 @@ class Connection {
     return spawn('ssh', ['-T', '-o', 'ControlMaster=no', ...this.base(), '--', this.host.ssh!, argv.map(shellQuote).join(' ')], { stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
+  /** The mcbench this host runs: the inventory's `mcbench:`, else the install record, else `mcbench` on PATH (here: this one). */
+  get command(): string {
+    if (this.host.local) return this.host.mcbench ?? MCBENCH_JS;
+    return this.host.mcbench ?? this.installed ?? 'mcbench';
+  }
+
   spawnMcbench(args: readonly string[]): ChildProcess {
     if (this.host.local) {
       const cmd = this.host.mcbench ?? MCBENCH_JS;
@@ -424,7 +430,7 @@ export function sshPlace(inv: Inventory, opts: SshOptions & { settingsOn: readon
         for (const [i, h] of order.entries()) {
           const version = await session.checkVersion(h.name);
           const settings = await session.snapshot(h.name);
-          facts.push({ name: h.name, role: i === 0 ? 'sender' : 'receiver', ssh: h.ssh, local: h.local, interface: h.interface, mcbench_version: version, settings });
+          facts.push({ name: h.name, role: i === 0 ? 'sender' : 'receiver', ssh: h.ssh, local: h.local, interface: h.interface, mcbench_version: version, mcbench_command: session.conn(h.name).command, settings });
         }
         const hosts: Hosts = {
           count: order.length,

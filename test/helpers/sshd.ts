@@ -33,7 +33,7 @@ export class SshLab {
    * Makes the lab and starts one sshd in each guest but guest 1 (the orchestrator's) and those
    * in `without`. ssh aliases: gK for each guest, `nosshd` for guest `without[0]`, else guest 1 (nothing listens).
    */
-  static async up(name: string, guests: number, opts: { without?: number[] } = {}): Promise<SshLab> {
+  static async up(name: string, guests: number, opts: { without?: number[]; homes?: boolean } = {}): Promise<SshLab> {
     if (process.getuid?.() !== 0) throw new Error('the ssh tests need root (namespaces, sshd)');
     const lab = await Lab.up({ name, guests }, { persistent: false });
     const dir = mkdtempSync(join(tmpdir(), 'mcb-sshtest-'));
@@ -64,7 +64,7 @@ export class SshLab {
       }
       writeFileSync(join(dir, 'known_hosts'), known.join('\n') + '\n', { mode: 0o600 });
       writeFileSync(join(home, '.ssh', 'config'), config.join('\n'), { mode: 0o600 });
-      for (let k = 2; k <= guests; k++) if (!without.includes(k)) await s.startSshd(k);
+      for (let k = 2; k <= guests; k++) if (!without.includes(k)) await s.startSshd(k, opts.homes === true);
     } catch (e) {
       await s.down();
       throw e;
@@ -72,9 +72,18 @@ export class SshLab {
     return s;
   }
 
-  private async startSshd(k: number): Promise<void> {
+  /** guest k's own home folder (with `homes: true`): its sessions' $HOME, as on a host of its own */
+  guestHome(k: number): string {
+    return join(this.dir, `home-g${k}`);
+  }
+
+  private async startSshd(k: number, home: boolean): Promise<void> {
     const conf = join(this.dir, `sshd-g${k}.conf`);
+    if (home) mkdirSync(this.guestHome(k), { mode: 0o700 });
     writeFileSync(conf, [
+      // the guests share this machine's files: a $HOME of each guest's own keeps what one
+      // guest's session puts there (an install under ~/.local) apart from the others' and the machine's
+      ...(home ? [`SetEnv HOME=${this.guestHome(k)}`] : []),
       `ListenAddress ${this.address(k)}`,
       'Port 22',
       `HostKey ${join(this.dir, 'hostkey')}`,
