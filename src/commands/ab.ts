@@ -15,6 +15,7 @@ import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
+import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
   const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
@@ -43,7 +44,7 @@ export const abCommand: CommandModule = {
   command: 'ab',
   describe: 'compare two sets of kernel settings on the same run: interleaved, repeated, with a verdict only beyond the noise',
   builder: (y: Argv) =>
-    hostsOptions(scenarioOptions(y, { bandwidthAlias: false, set: false }))
+    htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: false, set: false })))
       .option('a', { type: 'string', array: true, describe: 'settings of side A: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('b', { type: 'string', array: true, describe: 'settings of side B: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('a-name', { type: 'string', default: 'A', describe: 'label of side A' })
@@ -74,7 +75,9 @@ export const abCommand: CommandModule = {
         requireRoot();
       }
       const json = checkOutputTarget('--json', a.json);
-      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const html = checkOutputTarget('--html', a.html);
+      checkStdoutOnce({ '--json': json, '--html': html });
+      const out = makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false });
       const signals = abortOnSignals();
       try {
         out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
@@ -84,6 +87,7 @@ export const abCommand: CommandModule = {
         out.summary('');
         for (const line of report.verdict) out.summary(line + (report.partial ? ' (PARTIAL)' : ''));
         if (json) emitJson(json, report);
+        emitHtml(html, 'ab', report);
         return signals.exitCode() ?? (report.partial ? 1 : 0);
       } finally {
         signals.dispose();

@@ -14,27 +14,30 @@ import { findScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
+import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
 
 export const demoCommand: CommandModule = {
   command: 'demo',
   describe: 'built-in lab: guests on a bridge, default vs tuned net.core.rmem_max, one table (root, under a minute)',
   builder: (y) =>
-    y
+    htmlOption(y)
       .option('json', { type: 'string', describe: 'also write the mcbench/run@1 report to FILE; - for stdout' })
       .option('lab-name', { type: 'string', describe: 'the throwaway lab\'s name (1-8 of a-z, 0-9) [default: d<pid>, one per process]' }),
   handler: (argv) =>
     runCommand('demo', async () => {
       const root = process.getuid?.() === 0;
       const json = checkOutputTarget('--json', argv.json);
+      const html = checkOutputTarget('--html', argv.html);
+      checkStdoutOnce({ '--json': json, '--html': html });
       const labName = demoLabName(argv['lab-name']);
-      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const out = makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false });
       if (!root) {
         out.warn(
           'mcbench demo: the full demo needs root: it builds a throwaway lab (network namespaces, veth pairs, a Linux bridge) and ' +
             'changes net.core.rmem_max for one run (restored after): sudo npx mcbench demo',
         );
         out.warn('mcbench demo: falling back to loopback in a private user+network namespace (unshare -rn), with this host\'s settings as they are');
-        return hostOnlyDemo(out, json);
+        return hostOnlyDemo(out, json, html);
       }
       const scenario = findScenario('seed-001-rmem')!;
       const signals = abortOnSignals();
@@ -46,6 +49,7 @@ export const demoCommand: CommandModule = {
         const report = await runScenario(scenario, { place: placeFor({ local: false, labName, log: out.info }), log: out.info, signal: signals.signal });
         out.info(`lab removed, net.core.rmem_max restored; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         const code = emitRunReport(report, out, json);
+        emitHtml(html, 'demo', report);
         return signals.exitCode() ?? code;
       } finally {
         signals.dispose();
@@ -58,7 +62,7 @@ export const demoCommand: CommandModule = {
  * under this host's own net.core.rmem_max (only root may change it): the clamp, the loss and
  * where it happened, and the sysctl that would lift the limit.
  */
-async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
+async function hostOnlyDemo(out: Output, json: string | null, html: string | null): Promise<number> {
   const base = findScenario('seed-001-rmem')!;
   const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
   const scenario = {
@@ -75,6 +79,7 @@ async function hostOnlyDemo(out: Output, json: string | null): Promise<number> {
   try {
     const report = await runScenario(scenario, { place: placeFor({ local: true, labName: 'demo', log: out.info }), log: out.info, signal: signals.signal });
     const code = emitRunReport(report, out, json, ['to compare with a raised net.core.rmem_max side by side, run the demo as root']);
+    emitHtml(html, 'demo', report);
     return signals.exitCode() ?? code;
   } finally {
     signals.dispose();

@@ -32,6 +32,12 @@ export function emitHtml(target: string | null, what: string, doc: unknown): voi
   writeHtmlReport(target, [{ file: what, doc: asDocument(doc, what) }], generatorLine());
 }
 
+/** Only one output may take stdout (-). */
+export function checkStdoutOnce(outs: Record<string, string | null>): void {
+  const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
+  if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
+}
+
 export const htmlOption = <T>(y: Argv<T>) => y.option('html', { type: 'string', describe: 'also write a self-contained HTML report (charts, settings) to FILE' });
 
 export const reportCommand: CommandModule = {

@@ -10,12 +10,13 @@ import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
+import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
 
 export const runCommandModule: CommandModule = {
   command: 'run',
   describe: 'a sender in one guest, receivers in the others, on a throwaway lab: a named scenario or your own flags, one table',
   builder: (y: Argv) =>
-    hostsOptions(scenarioOptions(y, { bandwidthAlias: true, set: true }))
+    htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: true, set: true })))
       .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the scenario flags)` })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
@@ -43,7 +44,9 @@ export const runCommandModule: CommandModule = {
         requireRoot();
       }
       const json = checkOutputTarget('--json', a.json);
-      const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
+      const html = checkOutputTarget('--html', a.html);
+      checkStdoutOnce({ '--json': json, '--html': html });
+      const out = makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false });
       const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
       // A place that can run none of the variants (a non-root --local --set) is bad input, not a
       // run of nothing: say why before anything is made.
@@ -55,6 +58,7 @@ export const runCommandModule: CommandModule = {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
         const report = await runScenario(scenario, { variant, place, log: out.info, signal: signals.signal });
         const code = emitRunReport(report, out, json);
+        emitHtml(html, 'run', report);
         return signals.exitCode() ?? code;
       } finally {
         signals.dispose();

@@ -19,6 +19,7 @@ import { parseSuite } from '../run/suite.js';
 import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
+import { emitHtml, htmlOption } from './report.js';
 
 /** A suite file or a baseline report: JSON, a regular file of at most 16 MiB. */
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -42,7 +43,7 @@ export const suiteCommand: CommandModule = {
   command: 'suite <file>',
   describe: 'run the scenarios of a suite file (JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
   builder: (y: Argv) =>
-    hostsOptions(y)
+    htmlOption(hostsOptions(y))
       .option('receivers', { type: 'string', describe: 'with --hosts: the receiving hosts, g2,g3 (overrides the file)' })
       .positional('file', { type: 'string', describe: 'the suite file (JSON): {"suite": NAME, "scenarios": [{"name", "run": {flags} | "scenario": NAME, "thresholds"}]}' })
       .option('baseline', { type: 'string', describe: 'a previous mcbench/suite@1 report (--json): fail on regressions beyond --tolerance' })
@@ -73,6 +74,7 @@ export const suiteCommand: CommandModule = {
         junit: checkOutputTarget('--junit', a.junit),
         smaller: checkOutputTarget('--benchmark-json', a['benchmark-json']),
         bigger: checkOutputTarget('--benchmark-bigger-json', a['benchmark-bigger-json']),
+        html: checkOutputTarget('--html', a.html),
       };
       const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
       if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
@@ -132,6 +134,7 @@ export const suiteCommand: CommandModule = {
         if (outs.junit) writeSuiteJunit(outs.junit, report);
         if (outs.smaller) writeBenchmarkJson(outs.smaller, report, 'smaller');
         if (outs.bigger) writeBenchmarkJson(outs.bigger, report, 'bigger');
+        emitHtml(outs.html, 'suite', report);
         return signals.exitCode() ?? (report.passed ? 0 : 1);
       } finally {
         signals.dispose();

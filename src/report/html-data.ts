@@ -78,13 +78,13 @@ export const PERCENTILE_TICKS: Array<{ value: number; label: string }> = [
   { value: 1e5, label: '99.999%' },
 ];
 
-export function percentileGrid(points = 61): number[] {
-  const lo = Math.log10(2);
-  const hi = 5;
-  const xs: number[] = [];
-  for (let i = 0; i < points; i++) xs.push(10 ** (lo + ((hi - lo) * i) / (points - 1)));
-  xs[0] = 2;
-  xs[points - 1] = 1e5;
+export function percentileGrid(perDecade = 12): number[] {
+  // 10^(i/perDecade): the decades (p90, p99, ...) are exact grid points
+  const xs = [2];
+  for (let i = 1; i <= 5 * perDecade; i++) {
+    const x = 10 ** (i / perDecade);
+    if (x > 2) xs.push(x);
+  }
   return xs;
 }
 
