@@ -78,6 +78,12 @@ in_addr groupOf(Napi::Env env, const Napi::Object& o) {
 }
 // 64-bit counters cross as Numbers: exact up to 2^53, which no run reaches.
 Napi::Number n64(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+// Sequence numbers and counts that may exceed 2^53 (a crafted or long-running session): a Number
+// while exact, else the exact decimal string (the result schema documents both forms).
+Napi::Value u64exact(Napi::Env env, uint64_t v) {
+  if (v <= (uint64_t{1} << 53)) return Napi::Number::New(env, static_cast<double>(v));
+  return Napi::String::New(env, std::to_string(v));
+}
 Napi::String hex64(Napi::Env env, uint64_t v) {
   char buf[17];
   snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -272,6 +278,9 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("foreign", n64(env, c.foreign));
     o.Set("truncated", n64(env, c.truncated));
     o.Set("rejectedSessions", n64(env, c.rejectedSessions));
+    o.Set("evictedSessions", n64(env, c.evictedSessions));
+    o.Set("bogusFins", n64(env, c.bogusFins));
+    o.Set("implausibleStamps", n64(env, c.implausibleStamps));
     o.Set("batches", n64(env, c.batches));
     o.Set("fullBatches", n64(env, c.fullBatches));
     o.Set("rxqOvfl", n64(env, c.rxqOvfl));
@@ -286,8 +295,19 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       Napi::Object so = Napi::Object::New(env);
       so.Set("sessionId", hex64(env, s.session));
       so.Set("started", Napi::Boolean::New(env, s.started));
-      so.Set("firstSeq", n64(env, s.firstSeq));
-      so.Set("maxSeq", n64(env, s.maxSeq));
+      so.Set("firstSeq", u64exact(env, s.firstSeq));
+      so.Set("maxSeq", u64exact(env, s.maxSeq));
+      so.Set("notExpected", u64exact(env, s.notExpected()));
+      so.Set("headCounted", Napi::Boolean::New(env, s.headCounted));
+      so.Set("joinedAfterStart", Napi::Boolean::New(env, s.joinedAfterStart));
+      so.Set("startKnown", Napi::Boolean::New(env, s.startNs != 0));
+      so.Set("seqJumps", n64(env, s.seqJumps));
+      char src[32] = "";
+      if (s.source != 0)
+        snprintf(src, sizeof src, "%u.%u.%u.%u:%u", static_cast<unsigned>(s.source >> 40) & 255,
+                 static_cast<unsigned>(s.source >> 32) & 255, static_cast<unsigned>(s.source >> 24) & 255,
+                 static_cast<unsigned>(s.source >> 16) & 255, static_cast<unsigned>(s.source & 0xFFFF));
+      so.Set("source", Napi::String::New(env, src));
       so.Set("unique", n64(env, s.unique));
       so.Set("expected", n64(env, s.expected()));
       so.Set("lost", n64(env, s.lost()));
@@ -298,7 +318,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       so.Set("beyondWindow", n64(env, s.beyondWindow));
       so.Set("bytes", n64(env, s.bytes));
       so.Set("finSeen", Napi::Boolean::New(env, s.finSeen));
-      so.Set("finTotal", n64(env, s.finTotal));
+      so.Set("finTotal", u64exact(env, s.finTotal));
       so.Set("finsReceived", n64(env, s.finsReceived));
       so.Set("firstRecvNs", n64(env, s.firstRecvNs));
       so.Set("lastRecvNs", n64(env, s.lastRecvNs));
@@ -343,6 +363,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("kernel", histogram(env, l.kernel));
     o.Set("app", histogram(env, l.app));
     o.Set("queue", histogram(env, l.queue));
+    o.Set("lateness", histogram(env, l.lateness));
+    o.Set("path", histogram(env, l.path));
     o.Set("clockSkew", n64(env, l.clockSkew));
     o.Set("noKernelStamp", n64(env, l.noKernelStamp));
     return o;

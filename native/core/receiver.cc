@@ -17,11 +17,14 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
   fd_ = openReceiverSocket(cfg_.socket, info_);
   // RFC 3918 join delay runs from here (the membership was just added) to the first packet.
   joinMonoNs_ = monoNs();
+  // A v2 session that started after this has its head counted as loss; one before, as not expected.
+  table_.setListeningSince(realNs());
   controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
   headers_.assign(static_cast<size_t>(cfg_.batch) * kHeaderSlot, 0);
   scratch_.assign(cfg_.maxDatagram > kHeaderSlot ? cfg_.maxDatagram - kHeaderSlot : 1, 0);
   control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
   iov_.resize(static_cast<size_t>(cfg_.batch) * 2);
+  sources_.assign(cfg_.batch, sockaddr_in{});
   msgs_.resize(cfg_.batch);
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
     iovec* v = &iov_[static_cast<size_t>(i) * 2];
@@ -32,6 +35,7 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
     std::memset(&msgs_[i], 0, sizeof(mmsghdr));
     msgs_[i].msg_hdr.msg_iov = v;
     msgs_[i].msg_hdr.msg_iovlen = 2;
+    msgs_[i].msg_hdr.msg_name = &sources_[i];
   }
 }
 
@@ -52,6 +56,9 @@ void Receiver::snapshot(ReceiverSnapshot& out) const {
   std::lock_guard<std::mutex> lock(mu_);
   out.counters = counters_;
   out.counters.rejectedSessions = table_.rejectedNewSessions();
+  out.counters.evictedSessions = table_.evictedSessions();
+  out.counters.bogusFins = table_.bogusFins();
+  out.counters.implausibleStamps = table_.implausibleStamps();
   out.sessions.clear();
   for (size_t i = 0; i < table_.size(); ++i) out.sessions.push_back(table_.at(i));
   out.running = running_.load();
@@ -75,6 +82,7 @@ void Receiver::run() {
       msgs_[i].msg_hdr.msg_control = &control_[i * controlLen_];
       msgs_[i].msg_hdr.msg_controllen = controlLen_;
       msgs_[i].msg_hdr.msg_flags = 0;
+      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
     // Blocks for the first datagram (up to SO_RCVTIMEO), then takes what is queued.
     // The raw system call: glibc's recvmmsg wraps it in thread-cancellation bookkeeping that a
@@ -95,18 +103,27 @@ void Receiver::run() {
   if (errno_.load() != 0 && onEnd_) onEnd_();
 }
 
-void Receiver::recordLatency(uint64_t sendNs, uint64_t kernelNs, uint64_t appNs) {
+void Receiver::recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs) {
   LatencyRecorder& l = latency_;
   // Both receive stamps are this host's CLOCK_REALTIME: their difference is free of clock skew.
   if (kernelNs != 0) l.queue.record(appNs >= kernelNs ? appNs - kernelNs : 0);
   else ++l.noKernelStamp;
+  const uint64_t arrival = kernelNs != 0 ? kernelNs : appNs;
+  // Stamps beyond +-1 h of the arrival are garbage (the session table counted them): kept out.
+  if (!wire::plausibleStamp(h.sendNs, arrival)) return;
   // A stamp after the arrival means the sender's clock is ahead: count it, never fold it in.
-  if ((kernelNs != 0 ? kernelNs : appNs) < sendNs) {
+  if (arrival < h.sendNs) {
     ++l.clockSkew;
     return;
   }
-  if (kernelNs != 0) l.kernel.record(kernelNs - sendNs);
-  l.app.record(appNs >= sendNs ? appNs - sendNs : 0);
+  if (kernelNs != 0) l.kernel.record(kernelNs - h.sendNs);
+  l.app.record(appNs >= h.sendNs ? appNs - h.sendNs : 0);
+  // v2: the actual send time splits the delay. It is never before the intended time (a sender
+  // cannot send early) nor after the arrival; a packet that says otherwise adds to neither.
+  if (h.actualNs >= h.sendNs && h.actualNs <= arrival) {
+    l.lateness.record(h.actualNs - h.sendNs);
+    if (kernelNs != 0) l.path.record(kernelNs - h.actualNs);
+  }
 }
 
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
@@ -146,8 +163,12 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       ++c.foreign;
       continue;
     }
-    if (table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs) == SessionTable::Outcome::Unique && cfg_.latency)
-      recordLatency(h.sendNs, kernelStamp ? recvNs : 0, appRealNs);
+    const sockaddr_in& from = sources_[i];
+    uint64_t source = mh.msg_namelen >= sizeof(sockaddr_in) && from.sin_family == AF_INET
+                          ? (uint64_t{ntohl(from.sin_addr.s_addr)} << 16) | ntohs(from.sin_port)
+                          : 0;
+    if (table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs, source) == SessionTable::Outcome::Unique && cfg_.latency)
+      recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
   }
 }
 

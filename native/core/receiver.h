@@ -29,17 +29,22 @@ struct ReceiverConfig {
 
 // One-way delay (RFC 7679) of unique DATA packets: receive time minus the sender's stamp, with
 // the receive time from the kernel (SO_TIMESTAMPNS) and from the app after recvmmsg; their
-// difference is the time the datagram waited in the socket buffer.
+// difference is the time the datagram waited in the socket buffer. v2 packets also carry the
+// actual send time, which splits the delay from the intended send time into its parts.
 struct LatencyRecorder {
-  LatencyHistogram kernel;  // kernel receive stamp - send stamp
-  LatencyHistogram app;     // app receive time - send stamp
-  LatencyHistogram queue;   // app receive time - kernel receive stamp
-  uint64_t clockSkew = 0;   // packets stamped in our future: clocks out of sync (not recorded)
+  LatencyHistogram kernel;    // kernel receive stamp - intended send time
+  LatencyHistogram app;       // app receive time - intended send time (the total, no coordinated omission)
+  LatencyHistogram queue;     // app receive time - kernel receive stamp
+  LatencyHistogram lateness;  // v2: actual - intended send time (the sender running behind)
+  LatencyHistogram path;      // v2: kernel receive stamp - actual send time (network and stack)
+  uint64_t clockSkew = 0;     // packets stamped in our future: clocks out of sync (not recorded)
   uint64_t noKernelStamp = 0;
   void copyFrom(const LatencyRecorder& o) {
     kernel.copyFrom(o.kernel);
     app.copyFrom(o.app);
     queue.copyFrom(o.queue);
+    lateness.copyFrom(o.lateness);
+    path.copyFrom(o.path);
     clockSkew = o.clockSkew;
     noKernelStamp = o.noKernelStamp;
   }
@@ -57,6 +62,12 @@ struct ReceiverCounters {
   uint64_t kernelStamps = 0;       // datagrams that carried SO_TIMESTAMPNS
   uint64_t firstPacketMonoNs = 0;  // CLOCK_MONOTONIC when the first datagram was read
   uint64_t lastPacketMonoNs = 0;
+  // From the session table: few-packet sessions evicted to make room for new ones; FINs ignored
+  // (unknown session, other source, impossible total); unique DATA whose send stamp was beyond
+  // +-1 h of its arrival (kept out of delay and jitter).
+  uint64_t evictedSessions = 0;
+  uint64_t bogusFins = 0;
+  uint64_t implausibleStamps = 0;
 };
 
 struct ReceiverSnapshot {
@@ -88,7 +99,7 @@ class Receiver {
  private:
   void run();
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
-  void recordLatency(uint64_t sendNs, uint64_t kernelNs, uint64_t appNs);
+  void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
 
   ReceiverConfig cfg_;
   ReceiverSocketInfo info_;
@@ -101,6 +112,8 @@ class Receiver {
   std::vector<uint8_t> control_;
   size_t controlLen_ = 0;
   std::vector<iovec> iov_;  // two per datagram: header slot, shared scratch
+  // each datagram's source address: a FIN must come from where its session's data came from
+  std::vector<sockaddr_in> sources_;
   std::vector<mmsghdr> msgs_;
 
   mutable std::mutex mu_;  // guards table_ and counters_

@@ -34,6 +34,9 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   wire::Header h;
   h.kind = wire::Kind::Data;
   h.session = cfg_.sessionId;
+  // v2 (session start and actual send time) whenever the datagram has room for its header.
+  v2_ = cfg_.payloadLen >= wire::kHeaderLenV2;
+  h.version = v2_ ? wire::kVersion : wire::kVersion1;
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
     uint8_t* b = &buffers_[static_cast<size_t>(i) * cfg_.payloadLen];
     wire::encode(b, h);
@@ -88,6 +91,10 @@ void Sender::run() {
   // Intended send times are monotonic; the wire carries CLOCK_REALTIME, so map once.
   const uint64_t realAtStart = realNs();
   startMono_.store(start, std::memory_order_relaxed);
+  // The session's start time (v2): a receiver that listened before it counts the head's loss.
+  startRealNs_ = realAtStart;
+  if (v2_)
+    for (uint32_t i = 0; i < cfg_.batch; ++i) wire::patchStart(static_cast<uint8_t*>(iov_[i].iov_base), realAtStart);
   Pacer pacer(cfg_.pps, start);
   const uint64_t end = cfg_.durationNs ? start + cfg_.durationNs : UINT64_MAX;
   uint64_t seq = 0, bytes = 0, calls = 0, maxLate = 0, lateSum = 0;
@@ -113,6 +120,11 @@ void Sender::run() {
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t stamp = pacer.unlimited() ? stampBase : realAtStart + (pacer.dueNs(seq + i) - start);
       wire::patchSeqAndTime(static_cast<uint8_t*>(iov_[i].iov_base), seq + i, stamp);
+    }
+    if (v2_) {
+      // The actual send time, taken right before the call: actual - intended is the lateness.
+      uint64_t actual = pacer.unlimited() ? stampBase : realNs();
+      for (uint64_t i = 0; i < n; ++i) wire::patchActual(static_cast<uint8_t*>(iov_[i].iov_base), actual);
     }
     int r = sendmmsg(fd_.get(), msgs_.data(), static_cast<unsigned>(n), 0);
     if (r < 0) {
@@ -160,13 +172,15 @@ void Sender::sendFins(uint64_t total) {
   h.kind = wire::Kind::Fin;
   h.session = cfg_.sessionId;
   h.seq = total;
-  uint8_t buf[wire::kHeaderLen];
+  h.version = v2_ ? wire::kVersion : wire::kVersion1;
+  h.startNs = startRealNs_;
+  uint8_t buf[wire::kHeaderLenV2];
+  const size_t len = v2_ ? wire::kHeaderLenV2 : wire::kHeaderLen;
   for (uint32_t i = 0; i < cfg_.finCount; ++i) {
     if (i > 0) sleepUntilMono(monoNs() + cfg_.finSpacingNs);
-    h.sendNs = realNs();
+    h.sendNs = h.actualNs = realNs();
     wire::encode(buf, h);
-    if (sendto(fd_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&dest_), sizeof dest_) ==
-        static_cast<ssize_t>(sizeof buf))
+    if (sendto(fd_.get(), buf, len, 0, reinterpret_cast<sockaddr*>(&dest_), sizeof dest_) == static_cast<ssize_t>(len))
       fins_.fetch_add(1, std::memory_order_relaxed);
   }
 }

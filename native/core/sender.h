@@ -65,6 +65,8 @@ class Sender {
   void sendFins(uint64_t total);
 
   SenderConfig cfg_;
+  bool v2_ = false;           // the datagrams carry the v2 header (payload >= 48 bytes)
+  uint64_t startRealNs_ = 0;  // CLOCK_REALTIME of the session's start (the thread's only)
   UniqueFd fd_;
   sockaddr_in dest_{};
   std::vector<uint8_t> buffers_;

@@ -12,16 +12,20 @@ unsigned checkedWindowBits(unsigned bits) {
   if (bits < 6 || bits > 32) throw std::invalid_argument("SessionTable: windowBits must be 6..32");
   return bits;
 }
+uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 }  // namespace
 
-SessionTable::SessionTable(size_t capacity, unsigned windowBits)
+SessionTable::SessionTable(size_t capacity, unsigned windowBits, uint64_t jumpLimit)
     : capacity_(capacity),
       windowMask_((uint64_t{1} << checkedWindowBits(windowBits)) - 1),
-      wordsPerSession_((size_t{1} << windowBits) / 64),
+      jumpLimit_(jumpLimit < 2 ? 2 : jumpLimit),
+      wordsPerSession_((size_t{1} << windowBits) / 64 * 2),
       stats_(new SessionStats[capacity]),
-      bits_(new uint64_t[capacity * ((size_t{1} << windowBits) / 64)]()) {}
+      words_(new Word[capacity * wordsPerSession_]()),
+      wordGen_(new uint32_t[capacity * wordsPerSession_]()),
+      slotGen_(new uint32_t[capacity == 0 ? 1 : capacity]()) {}
 
-SessionStats* SessionTable::find(uint64_t session) {
+SessionStats* SessionTable::find(uint64_t session, uint64_t monoNs, bool create) {
   // Almost every packet belongs to the same session as the previous one.
   if (used_ > 0 && stats_[lastHit_].session == session) return &stats_[lastHit_];
   for (size_t i = 0; i < used_; ++i) {
@@ -30,89 +34,168 @@ SessionStats* SessionTable::find(uint64_t session) {
       return &stats_[i];
     }
   }
-  if (used_ == capacity_) return nullptr;
-  lastHit_ = used_++;
-  SessionStats& s = stats_[lastHit_];
+  if (!create) return nullptr;
+  size_t slot = used_;
+  if (used_ == capacity_) {
+    // Full: junk (a flood of made-up session ids) must not lock real senders out. Evict the least
+    // recently heard session among those with few packets; an established sender is never evicted.
+    // This scan runs only for packets of new sessions when the table is full.
+    size_t victim = capacity_;
+    for (size_t i = 0; i < used_; ++i) {
+      const SessionStats& s = stats_[i];
+      if (s.unique + s.duplicates >= kEvictableBelow) continue;
+      if (victim == capacity_ || s.lastActiveMonoNs < stats_[victim].lastActiveMonoNs) victim = i;
+    }
+    if (victim == capacity_) return nullptr;
+    ++evicted_;
+    slot = victim;
+  } else {
+    ++used_;
+  }
+  lastHit_ = slot;
+  ++slotGen_[slot];  // the bitmap words of the previous owner are stale from now on
+  SessionStats& s = stats_[slot];
   s = SessionStats{};
   s.session = session;
+  s.lastActiveMonoNs = monoNs;
   return &s;
 }
 
 bool SessionTable::testAndSet(size_t slot, uint64_t seq) {
-  uint64_t bit = seq & windowMask_;
-  uint64_t& word = bits_[slot * wordsPerSession_ + bit / 64];
-  uint64_t m = uint64_t{1} << (bit % 64);
-  bool was = (word & m) != 0;
-  word |= m;
+  uint64_t block = seq / 64;
+  size_t i = slot * wordsPerSession_ + static_cast<size_t>(block & (wordsPerSession_ - 1));
+  Word& w = words_[i];
+  if (w.block != block || wordGen_[i] != slotGen_[slot]) {
+    // The word last held another block (a window or more ago) or another session: start afresh.
+    w.bits = 0;
+    w.block = block;
+    wordGen_[i] = slotGen_[slot];
+  }
+  uint64_t m = uint64_t{1} << (seq % 64);
+  bool was = (w.bits & m) != 0;
+  w.bits |= m;
   return was;
 }
 
-void SessionTable::clearRange(size_t slot, uint64_t from, uint64_t to) {
-  uint64_t* w = &bits_[slot * wordsPerSession_];
-  if (to - from > windowMask_) {
-    std::memset(w, 0, wordsPerSession_ * sizeof(uint64_t));
-    return;
+void SessionTable::accept(SessionStats& s, size_t slot, uint64_t seq, uint64_t len) {
+  if (!s.started) {
+    s.started = true;
+    s.firstSeq = s.maxSeq = seq;
+  } else {
+    if (seq - s.maxSeq > 1) ++s.gaps;
+    s.maxSeq = seq;
   }
-  for (uint64_t s = from; s < to; ++s) {
-    uint64_t bit = s & windowMask_;
-    if (bit % 64 == 0 && to - s >= 64) {  // whole words at a time on long gaps
-      w[bit / 64] = 0;
-      s += 63;
-      continue;
-    }
-    w[bit / 64] &= ~(uint64_t{1} << (bit % 64));
-  }
+  testAndSet(slot, seq);
+  ++s.unique;
+  s.bytes += len;
 }
 
-SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, uint64_t monoNs) {
-  SessionStats* s = find(h.session);
-  if (s == nullptr) {
-    ++rejected_;
-    return Outcome::Rejected;
-  }
-  size_t slot = static_cast<size_t>(s - stats_.get());
+bool SessionTable::finPlausible(const SessionStats& s, const wire::Header& h, uint64_t recvNs, uint64_t source) const {
+  // Only a session that sent data, from the same address and port, may end it.
+  if (!s.started) return false;
+  if (source != 0 && s.source != 0 && source != s.source) return false;
+  // The total can be no less than what arrived (highest seq + 1) ...
+  if (s.maxSeq == UINT64_MAX || h.seq < s.maxSeq + 1) return false;
+  // ... and no more than the sender could have sent since its last packet arrived here.
+  uint64_t since = recvNs > s.lastRecvNs ? recvNs - s.lastRecvNs : 0;
+  if (h.seq - (s.maxSeq + 1) > couldHaveSent(since)) return false;
+  // A session's span stays below 2^53 (exact JSON numbers).
+  return h.seq - s.expectedFrom() <= kMaxSpan;
+}
+
+SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, uint64_t monoNs,
+                                           uint64_t source) {
   if (h.kind == wire::Kind::Fin) {
+    // A FIN never creates a session: a FIN of an unknown session is bogus and ends nothing.
+    SessionStats* s = find(h.session, monoNs, false);
+    if (s == nullptr || !finPlausible(*s, h, recvNs, source)) {
+      ++bogusFins_;
+      return Outcome::Ignored;
+    }
+    // Repeats carry the same total; a later, different one is as good (same source, in range).
     s->finSeen = true;
     s->finTotal = h.seq;
     ++s->finsReceived;
     return Outcome::Fin;
   }
 
+  SessionStats* s = find(h.session, monoNs, true);
+  if (s == nullptr) {
+    ++rejected_;
+    return Outcome::Rejected;
+  }
+  size_t slot = static_cast<size_t>(s - stats_.get());
+  s->lastActiveMonoNs = monoNs;
   uint64_t seq = h.seq;
   if (!s->started) {
-    s->started = true;
-    s->firstSeq = s->maxSeq = seq;
+    s->source = source;
     s->firstRecvNs = recvNs;
-    testAndSet(slot, seq);
+    // v2: the session's start decides whether its head was expected here. A start in the
+    // receiver's future (beyond the stamp bound) is not believed; nor is a head longer than the
+    // sender could have sent since its start.
+    if (h.startNs != 0 && h.startNs <= recvNs + wire::kPlausibleStampNs) {
+      s->startNs = h.startNs;
+      if (listeningSinceNs_ != 0) {
+        s->joinedAfterStart = listeningSinceNs_ > h.startNs;
+        uint64_t elapsed = recvNs > h.startNs ? recvNs - h.startNs : 0;
+        s->headCounted = !s->joinedAfterStart && seq <= couldHaveSent(elapsed) && seq <= kMaxSpan;
+      }
+    }
+    accept(*s, slot, seq, len);
+  } else if (seq > s->maxSeq && seq - s->maxSeq >= jumpLimit_) {
+    // An implausible jump ahead: one crafted packet must not make a real session look as if it
+    // lost 2^63 packets. It is held; a next packet that continues from it confirms it (a real
+    // outage longer than the limit), anything else leaves it ignored (counted in seqJumps).
+    bool confirms = s->jumpPending && distance(seq, s->jumpSeq) < jumpLimit_ && seq - s->expectedFrom() < kMaxSpan &&
+                    s->jumpSeq - s->expectedFrom() < kMaxSpan;
+    if (!confirms) {
+      s->jumpPending = true;
+      s->jumpSeq = seq;
+      s->jumpLen = len;
+      ++s->seqJumps;
+      return Outcome::Ignored;
+    }
+    --s->seqJumps;
+    s->jumpPending = false;
+    uint64_t first = seq < s->jumpSeq ? seq : s->jumpSeq, second = seq < s->jumpSeq ? s->jumpSeq : seq;
+    uint64_t firstLen = seq < s->jumpSeq ? len : s->jumpLen, secondLen = seq < s->jumpSeq ? s->jumpLen : len;
+    accept(*s, slot, first, firstLen);
+    if (second != first) accept(*s, slot, second, secondLen);
+    else ++s->duplicates;
   } else if (seq > s->maxSeq) {
-    if (seq > s->maxSeq + 1) ++s->gaps;
-    // The ring's slots between the old and the new maximum hold sequences a window ago.
-    clearRange(slot, s->maxSeq + 1, seq);
-    testAndSet(slot, seq);
-    s->maxSeq = seq;
-  } else if (s->maxSeq - seq > windowMask_) {
-    // Too old to tell a duplicate from a late packet: count it as a late unique one.
-    ++s->beyondWindow;
-    ++s->reordered;
-    if (s->maxSeq + 1 - seq > s->reorderMaxExtent) s->reorderMaxExtent = s->maxSeq + 1 - seq;
-    if (seq < s->firstSeq) s->firstSeq = seq;
-  } else if (testAndSet(slot, seq)) {
-    ++s->duplicates;
-    return Outcome::Duplicate;
+    accept(*s, slot, seq, len);
+  } else if (seq < s->firstSeq && s->firstSeq - seq >= jumpLimit_) {
+    // Far below anything seen: as implausible as a far jump ahead, and never confirmed.
+    ++s->seqJumps;
+    return Outcome::Ignored;
   } else {
+    uint64_t extent = s->maxSeq - seq + 1;  // NextExp - seq; maxSeq - seq < jumpLimit here, no overflow
+    if (s->maxSeq - seq > windowMask_) {
+      // Too old to tell a duplicate from a late packet: count it as a late unique one.
+      ++s->beyondWindow;
+    } else if (testAndSet(slot, seq)) {
+      ++s->duplicates;
+      return Outcome::Duplicate;
+    }
     ++s->reordered;
-    if (s->maxSeq + 1 - seq > s->reorderMaxExtent) s->reorderMaxExtent = s->maxSeq + 1 - seq;
+    if (extent > s->reorderMaxExtent) s->reorderMaxExtent = extent;
     if (seq < s->firstSeq) s->firstSeq = seq;
+    ++s->unique;
+    s->bytes += len;
   }
-  ++s->unique;
-  s->bytes += len;
   s->lastRecvNs = recvNs;
   s->lastRecvMonoNs = monoNs;
 
-  // RFC 3550 6.4.1: D = (Rj - Ri) - (Sj - Si); J += (|D| - J) / 16, in arrival order.
+  // RFC 3550 6.4.1: D = (Rj - Ri) - (Sj - Si); J += (|D| - J) / 16, in arrival order. Stamps
+  // implausibly far from the receive time are counted and kept out (and do not become the base).
+  if (!wire::plausibleStamp(h.sendNs, recvNs)) {
+    ++implausibleStamps_;
+    return Outcome::Unique;
+  }
   if (s->prevRecvNs != 0) {
-    // Differences first, in integers: epoch stamps (~1.7e18 ns) exceed a double's 2^53.
-    int64_t d = static_cast<int64_t>(recvNs - s->prevRecvNs) - static_cast<int64_t>(h.sendNs - s->prevSendNs);
+    // Differences in 128-bit integers: no overflow whatever the stamps, and exact (epoch stamps,
+    // ~1.7e18 ns, exceed a double's 2^53).
+    __int128 d = (static_cast<__int128>(recvNs) - s->prevRecvNs) - (static_cast<__int128>(h.sendNs) - s->prevSendNs);
     s->jitterNs += (std::fabs(static_cast<double>(d)) - s->jitterNs) / 16.0;
   }
   s->prevRecvNs = recvNs;

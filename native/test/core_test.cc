@@ -203,13 +203,13 @@ TEST(wire_rejects_bad_magic) {
 
 TEST(wire_rejects_bad_version) {
   Header out;
-  for (uint8_t v : {uint8_t{0}, uint8_t{2}, uint8_t{255}}) {
+  for (uint8_t v : {uint8_t{0}, uint8_t{3}, uint8_t{255}}) {
     std::vector<uint8_t> b = handMadeHeader(1, 32, 32);
     b[4] = v;
     CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadVersion);
   }
   std::vector<uint8_t> b = handMadeHeader(0, 32, 32);
-  b[4] = 2;  // bad version and bad kind: version is checked first
+  b[4] = 3;  // bad version and bad kind: version is checked first
   CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadVersion);
 }
 
@@ -431,14 +431,12 @@ TEST(session_fin) {
   CHECK_EQ(s.expected(), 120u);
   CHECK_EQ(s.bytes, 100 * kLen);  // FINs are not data
 
-  // Only a FIN arrived: every packet of the session was lost.
+  // Only a FIN arrived: a FIN counts only for a session that sent data, so it is bogus (issue 9).
   SessionTable t2;
   Feeder f2{t2};
-  f2.fin(5, 50);
-  CHECK_EQ(t2.size(), size_t{1});
-  CHECK(!t2.at(0).started);
-  CHECK_EQ(t2.at(0).expected(), 50u);
-  CHECK_EQ(t2.at(0).lost(), 50u);
+  CHECK(f2.fin(5, 50));            // not Rejected (the table has room) ...
+  CHECK_EQ(t2.size(), size_t{0});  // ... but it made no session
+  CHECK_EQ(t2.bogusFins(), 1u);
 }
 
 TEST(session_two_sessions_interleaved) {
@@ -476,18 +474,21 @@ TEST(session_capacity) {
   SessionTable t(2);
   Feeder f{t};
   CHECK_EQ(t.capacity(), size_t{2});
-  CHECK(f.data(1, 0));
-  CHECK(f.data(2, 0));
+  // Two established senders (16 packets each: not evictable).
+  f.range(1, 0, SessionTable::kEvictableBelow);
+  f.range(2, 0, SessionTable::kEvictableBelow);
   CHECK(!f.data(3, 0));  // a third session does not fit
   CHECK_EQ(t.rejectedNewSessions(), 1u);
   CHECK(!f.data(3, 1));
-  CHECK(!f.fin(4, 10));  // a FIN of an unknown session neither
-  CHECK_EQ(t.rejectedNewSessions(), 3u);
+  f.fin(4, 10);  // a FIN of an unknown session is bogus: it takes no place
+  CHECK_EQ(t.bogusFins(), 1u);
+  CHECK_EQ(t.rejectedNewSessions(), 2u);
   CHECK_EQ(t.size(), size_t{2});
-  CHECK(f.data(1, 1));  // known sessions still count
-  CHECK(f.data(2, 1));
-  CHECK_EQ(t.at(0).unique + t.at(1).unique, 4u);
-  CHECK_EQ(t.rejectedNewSessions(), 3u);
+  CHECK(f.data(1, 16));  // known sessions still count
+  CHECK(f.data(2, 16));
+  CHECK_EQ(t.at(0).unique + t.at(1).unique, 34u);
+  CHECK_EQ(t.rejectedNewSessions(), 2u);
+  CHECK_EQ(t.evictedSessions(), 0u);
 
   SessionTable none(0);
   Feeder f0{none};

@@ -18,6 +18,10 @@ export interface NativeLatency {
   kernel: NativeHistogram;
   app: NativeHistogram;
   queue: NativeHistogram;
+  /** v2: actual - intended send time */
+  lateness: NativeHistogram;
+  /** v2: kernel receive stamp - actual send time */
+  path: NativeHistogram;
   /** packets stamped in the receiver's future (sender clock ahead): not recorded */
   clockSkew: number;
   noKernelStamp: number;
@@ -74,15 +78,18 @@ const ms = (ns: number) => ns / 1e6;
 
 export function summarize(native: NativeHistogram, h: hdr.Histogram = toHdr(native)): LatencySummary | null {
   if (native.total === 0) return null;
+  // HdrHistogram answers a percentile with its bucket's highest equivalent value, which can lie
+  // above the largest value recorded: no percentile may exceed the exact max.
+  const at = (p: number) => ms(Math.min(h.getValueAtPercentile(p), native.max));
   return {
     count: native.total,
     min_ms: ms(native.min),
     mean_ms: ms(native.sum / native.total),
-    p50_ms: ms(h.getValueAtPercentile(50)),
-    p90_ms: ms(h.getValueAtPercentile(90)),
-    p99_ms: ms(h.getValueAtPercentile(99)),
-    p99_9_ms: ms(h.getValueAtPercentile(99.9)),
-    p99_99_ms: ms(h.getValueAtPercentile(99.99)),
+    p50_ms: at(50),
+    p90_ms: at(90),
+    p99_ms: at(99),
+    p99_9_ms: at(99.9),
+    p99_99_ms: at(99.99),
     max_ms: ms(native.max),
     above_range: native.aboveRange,
     hdr_base64: hdr.encodeIntoCompressedBase64(h),
@@ -107,11 +114,13 @@ export function intervalLatency(prev: hdr.Histogram | null, cur: hdr.Histogram):
   delta.add(cur);
   if (prev) delta.subtract(prev);
   if (delta.totalCount === 0) return null;
+  // Percentiles are clamped to the max, as in summarize().
+  const max = delta.maxValue;
   return {
     count: delta.totalCount,
-    p50_ms: ms(delta.getValueAtPercentile(50)),
-    p99_ms: ms(delta.getValueAtPercentile(99)),
-    max_ms: ms(delta.maxValue),
+    p50_ms: ms(Math.min(delta.getValueAtPercentile(50), max)),
+    p99_ms: ms(Math.min(delta.getValueAtPercentile(99), max)),
+    max_ms: ms(max),
   };
 }
 

@@ -59,28 +59,42 @@ export function sessionResult(s: NativeSessionSnapshot): SessionResult {
     sender_packets: s.finSeen ? s.finTotal : null,
     first_seq: s.firstSeq,
     last_seq: s.maxSeq,
+    head: !s.startKnown ? 'unknown' : s.headCounted ? 'counted' : s.joinedAfterStart ? 'not-expected' : 'unknown',
+    not_expected_packets: s.notExpected,
+    seq_jumps: s.seqJumps,
+    source: s.source === '' ? null : s.source,
     gaps: s.gaps,
     reorder_max_extent: s.reorderMaxExtent,
     jitter_ms: s.jitterNs / 1e6,
   };
 }
 
+/**
+ * All sessions added up. Loss is the sum of each session's own loss, never expected minus unique
+ * over the sums: one session's surplus (duplicates counted as late uniques, a head not expected)
+ * must not cancel another's loss.
+ */
 export function sumSessions(sessions: SessionResult[]): ThroughputFigures & LossFigures {
   const add = (k: keyof (ThroughputFigures & LossFigures)) => sessions.reduce((a, s) => a + s[k], 0);
   const expected = add('expected_packets');
-  const unique = add('packets');
+  const lost = add('lost_packets');
   return {
     seconds: sessions.reduce((a, s) => Math.max(a, s.seconds), 0),
-    packets: unique,
+    packets: add('packets'),
     bytes: add('bytes'),
     bits_per_second: add('bits_per_second'),
     packets_per_second: add('packets_per_second'),
-    ...loss(expected, unique, add('out_of_order'), add('duplicates')),
+    expected_packets: expected,
+    lost_packets: lost,
+    lost_percent: percent(lost, expected),
+    out_of_order: add('out_of_order'),
+    duplicates: add('duplicates'),
   };
 }
 
 const ZERO_SESSION: Omit<NativeSessionSnapshot, 'sessionId'> = {
-  started: false, firstSeq: 0, maxSeq: 0, unique: 0, expected: 0, lost: 0, duplicates: 0,
+  started: false, firstSeq: 0, maxSeq: 0, notExpected: 0, headCounted: false, joinedAfterStart: false,
+  startKnown: false, seqJumps: 0, source: '', unique: 0, expected: 0, lost: 0, duplicates: 0,
   reordered: 0, reorderMaxExtent: 0, gaps: 0, beyondWindow: 0, bytes: 0, finSeen: false,
   finTotal: 0, finsReceived: 0, firstRecvNs: 0, lastRecvNs: 0, lastRecvMonoNs: 0, jitterNs: 0,
 };
@@ -89,6 +103,8 @@ const ZERO_SESSION: Omit<NativeSessionSnapshot, 'sessionId'> = {
  * One interval's figures from two cumulative snapshots. Loss in an interval is the growth of
  * the expected count minus the growth of the unique count; a late packet filling an earlier
  * interval's gap can make that negative, so it is floored at 0 (the run's total is exact).
+ * Every count is floored at 0; a session evicted and seen anew (its counts restarted) is diffed
+ * against zero, never against its previous life.
  */
 export function receiverInterval(
   prev: NativeReceiverSnapshot | null,
@@ -98,14 +114,16 @@ export function receiverInterval(
 ): { streams: StreamInterval[]; sum: ReceiverIntervalSum } {
   const seconds = end - start;
   const streams = cur.sessions.map((s): StreamInterval => {
-    const p = prev?.sessions.find((x) => x.sessionId === s.sessionId) ?? { sessionId: s.sessionId, ...ZERO_SESSION };
-    const packets = s.unique - p.unique;
+    const found = prev?.sessions.find((x) => x.sessionId === s.sessionId);
+    const p = found && found.unique <= s.unique ? found : { sessionId: s.sessionId, ...ZERO_SESSION };
+    const grown = (k: 'unique' | 'bytes' | 'expected' | 'reordered' | 'duplicates') => Math.max(0, s[k] - p[k]);
+    const packets = grown('unique');
     return {
       session_id: s.sessionId,
       start,
       end,
-      ...throughput(packets, s.bytes - p.bytes, seconds),
-      ...loss(s.expected - p.expected, packets, s.reordered - p.reordered, s.duplicates - p.duplicates),
+      ...throughput(packets, grown('bytes'), seconds),
+      ...loss(grown('expected'), packets, grown('reordered'), grown('duplicates')),
       jitter_ms: s.jitterNs / 1e6,
     };
   });

@@ -101,17 +101,36 @@ export interface ReceiverInterval {
   sum: ReceiverIntervalSum;
 }
 
+/**
+ * A 64-bit unsigned integer: a JSON number while it is exact (at most 2^53 = 9007199254740992),
+ * else its exact decimal string (e.g. '18446744073709551615'), never a rounded number.
+ */
+export type Uint64 = number | string;
+
 export interface SessionResult extends ThroughputFigures, LossFigures {
   /** the sender's random session id, 16 hex digits */
   session_id: string;
   /** FIN seen: the sender's own total is known, so tail loss is counted */
   tail_known: boolean;
-  /** the sender's DATA count from its FIN; null when no FIN arrived */
-  sender_packets: number | null;
-  /** the first sequence number this receiver saw from the session (0 unless it joined late); loss counts from here */
-  first_seq: number;
-  /** the highest sequence number seen from the session (not necessarily the last to arrive) */
-  last_seq: number;
+  /** the sender's DATA count from its (valid) FIN; null when none arrived. A decimal string above 2^53 */
+  sender_packets: Uint64 | null;
+  /** the first sequence number this receiver saw from the session. A decimal string above 2^53 */
+  first_seq: Uint64;
+  /** the highest sequence number seen from the session (not necessarily the last to arrive). A decimal string above 2^53 */
+  last_seq: Uint64;
+  /**
+   * the sequences below first_seq (wire v2 carries the session's start time): 'counted' (this
+   * receiver listened before the session started, so they were sent to it and count as lost),
+   * 'not-expected' (it joined after the stream began: they were never expected, see
+   * not_expected_packets), 'unknown' (a v1 sender: loss counts from first_seq)
+   */
+  head: 'counted' | 'not-expected' | 'unknown';
+  /** head 'not-expected': packets the sender sent before this receiver listened (= first_seq), else 0. A decimal string above 2^53 */
+  not_expected_packets: Uint64;
+  /** DATA packets whose sequence jumped 2^20 or more from the session's range and was not continued by the next packet: ignored (crafted or corrupt) */
+  seq_jumps: number;
+  /** the session's source address:port (its first DATA packet); FINs from elsewhere are ignored; null when unknown */
+  source: string | null;
   /** times the sequence jumped forward by more than one */
   gaps: number;
   /** largest RFC 4737 reordering extent (next expected - seq) seen, packets */
@@ -164,17 +183,29 @@ export interface ThreadCost {
   cpu_ns_per_packet: number | null;
 }
 
+/**
+ * One-way delay from the intended send time splits, for wire v2 packets, into sender lateness
+ * (actual - intended send time), path delay (kernel receive stamp - actual send time) and socket
+ * queueing (app read - kernel stamp); one_way_app is the total (app read - intended send time),
+ * free of coordinated omission.
+ */
 export interface ReceiverLatency {
   /** false with --no-latency: nothing recorded */
   enabled: boolean;
+  /** v2 packets: actual minus intended send time (the sender running behind its schedule), ms; null when none recorded */
+  sender_lateness: LatencySummary | null;
+  /** v2 packets: kernel receive stamp minus the actual send time (network and stacks), ms; null when none recorded */
+  path_delay: LatencySummary | null;
   /** RFC 7679 one-way delay: kernel receive stamp (SO_TIMESTAMPNS) minus the sender's stamp, ms; null when none recorded */
   one_way_kernel: LatencySummary | null;
-  /** the same with the time the app got the datagram from recvmmsg, ms; null when none recorded */
+  /** the total: the time the app got the datagram from recvmmsg minus the intended send time (no coordinated omission), ms; null when none recorded */
   one_way_app: LatencySummary | null;
   /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew), ms; null when none recorded */
   socket_queue: LatencySummary | null;
   /** packets stamped in the receiver's future (clocks out of sync): counted, never recorded */
   clock_skew_packets: number;
+  /** unique DATA whose send stamp was more than 1 h (3600 s) from its arrival: counted, kept out of every delay, jitter and histogram */
+  implausible_stamps: number;
   /** datagrams without a kernel stamp (recorded in one_way_app only), packets */
   no_kernel_stamp: number;
 }
@@ -183,8 +214,9 @@ export interface JoinInfo {
   /** from IP_ADD_MEMBERSHIP to the first mcbench packet, ms; null when none arrived */
   first_packet_after_join_ms: number | null;
   /**
-   * RFC 3918 group join delay, ms: the same figure, but only when the sender was already
-   * running at the join (its first packet here had a sequence above 0); otherwise null
+   * RFC 3918 group join delay, ms: the same figure, but only when the stream was running at the
+   * join (wire v2: the session started before this receiver listened; v1: its first packet here
+   * had a sequence above 0); otherwise null
    */
   join_delay_ms: number | null;
 }
@@ -216,8 +248,12 @@ export interface ReceiverEnd {
   foreign_packets: number;
   /** datagrams larger than the receive buffer (also counted as foreign) */
   truncated_packets: number;
-  /** packets of sessions beyond the table's capacity (ignored) */
+  /** packets of new sessions while the table (32) was full of established ones (ignored) */
   rejected_session_packets: number;
+  /** sessions with fewer than 16 packets evicted (least recently heard first) to make room for a new one */
+  evicted_sessions: number;
+  /** FINs ignored: of an unknown session, from another source than its data, or with a total below the highest sequence + 1 or beyond what the sender could have sent (100 Mpps + 1 s) */
+  bogus_fins: number;
   /** every datagram read, of any kind (FINs, duplicates, foreign included) */
   datagrams: number;
   /** datagrams that carried a kernel receive stamp (SO_TIMESTAMPNS) */

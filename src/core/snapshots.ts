@@ -28,11 +28,29 @@ export interface NativeSenderSnapshot {
   error: ThreadErrorInfo | null;
 }
 
+/**
+ * A 64-bit unsigned value from the addon: a Number while exact (up to 2^53), else its exact decimal
+ * string (a sequence near 2^64 must not be rounded).
+ */
+export type U64 = number | string;
+
 export interface NativeSessionSnapshot {
   sessionId: string;
   started: boolean;
-  firstSeq: number;
-  maxSeq: number;
+  firstSeq: U64;
+  maxSeq: U64;
+  /** v2 session that began before this receiver listened: the sequences below firstSeq, not expected */
+  notExpected: U64;
+  /** v2 session that began after this receiver listened: its head (below firstSeq) is counted as lost */
+  headCounted: boolean;
+  /** v2: the session was already running when this receiver began listening */
+  joinedAfterStart: boolean;
+  /** the packets carried the session's start time (wire v2) */
+  startKnown: boolean;
+  /** DATA with an implausible sequence jump (2^20 or more), ignored */
+  seqJumps: number;
+  /** the source address:port of the session's first DATA ('' when unknown) */
+  source: string;
   unique: number;
   expected: number;
   lost: number;
@@ -43,7 +61,7 @@ export interface NativeSessionSnapshot {
   beyondWindow: number;
   bytes: number;
   finSeen: boolean;
-  finTotal: number;
+  finTotal: U64;
   finsReceived: number;
   firstRecvNs: number;
   lastRecvNs: number;
@@ -57,6 +75,12 @@ export interface NativeReceiverSnapshot {
   foreign: number;
   truncated: number;
   rejectedSessions: number;
+  /** few-packet sessions evicted from the full table to make room for new senders */
+  evictedSessions: number;
+  /** FINs ignored: unknown session, another source, or a total below what arrived / beyond what could be sent */
+  bogusFins: number;
+  /** unique DATA whose send stamp was more than 1 h from its arrival: kept out of delay and jitter */
+  implausibleStamps: number;
   batches: number;
   fullBatches: number;
   rxqOvfl: number;

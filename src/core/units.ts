@@ -91,3 +91,8 @@ export function formatRate(bitsPerSecond: number): string {
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** A 64-bit count that may come as its exact decimal string (above 2^53), grouped like formatCount. */
+export function formatU64(n: number | string): string {
+  return typeof n === 'number' ? formatCount(n) : BigInt(n).toLocaleString('en-US');
+}

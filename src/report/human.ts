@@ -2,7 +2,7 @@
 import { formatAttribution, formatSendLoss } from '../core/counters.js';
 import type { LatencySummary } from '../core/latency.js';
 import type { ThreadCost, ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
-import { formatCount, formatRate } from '../core/units.js';
+import { formatCount, formatRate, formatU64 } from '../core/units.js';
 
 const range = (start: number, end: number) => `${start.toFixed(2)}-${end.toFixed(2)} sec`.padEnd(16);
 const pct = (p: number) => `${p.toFixed(p > 0 && p < 0.01 ? 4 : 2)}%`;
@@ -52,8 +52,9 @@ export function receiverIntervalLines(iv: ReceiverInterval, labels: SessionLabel
 }
 
 function sessionLine(s: SessionResult, labels: SessionLabels): string {
-  const tail = s.tail_known ? `sender sent ${formatCount(s.sender_packets ?? 0)}` : 'no FIN: tail loss unknown';
-  return `${receiverRow(labels.label(s.session_id), s, s.jitter_ms)}  (session ${s.session_id}, ${tail})`;
+  const tail = s.tail_known ? `sender sent ${formatU64(s.sender_packets ?? 0)}` : 'no FIN: tail loss unknown';
+  const head = s.head === 'not-expected' && s.not_expected_packets !== 0 ? `; joined after the stream began: ${formatU64(s.not_expected_packets)} not expected` : '';
+  return `${receiverRow(labels.label(s.session_id), s, s.jitter_ms)}  (session ${s.session_id}, ${tail}${head})`;
 }
 
 export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): string[] {
@@ -72,6 +73,9 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
   const rows: Array<[string, LatencySummary | null]> = [
     ['one-way delay (kernel stamp)', lat.one_way_kernel],
     ['one-way delay (app, recvmmsg)', lat.one_way_app],
+    // wire v2: the total (app - intended send) split into its parts
+    ['sender lateness (actual - due)', lat.sender_lateness],
+    ['path delay (kernel - actual)', lat.path_delay],
     ['socket queueing (app - kernel)', lat.socket_queue],
   ];
   if (rows.some(([, l]) => l !== null)) {

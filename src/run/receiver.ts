@@ -5,12 +5,12 @@ import { attributeLoss, diffDropCounters } from '../core/counters.js';
 import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
 import { detectStalls, rcvbufClamped, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
-import type { EndReason, ReceiverInterval, ReceiverResult } from '../core/result.js';
+import type { EndReason, ReceiverInterval, ReceiverResult, SessionResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
 import { monoNs, readNumber, startInfo } from '../host/system.js';
-import { formatCount } from '../core/units.js';
-import { loadBinding, type NativeReceiver, type NativeReceiverSnapshot } from '../native.js';
+import { formatCount, formatU64 } from '../core/units.js';
+import { loadBinding, type NativeReceiver, type NativeReceiverSnapshot, type NativeSessionSnapshot } from '../native.js';
 import { RECEIVER_HEADER, SessionLabels, receiverIntervalLines, receiverSummaryLines } from '../report/human.js';
 import { writeFileAtomic } from '../report/files.js';
 import type { Output } from '../report/output.js';
@@ -159,6 +159,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   }
   if (last.foreign > 0) warnings.push(`${formatCount(last.foreign)} datagrams on the group were not mcbench packets (counted as foreign, ignored)`);
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
+  warnings.push(...sessionWarnings(last, sessions));
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
   const trafficSeconds = last.lastPacketMonoNs > last.firstPacketMonoNs ? (last.lastPacketMonoNs - last.firstPacketMonoNs) / 1e9 : 0;
   const rxThread = threadCost(rx.info().threadCpuNs, trafficSeconds, last.datagrams);
@@ -196,6 +197,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       foreign_packets: last.foreign,
       truncated_packets: last.truncated,
       rejected_session_packets: last.rejectedSessions,
+      evicted_sessions: last.evictedSessions,
+      bogus_fins: last.bogusFins,
       datagrams: last.datagrams,
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
@@ -205,6 +208,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         enabled: spec.latency,
         one_way_kernel: summarize(lat.kernel, kernelHdr),
         one_way_app: summarize(lat.app),
+        sender_lateness: summarize(lat.lateness),
+        path_delay: summarize(lat.path),
+        implausible_stamps: last.implausibleStamps,
         socket_queue: summarize(lat.queue),
         clock_skew_packets: clockSkew,
         no_kernel_stamp: lat.noKernelStamp,
@@ -215,7 +221,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       join: {
         first_packet_after_join_ms: firstAfterJoin,
         // The first packet this receiver saw had seq > 0: the sender was already running.
-        join_delay_ms: firstSession && firstSession.firstSeq > 0 ? firstAfterJoin : null,
+        join_delay_ms: firstSession && streamRunningAtJoin(firstSession) ? firstAfterJoin : null,
       },
       partial,
       end_reason: reason,
@@ -225,4 +231,35 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   for (const line of receiverSummaryLines(result.end, labels)) out.summary(line);
   for (const w of warnings.slice(clamped ? 1 : 0)) out.warn(`warning: ${w}`);
   return result;
+}
+
+/**
+ * RFC 3918 join delay needs the stream running at the join: wire v2 says so from the session's
+ * start time; for a v1 sender, a first sequence above 0 is the only hint.
+ */
+function streamRunningAtJoin(s: NativeSessionSnapshot): boolean {
+  return s.startKnown ? s.joinedAfterStart : s.firstSeq !== 0;
+}
+
+/** What a reader must know about the sessions' accounting: heads not expected, ignored packets. */
+function sessionWarnings(last: NativeReceiverSnapshot, sessions: SessionResult[]): string[] {
+  const w: string[] = [];
+  for (const s of sessions) {
+    if (s.head === 'not-expected' && s.not_expected_packets !== 0) {
+      w.push(`session ${s.session_id}: joined after the stream began: ${formatU64(s.not_expected_packets)} not expected (sent before this receiver listened)`);
+    }
+    if (s.seq_jumps > 0) {
+      w.push(`session ${s.session_id}: ${formatCount(s.seq_jumps)} packets with implausible sequence jumps (2^20 or more) were ignored`);
+    }
+  }
+  if (last.bogusFins > 0) {
+    w.push(`${formatCount(last.bogusFins)} FINs were ignored (unknown session, another source, or an impossible total)`);
+  }
+  if (last.implausibleStamps > 0) {
+    w.push(`${formatCount(last.implausibleStamps)} packets carried send stamps more than 1 h from their arrival: kept out of delay and jitter`);
+  }
+  if (last.evictedSessions > 0) {
+    w.push(`${formatCount(last.evictedSessions)} sessions with few packets were evicted from the full session table to make room`);
+  }
+  return w;
 }
