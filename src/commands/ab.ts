@@ -16,6 +16,8 @@ import { placeFor } from '../where/index.js';
 import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
+import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
+import type { AbRun } from '../core/ab.js';
 
 function side(flag: string, raw: unknown, name: unknown): AbSide {
   const items = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((x) => String(x).split(',')).filter(Boolean);
@@ -44,7 +46,7 @@ export const abCommand: CommandModule = {
   command: 'ab',
   describe: 'compare two sets of kernel settings on the same run: interleaved, repeated, with a verdict only beyond the noise',
   builder: (y: Argv) =>
-    htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: false, set: false })))
+    jsonStreamOption(htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: false, set: false }))))
       .option('a', { type: 'string', array: true, describe: 'settings of side A: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('b', { type: 'string', array: true, describe: 'settings of side B: KEY=VALUE[,KEY=VALUE] (repeatable)' })
       .option('a-name', { type: 'string', default: 'A', describe: 'label of side A' })
@@ -77,19 +79,33 @@ export const abCommand: CommandModule = {
       const json = checkOutputTarget('--json', a.json);
       const html = checkOutputTarget('--html', a.html);
       checkStdoutOnce({ '--json': json, '--html': html });
-      const out = makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false });
+      const jsonStream = a['json-stream'] === true;
+      checkStreamTargets(jsonStream, { '--json': json, '--html': html });
+      const watch = watchSteps(
+        makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false, jsonStream }),
+        { total: 2 * (warmup + reps), unit: 'run', stepSeconds: scenario.seconds + 3, show: true },
+        (r: AbRun) => ({ side: r.side, name: r.side === 'a' ? sa.name : sb.name, rep: r.rep, warmup: r.warmup, partial: r.outcome.partial, metrics: r.metrics }),
+      );
+      const out = watch.out;
       const signals = abortOnSignals();
       try {
+        out.event('start', { command: 'ab', a: sa, b: sb, reps, warmup, runs: 2 * (warmup + reps), run: scenario.variants[0]!.describe, time: new Date().toISOString() });
         out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
-        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal });
+        const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal, steps: watch.steps });
+        watch.dispose();
         out.summary('');
         for (const line of abTable(report)) out.summary(line);
         out.summary('');
         for (const line of report.verdict) out.summary(line + (report.partial ? ' (PARTIAL)' : ''));
         if (json) emitJson(json, report);
         emitHtml(html, 'ab', report);
+        out.event('end', report);
         return signals.exitCode() ?? (report.partial ? 1 : 0);
+      } catch (e) {
+        out.event('error', { message: e instanceof Error ? e.message : String(e) });
+        throw e;
       } finally {
+        watch.dispose();
         signals.dispose();
       }
     }),

@@ -8,6 +8,8 @@ import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput, type Output } from '../report/output.js';
 import { abortOnSignals, stdinLifeline } from '../run/signals.js';
+import { Progress, progressWanted } from './progress.js';
+import { withProgress } from './stream.js';
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
@@ -44,7 +46,7 @@ export async function runCommand(name: string, body: () => Promise<number | unde
  * a partial result, the JSON written; exit 130/143 after SIGINT/SIGTERM, 1 when the socket
  * failed mid-run.
  */
-export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean }>(
+export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean; timeSeconds?: number | null }>(
   spec: S,
   run: (spec: S, out: Output, signal: AbortSignal) => Promise<RunResult>,
   opts: { jsonStream?: unknown } = {},
@@ -53,11 +55,16 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
   if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
   checkOutputTarget('--json', spec.json);
   checkOutputTarget('--hgrm', spec.hgrm ?? null);
-  const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream });
+  // A run of more than a few seconds (or of no set length: a receiver) shows elapsed and ETA on a terminal.
+  const seconds = spec.timeSeconds ?? null;
+  const progress = progressWanted() && (seconds === null || seconds > 3) ? new Progress({ total: 0, unit: '', ...(seconds === null ? {} : { totalSeconds: seconds }) }) : null;
+  progress?.begin(0, 'hgrm' in spec ? 'recv' : 'send'); // only a receiver's spec has hgrm
+  const out = withProgress(makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream }), progress);
   const signals = abortOnSignals();
   const lifeline = stdinLifeline();
   try {
     const result = await run(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
+    progress?.dispose();
     if (spec.json) emitJson(spec.json, result);
     out.event('end', result);
     // Ctrl-C still wrote the partial result; the exit code says it was cut short (130/143).
@@ -67,6 +74,7 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
     out.event('error', { message: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
+    progress?.dispose();
     lifeline.dispose();
     signals.dispose();
   }

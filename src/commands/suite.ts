@@ -20,6 +20,8 @@ import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 import { emitHtml, htmlOption } from './report.js';
+import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
+import type { SuiteScenarioOutcome } from '../core/suite.js';
 
 /** A suite file or a baseline report: JSON, a regular file of at most 16 MiB. */
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -43,7 +45,7 @@ export const suiteCommand: CommandModule = {
   command: 'suite <file>',
   describe: 'run the scenarios of a suite file (JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
   builder: (y: Argv) =>
-    htmlOption(hostsOptions(y))
+    jsonStreamOption(htmlOption(hostsOptions(y)))
       .option('receivers', { type: 'string', describe: 'with --hosts: the receiving hosts, g2,g3 (overrides the file)' })
       .positional('file', { type: 'string', describe: 'the suite file (JSON): {"suite": NAME, "scenarios": [{"name", "run": {flags} | "scenario": NAME, "thresholds"}]}' })
       .option('baseline', { type: 'string', describe: 'a previous mcbench/suite@1 report (--json): fail on regressions beyond --tolerance' })
@@ -78,6 +80,8 @@ export const suiteCommand: CommandModule = {
       };
       const toStdout = Object.entries(outs).filter(([, v]) => v === '-').map(([k]) => k);
       if (toStdout.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${toStdout.join(' and ')}`);
+      const jsonStream = a['json-stream'] === true;
+      checkStreamTargets(jsonStream, { '--json': outs.json, '--markdown': outs.markdown, '--junit': outs.junit, '--benchmark-json': outs.smaller, '--benchmark-bigger-json': outs.bigger, '--html': outs.html });
       const labName = String(a['lab-name']);
       if (!local && !own) {
         // The lab of every variant is checked now (name, size, knobs), not minutes into the suite.
@@ -93,7 +97,13 @@ export const suiteCommand: CommandModule = {
         }
         requireRoot();
       }
-      const out = makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false });
+      const perScenario = spec.entries.reduce((s, e) => s + (e.scenario.seconds + 4) * e.scenario.variants.length, 0) / spec.entries.length;
+      const watch = watchSteps(
+        makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false, jsonStream }),
+        { total: spec.entries.length, unit: 'scenario', stepSeconds: perScenario, show: true },
+        (s: SuiteScenarioOutcome) => ({ scenario: s.name, passed: s.passed, metrics: s.metrics, failures: s.failures }),
+      );
+      const out = watch.out;
       const signals = abortOnSignals();
       const place = placeFor({ local, labName, log: out.info, hosts: own });
       try {
@@ -111,14 +121,18 @@ export const suiteCommand: CommandModule = {
           partial: false,
         };
         out.info(`mcbench suite: ${spec.suite}: ${spec.entries.length} scenario(s)${local ? ', --local' : ''}`);
+        out.event('start', { command: 'suite', suite: spec.suite, file, scenarios: spec.entries.map((e) => e.name), time: report.started });
         for (const [i, e] of spec.entries.entries()) {
           if (signals.signal.aborted) break;
+          watch.steps.begin(i + 1, spec.entries.length, e.name);
           out.info(`[${i + 1}/${spec.entries.length}] ${e.name}: ${e.scenario_name ?? e.scenario.variants[0]!.describe}`);
           const run = await runScenario(e.scenario, { place, log: out.info, signal: signals.signal });
           const judged = judgeScenario(e, run, baseline, tolerance);
           report.scenarios.push(judged);
+          watch.steps.end(i + 1, spec.entries.length, judged);
           out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);
         }
+        watch.dispose();
         report.finished = new Date().toISOString();
         report.partial = signals.signal.aborted || report.scenarios.length < spec.entries.length || report.scenarios.some((s) => s.report.partial);
         report.passed = !report.partial && report.scenarios.every((s) => s.passed);
@@ -135,8 +149,13 @@ export const suiteCommand: CommandModule = {
         if (outs.smaller) writeBenchmarkJson(outs.smaller, report, 'smaller');
         if (outs.bigger) writeBenchmarkJson(outs.bigger, report, 'bigger');
         emitHtml(outs.html, 'suite', report);
+        out.event('end', report);
         return signals.exitCode() ?? (report.passed ? 0 : 1);
+      } catch (e) {
+        out.event('error', { message: e instanceof Error ? e.message : String(e) });
+        throw e;
       } finally {
+        watch.dispose();
         signals.dispose();
       }
     }),

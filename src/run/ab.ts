@@ -4,7 +4,7 @@
 import { AB_SCHEMA, abVerdict, runMetrics, sideSummary, type AbReport, type AbRun, type AbSide } from '../core/ab.js';
 import { difference, ratio } from '../core/stats.js';
 import type { Hosts, Place } from '../where/hosts.js';
-import { runVariant } from './orchestrate.js';
+import { runVariant, type StepWatch } from './orchestrate.js';
 import type { Scenario } from './scenarios.js';
 
 /**
@@ -14,7 +14,7 @@ import type { Scenario } from './scenarios.js';
  */
 export async function runAb(
   base: Scenario,
-  opts: { a: AbSide; b: AbSide; reps: number; warmup: number; place: Place; log: (l: string) => void; signal: AbortSignal },
+  opts: { a: AbSide; b: AbSide; reps: number; warmup: number; place: Place; log: (l: string) => void; signal: AbortSignal; steps?: StepWatch<AbRun> },
 ): Promise<AbReport> {
   const runs: AbRun[] = [];
   const variant = (s: AbSide) => ({ name: s.name, describe: Object.entries(s.sysctls).map(([k, v]) => `${k}=${v}`).join(', ') || 'as the host is', sysctls: s.sysctls as Record<string, number>, lab: {}, recvArgs: [] });
@@ -27,9 +27,12 @@ export async function runAb(
         if (signal.aborted) break;
         const s = opts[side];
         const warmup = rep <= opts.warmup;
-        opts.log(`  ${warmup ? 'warm-up' : `rep ${rep - opts.warmup}/${opts.reps}`}: ${s.name}`);
+        const label = `${warmup ? 'warm-up' : `rep ${rep - opts.warmup}/${opts.reps}`}: ${s.name}`;
+        opts.steps?.begin(runs.length + 1, 2 * total, label);
+        opts.log(`  ${label}`);
         const outcome = await runVariant(base, variant(s), hosts, signal, () => {});
         runs.push({ side, rep: warmup ? 0 : rep - opts.warmup, warmup, metrics: runMetrics(outcome), outcome });
+        opts.steps?.end(runs.length, 2 * total, runs.at(-1)!);
       }
     }
   };

@@ -75,10 +75,16 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
   }
 }
 
+/** Told when each step of long work (a variant, an A/B run) begins and ends: progress and --json-stream. */
+export interface StepWatch<T> {
+  begin(step: number, total: number, label: string): void;
+  end(step: number, total: number, outcome: T): void;
+}
+
 /** Runs every variant (or the one named) of a scenario, each on hosts the place makes for it. */
 export async function runScenario(
   scenario: Scenario,
-  opts: { variant?: string | null; place: Place; log: (l: string) => void; signal: AbortSignal },
+  opts: { variant?: string | null; place: Place; log: (l: string) => void; signal: AbortSignal; steps?: StepWatch<VariantOutcome> },
 ): Promise<RunReport> {
   const variants = opts.variant ? scenario.variants.filter((v) => v.name === opts.variant) : scenario.variants;
   const report: RunReport = {
@@ -88,16 +94,20 @@ export async function runScenario(
     variants: [],
     partial: false,
   };
-  for (const v of variants) {
+  for (const [i, v] of variants.entries()) {
     if (opts.signal.aborted) break;
+    opts.steps?.begin(i + 1, variants.length, v.name);
     const need = { guests: scenario.guests, lab: v.lab, sysctls: v.sysctls };
     const why = opts.place.refuse(need);
     if (why) {
       opts.log(`  ${v.name}: skipped: ${why}`);
       report.variants.push({ name: v.name, describe: v.describe, settings_applied: [], lab: v.lab, bridge: null, skipped: why, sender: null, receivers: [], group: null, clocks: null, partial: false });
+      opts.steps?.end(i + 1, variants.length, report.variants.at(-1)!);
       continue;
     }
-    report.variants.push(await opts.place.withHosts(need, opts.signal, (hosts, signal) => runVariant(scenario, v, hosts, signal, opts.log)));
+    const outcome = await opts.place.withHosts(need, opts.signal, (hosts, signal) => runVariant(scenario, v, hosts, signal, opts.log));
+    report.variants.push(outcome);
+    opts.steps?.end(i + 1, variants.length, outcome);
   }
   report.partial = opts.signal.aborted || report.variants.length < variants.length || report.variants.some((v) => v.partial);
   return report;
