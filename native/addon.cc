@@ -231,6 +231,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
       c.latency = boolean(o, "latency", true);
+      c.stallThresholdNs = static_cast<uint64_t>(num(o, "stallThresholdNs", 0));
       receiver_ = std::make_unique<mcbench::Receiver>(c);
     });
   }
@@ -265,13 +266,17 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     if (!receiver_) return env.Null();
     o.Set("rcvbufActual", Napi::Number::New(env, receiver_->socketInfo().rcvbufActual));
     o.Set("joinMonoNs", n64(env, receiver_->joinMonoNs()));
+    o.Set("joinRealNs", n64(env, receiver_->joinRealNs()));
     o.Set("threadCpuNs", n64(env, receiver_->threadCpuNs()));
     return o;
   }
   Napi::Value Snapshot(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!receiver_) return env.Null();
-    receiver_->snapshot(snap_);
+    // snapshot(true): the latency histograms too, cut at the same packet as the counters.
+    bool withLatency = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+    if (withLatency && !latencyCopy_) latencyCopy_ = std::make_unique<mcbench::LatencyRecorder>();
+    receiver_->snapshot(snap_, withLatency ? latencyCopy_.get() : nullptr);
     const mcbench::ReceiverCounters& c = snap_.counters;
     Napi::Object o = Napi::Object::New(env);
     o.Set("datagrams", n64(env, c.datagrams));
@@ -287,6 +292,10 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("kernelStamps", n64(env, c.kernelStamps));
     o.Set("firstPacketMonoNs", n64(env, c.firstPacketMonoNs));
     o.Set("lastPacketMonoNs", n64(env, c.lastPacketMonoNs));
+    o.Set("socketDrops", Napi::Number::New(env, static_cast<double>(c.socketDrops)));
+    o.Set("firstMcbenchRealNs", n64(env, c.firstMcbenchRealNs));
+    o.Set("stalls", stallsObject(env, snap_.stalls));
+    if (withLatency) o.Set("latency", latencyObject(env, *latencyCopy_));
     o.Set("running", Napi::Boolean::New(env, snap_.running));
     o.Set("error", threadError(env, snap_.error));
     Napi::Array sessions = Napi::Array::New(env, snap_.sessions.size());
@@ -353,12 +362,40 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("aboveRange", n64(env, h.aboveRange()));
     return o;
   }
+  // Receive stamps cross as Numbers of ns since the epoch (about 2^60: exact to 256 ns, which is
+  // below what the 10 ms stall accuracy needs); lengths are exact differences taken here.
+  static Napi::Object stallsObject(Napi::Env env, const mcbench::StallSnapshot& st) {
+    Napi::Array list = Napi::Array::New(env, st.stalls.size());
+    for (size_t i = 0; i < st.stalls.size(); ++i) {
+      const mcbench::StallRecord& r = st.stalls[i];
+      Napi::Object so = Napi::Object::New(env);
+      so.Set("startNs", n64(env, r.startNs));
+      so.Set("lengthNs", n64(env, r.endNs - r.startNs));
+      so.Set("sessionBefore", hex64(env, r.sessionBefore));
+      so.Set("seqBefore", n64(env, r.seqBefore));
+      so.Set("sessionAfter", hex64(env, r.sessionAfter));
+      so.Set("seqAfter", n64(env, r.seqAfter));
+      list[i] = so;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("list", list);
+    o.Set("overflow", n64(env, st.overflow));
+    o.Set("thresholdNs", n64(env, st.thresholdNs));
+    o.Set("medianGapNs", n64(env, st.medianGapNs));
+    o.Set("firstDataNs", n64(env, st.firstDataNs));
+    o.Set("lastDataNs", n64(env, st.lastDataNs));
+    o.Set("lastSession", hex64(env, st.lastSession));
+    o.Set("lastSeq", n64(env, st.lastSeq));
+    return o;
+  }
   Napi::Value Latency(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!receiver_) return env.Null();
     if (!latencyCopy_) latencyCopy_ = std::make_unique<mcbench::LatencyRecorder>();
     receiver_->latency(*latencyCopy_);
-    const mcbench::LatencyRecorder& l = *latencyCopy_;
+    return latencyObject(env, *latencyCopy_);
+  }
+  static Napi::Object latencyObject(Napi::Env env, const mcbench::LatencyRecorder& l) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("kernel", histogram(env, l.kernel));
     o.Set("app", histogram(env, l.app));

@@ -42,14 +42,17 @@ export interface ReceiverOptions {
   maxDatagram: number;
   readPauseNs: number;
   latency: boolean;
+  /** --stall in ns; 0 = max(50 ms, 20x the median inter-arrival) */
+  stallThresholdNs: number;
 }
 
 export interface NativeReceiver {
   start(onError: () => void): void;
   close(): void;
-  snapshot(): NativeReceiverSnapshot;
+  /** withLatency: also the latency histograms, under the same lock as the counters */
+  snapshot(withLatency?: boolean): NativeReceiverSnapshot;
   /** threadCpuNs: CPU time the receive thread used, known after close() */
-  info(): { rcvbufActual: number; joinMonoNs: number; threadCpuNs: number };
+  info(): { rcvbufActual: number; joinMonoNs: number; joinRealNs: number; threadCpuNs: number };
   latency(): NativeLatency;
 }
 

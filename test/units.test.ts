@@ -65,7 +65,9 @@ const session = (over: Partial<NativeSessionSnapshot>): NativeSessionSnapshot =>
 });
 const receiverSnap = (sessions: NativeSessionSnapshot[], over: Partial<NativeReceiverSnapshot> = {}): NativeReceiverSnapshot => ({
   datagrams: 0, foreign: 0, truncated: 0, rejectedSessions: 0, batches: 0, fullBatches: 0, rxqOvfl: 0,
-  kernelStamps: 0, firstPacketMonoNs: 0, lastPacketMonoNs: 0, running: true, error: null, sessions, ...over,
+  kernelStamps: 0, firstPacketMonoNs: 0, lastPacketMonoNs: 0, socketDrops: -1, firstMcbenchRealNs: 0,
+  stalls: { list: [], overflow: 0, thresholdNs: 0, medianGapNs: 0, firstDataNs: 0, lastDataNs: 0, lastSession: '', lastSeq: 0 },
+  running: true, error: null, sessions, ...over,
 });
 
 describe('metrics', () => {
@@ -114,18 +116,28 @@ describe('metrics', () => {
 });
 
 describe('stall detection', () => {
-  const iv = (start: number, packets: number) => ({
-    streams: [],
-    sum: { start, end: start + 1, packets } as unknown as import('../src/core/result.js').ReceiverIntervalSum,
-  });
-  it('finds runs of empty intervals after traffic started, resumed or not', async () => {
-    const { detectStalls } = await import('../src/core/metrics.js');
-    // silence before the first packet is not a stall
-    expect(detectStalls([iv(0, 0), iv(1, 5), iv(2, 5)])).toEqual([]);
-    expect(detectStalls([iv(0, 10), iv(1, 0), iv(2, 0), iv(3, 7), iv(4, 0)])).toEqual([
-      { start_seconds: 1, end_seconds: 3, seconds: 2, resumed: true },
-      { start_seconds: 4, end_seconds: 5, seconds: 1, resumed: false },
+  const stall = (startNs: number, lengthNs: number, seqBefore: number, seqAfter: number, sessionAfter = 'a') =>
+    ({ startNs, lengthNs, sessionBefore: 'a', seqBefore, sessionAfter, seqAfter });
+  const st = (list: ReturnType<typeof stall>[], lastDataNs: number) =>
+    ({ list, overflow: 0, thresholdNs: 50e6, medianGapNs: 1e6, firstDataNs: 1e9, lastDataNs, lastSession: 'a', lastSeq: 99 });
+  it('located stalls: times since the first DATA packet, sequences missing across them (same session only)', async () => {
+    const { locateStalls } = await import('../src/core/metrics.js');
+    const r = locateStalls(st([stall(2e9, 1.5e9, 10, 21), stall(4e9, 0.1e9, 30, 0, 'b')], 5e9), 5.01e9, true);
+    expect(r.inProgress).toBe(false); // 10 ms of silence at the end is below the 50 ms threshold
+    expect(r.stalls).toEqual([
+      { start_seconds: 1, end_seconds: 2.5, seconds: 1.5, resumed: true, start_epoch_seconds: 2, session_before: 'a', seq_before: 10, session_after: 'a', seq_after: 21, missing_packets: 10 },
+      { start_seconds: 3, end_seconds: 3.1, seconds: 0.1, resumed: true, start_epoch_seconds: 4, session_before: 'a', seq_before: 30, session_after: 'b', seq_after: 0, missing_packets: null },
     ]);
+  });
+  it('a silence to the end is a stall in progress only when a tail is unknown', async () => {
+    const { locateStalls } = await import('../src/core/metrics.js');
+    const open = locateStalls(st([], 5e9), 11.15e9, true);
+    expect(open.inProgress).toBe(true);
+    expect(open.stalls).toHaveLength(1);
+    expect(open.stalls[0]).toMatchObject({ start_seconds: 4, resumed: false, seq_before: 99, seq_after: null, missing_packets: null });
+    expect(open.stalls[0]!.seconds).toBeCloseTo(6.15, 9);
+    // every session sent FIN: the quiet after it is the end, not a stall
+    expect(locateStalls(st([], 5e9), 11.15e9, false)).toEqual({ stalls: [], inProgress: false });
   });
 });
 

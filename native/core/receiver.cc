@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include <linux/sock_diag.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,13 +13,14 @@
 
 namespace mcbench {
 
-Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions) {
+Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions), stalls_(cfg.stallThresholdNs) {
   if (cfg_.batch == 0) cfg_.batch = 1;
-  fd_ = openReceiverSocket(cfg_.socket, info_);
+  if (!cfg_.noSocket) fd_ = openReceiverSocket(cfg_.socket, info_);
   // RFC 3918 join delay runs from here (the membership was just added) to the first packet.
   joinMonoNs_ = monoNs();
+  joinRealNs_ = realNs();
   // A v2 session that started after this has its head counted as loss; one before, as not expected.
-  table_.setListeningSince(realNs());
+  table_.setListeningSince(joinRealNs_);
   controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
   headers_.assign(static_cast<size_t>(cfg_.batch) * kHeaderSlot, 0);
   scratch_.assign(cfg_.maxDatagram > kHeaderSlot ? cfg_.maxDatagram - kHeaderSlot : 1, 0);
@@ -52,9 +54,35 @@ void Receiver::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Receiver::snapshot(ReceiverSnapshot& out) const {
+namespace {
+// The socket's own drop counter (sk_drops: every datagram the kernel dropped for this socket,
+// buffer full above all), read directly; -1 when the kernel cannot tell.
+int64_t readSocketDrops(int fd) {
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+    return -1;
+  return static_cast<int64_t>(mem[SK_MEMINFO_DROPS]);
+}
+}  // namespace
+
+void Receiver::snapshot(ReceiverSnapshot& out, LatencyRecorder* lat) const {
+  // Read before the lock: a datagram dropped meanwhile counts here, never a packet not yet counted.
+  int64_t drops = readSocketDrops(fd_.get());
   std::lock_guard<std::mutex> lock(mu_);
+  if (lat) lat->copyFrom(latency_);
   out.counters = counters_;
+  out.counters.socketDrops = drops;
+  StallSnapshot& st = out.stalls;
+  st.stalls.clear();
+  for (size_t i = 0; i < stalls_.size(); ++i) st.stalls.push_back(stalls_.at(i));
+  st.overflow = stalls_.overflow();
+  st.thresholdNs = stalls_.thresholdNs();
+  st.medianGapNs = stalls_.medianGapNs();
+  st.firstDataNs = stalls_.firstNs();
+  st.lastDataNs = stalls_.lastNs();
+  st.lastSession = stalls_.lastSession();
+  st.lastSeq = stalls_.lastSeq();
   out.counters.rejectedSessions = table_.rejectedNewSessions();
   out.counters.evictedSessions = table_.evictedSessions();
   out.counters.bogusFins = table_.bogusFins();
@@ -163,12 +191,15 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       ++c.foreign;
       continue;
     }
+    if (c.firstMcbenchRealNs == 0) c.firstMcbenchRealNs = recvNs;
     const sockaddr_in& from = sources_[i];
     uint64_t source = mh.msg_namelen >= sizeof(sockaddr_in) && from.sin_family == AF_INET
                           ? (uint64_t{ntohl(from.sin_addr.s_addr)} << 16) | ntohs(from.sin_port)
                           : 0;
-    if (table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs, source) == SessionTable::Outcome::Unique && cfg_.latency)
-      recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
+    SessionTable::Outcome outcome = table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs, source);
+    if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
+      stalls_.arrival(recvNs, h.session, h.seq);
+    if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "histogram.h"
 #include "session_table.h"
 #include "socket.h"
+#include "stall_detector.h"
 
 namespace mcbench {
 
@@ -25,6 +26,9 @@ struct ReceiverConfig {
   size_t maxSessions = 32;
   uint64_t readPauseNs = 0;  // test aid: do not read for this long after start (slow reader)
   bool latency = true;       // record one-way delay histograms (--no-latency turns it off)
+  // Fuzzing only (native/fuzz): no socket is opened; the harness feeds the batches.
+  bool noSocket = false;
+  uint64_t stallThresholdNs = 0;  // --stall: a silence longer than this is a stall; 0 = automatic
 };
 
 // One-way delay (RFC 7679) of unique DATA packets: receive time minus the sender's stamp, with
@@ -62,6 +66,10 @@ struct ReceiverCounters {
   uint64_t kernelStamps = 0;       // datagrams that carried SO_TIMESTAMPNS
   uint64_t firstPacketMonoNs = 0;  // CLOCK_MONOTONIC when the first datagram was read
   uint64_t lastPacketMonoNs = 0;
+  // SO_MEMINFO's SK_MEMINFO_DROPS, read at each snapshot: the socket's drop count now, including
+  // drops after the last datagram queued (which no SO_RXQ_OVFL cmsg can carry). -1: unreadable.
+  int64_t socketDrops = -1;
+  uint64_t firstMcbenchRealNs = 0;  // receive stamp (kernel when it had one) of the first mcbench packet
   // From the session table: few-packet sessions evicted to make room for new ones; FINs ignored
   // (unknown session, other source, impossible total); unique DATA whose send stamp was beyond
   // +-1 h of its arrival (kept out of delay and jitter).
@@ -70,9 +78,22 @@ struct ReceiverCounters {
   uint64_t implausibleStamps = 0;
 };
 
+// Stalls located by the receive thread (StallDetector) as of the snapshot.
+struct StallSnapshot {
+  std::vector<StallRecord> stalls;
+  uint64_t overflow = 0;
+  uint64_t thresholdNs = 0;
+  uint64_t medianGapNs = 0;
+  uint64_t firstDataNs = 0;  // receive stamps (CLOCK_REALTIME ns) of the first / last DATA packet
+  uint64_t lastDataNs = 0;
+  uint64_t lastSession = 0;
+  uint64_t lastSeq = 0;
+};
+
 struct ReceiverSnapshot {
   ReceiverCounters counters;
   std::vector<SessionStats> sessions;
+  StallSnapshot stalls;
   bool running = false;
   ThreadError error;
 };
@@ -88,15 +109,19 @@ class Receiver {
 
   void start(std::function<void()> onEnd);  // onEnd runs on the thread if it stops by an error
   void stop();
-  void snapshot(ReceiverSnapshot& out) const;
+  // With `lat`, the latency histograms are copied under the same lock: an interval's packet
+  // counts and its latency counts are cut at the same packet.
+  void snapshot(ReceiverSnapshot& out, LatencyRecorder* lat = nullptr) const;
   // Copies the histograms (a few hundred KiB): call once per interval, not per tick.
   void latency(LatencyRecorder& out) const;
   uint64_t joinMonoNs() const { return joinMonoNs_; }
+  uint64_t joinRealNs() const { return joinRealNs_; }  // CLOCK_REALTIME of the join (kernel stamps' clock)
   // CPU time the worker thread used, ns: known once it has stopped (0 before).
   uint64_t threadCpuNs() const { return cpuNs_.load(); }
   const ReceiverSocketInfo& socketInfo() const { return info_; }
 
  private:
+  friend struct ReceiverFuzzAccess;  // native/fuzz/receiver_fuzz.cc feeds processBatch() directly
   void run();
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
@@ -120,7 +145,9 @@ class Receiver {
   SessionTable table_;
   ReceiverCounters counters_;
   LatencyRecorder latency_;
+  StallDetector stalls_;
   uint64_t joinMonoNs_ = 0;
+  uint64_t joinRealNs_ = 0;
 
   std::thread thread_;
   std::function<void()> onEnd_;

@@ -17,6 +17,7 @@
 #include "core/igmp.h"
 #include "core/pacer.h"
 #include "core/session_table.h"
+#include "core/stall_detector.h"
 #include "core/wire.h"
 
 namespace {
@@ -850,6 +851,75 @@ TEST(pacer_schedule_is_consistent) {
         fail(__FILE__, __LINE__, "pps " + show(pps) + " seq " + show(seq) + " due " + show(due));
     }
   }
+}
+
+// ---- StallDetector (issue 9 item 3) -----------------------------------------------------------
+// Arrivals are fed with hand-chosen stamps; every expected stall is read off the schedule.
+TEST(stall_detector_locates_silences) {
+  using mcbench::StallDetector;
+  const uint64_t ms = 1000000;
+  StallDetector d;  // automatic: max(50 ms, 20 x median)
+  uint64_t t = 1000 * ms, seq = 0;
+  for (int i = 0; i < 300; ++i) d.arrival(t += 2 * ms, 7, seq++);  // 500 pps: median 2 ms
+  CHECK_EQ(d.size(), size_t{0});
+  CHECK(d.thresholdNs() == 50 * ms);  // 20 x 2 ms = 40 ms < the 50 ms floor
+  CHECK(d.medianGapNs() >= 2 * ms * 15 / 16 && d.medianGapNs() <= 2 * ms * 17 / 16);
+  const uint64_t before = t;
+  d.arrival(t += 1000 * ms, 7, seq += 40);  // a 1 s silence across which 40 sequences went missing
+  for (int i = 0; i < 100; ++i) d.arrival(t += 2 * ms, 7, ++seq);
+  d.arrival(t += 6150 * ms, 7, ++seq);  // 6.15 s must read 6.15 s, not a rounded 5
+  d.arrival(t += 49 * ms, 7, ++seq);    // just below the threshold: no stall
+  CHECK_EQ(d.size(), size_t{2});
+  CHECK(d.at(0).startNs == before);
+  CHECK(d.at(0).endNs - d.at(0).startNs == 1000 * ms);
+  CHECK(d.at(0).seqBefore == 299 && d.at(0).seqAfter == 340);
+  CHECK(d.at(1).endNs - d.at(1).startNs == 6150 * ms);
+  CHECK(d.lastNs() == t && d.lastSeq() == seq);
+  CHECK(d.firstNs() == 1002 * ms);
+}
+
+TEST(stall_detector_baseline_fixed_threshold_and_overflow) {
+  using mcbench::StallDetector;
+  const uint64_t ms = 1000000;
+  // A 10 pps stream's first gaps (100 ms) are no stalls while there is no baseline yet, nor after
+  // (20 x 100 ms = 2 s is the threshold then).
+  StallDetector slow;
+  uint64_t t = 5 * ms;
+  for (uint64_t s = 0; s < 50; ++s) slow.arrival(t += 100 * ms, 1, s);
+  CHECK_EQ(slow.size(), size_t{0});
+  CHECK(slow.thresholdNs() >= 2000 * ms * 15 / 16 && slow.thresholdNs() <= 2000 * ms * 17 / 16);
+  // --stall 0.1: fixed; 70 stalls fill the 64-entry list, 6 are counted past it.
+  StallDetector fixed(100 * ms);
+  t = 0;
+  uint64_t s = 0;
+  fixed.arrival(t, 1, s++);
+  for (int i = 0; i < 70; ++i) {
+    fixed.arrival(t += 150 * ms, 1, s++);
+    fixed.arrival(t += 1 * ms, 1, s++);
+  }
+  CHECK_EQ(fixed.size(), StallDetector::kCapacity);
+  CHECK(fixed.overflow() == 6);
+  CHECK(fixed.thresholdNs() == 100 * ms);
+  // A stamp earlier than the last is no gap and does not move the last arrival back.
+  StallDetector back(100 * ms);
+  back.arrival(1000 * ms, 1, 0);
+  back.arrival(900 * ms, 1, 1);
+  back.arrival(1050 * ms, 1, 2);
+  CHECK_EQ(back.size(), size_t{0});
+  CHECK(back.lastNs() == 1050 * ms);
+}
+
+TEST(stall_detector_buckets_bound_values) {
+  using mcbench::StallDetector;
+  // Every value falls in a bucket whose middle is within 1/16 of it (8 buckets per octave).
+  for (uint64_t v : {uint64_t{9}, uint64_t{1000}, uint64_t{123456789}, uint64_t{1} << 40, UINT64_MAX}) {
+    size_t b = StallDetector::bucketOf(v);
+    CHECK(b < StallDetector::kBuckets);
+    uint64_t mid = StallDetector::bucketMid(b);
+    uint64_t diff = mid > v ? mid - v : v - mid;
+    CHECK(diff <= v / 16 + 1);
+  }
+  for (uint64_t v = 0; v < 8; ++v) CHECK(StallDetector::bucketMid(StallDetector::bucketOf(v)) == v);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@ import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
-import { SCENARIOS, customScenario, findScenario } from '../run/scenarios.js';
+import { SCENARIOS, customScenario, findScenario, rejectUnusedFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
 import { checkLabFor, runCommand, scenarioOptions } from './common.js';
@@ -33,6 +33,7 @@ export const runCommandModule: CommandModule = {
       const flags = own ? { ...a, receivers: String(own.inventory.receivers.length) } : a;
       const scenario = a.scenario === undefined ? customScenario(flags) : findScenario(shown(a.scenario));
       if (!scenario) throw new UsageError(`--scenario: '${String(a.scenario)}' is not a scenario (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+      if (a.scenario !== undefined) rejectUnusedFlags(scenario.name, a);
       const variant = typeof a.variant === 'string' ? a.variant : null;
       if (variant && !scenario.variants.some((v) => v.name === variant)) {
         throw new UsageError(`--variant: '${variant}' is not a variant of ${scenario.name} (one of: ${scenario.variants.map((v) => v.name).join(', ')})`);

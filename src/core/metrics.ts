@@ -1,6 +1,6 @@
 // Pure metric arithmetic over native snapshots: no I/O, unit-tested without sockets.
-import type { NativeReceiverSnapshot, NativeSessionSnapshot } from './snapshots.js';
-import type { LossFigures, ReceiverInterval, ReceiverIntervalSum, Stall, ThreadCost, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
+import type { NativeReceiverSnapshot, NativeSessionSnapshot, NativeStalls } from './snapshots.js';
+import type { LossFigures, ReceiverIntervalSum, Stall, ThreadCost, SessionResult, StreamInterval, ThroughputFigures } from './result.js';
 
 /** the counters of a stream interval that the sum adds up */
 type CountKey = 'expected_packets' | 'packets' | 'bytes' | 'out_of_order' | 'duplicates' | 'lost_packets';
@@ -140,7 +140,7 @@ export function receiverInterval(
       lost_packets: total('lost_packets'),
       lost_percent: percent(total('lost_packets'), expected),
       foreign_packets: cur.foreign - (prev?.foreign ?? 0),
-      socket_overflow_drops: cur.rxqOvfl - (prev?.rxqOvfl ?? 0),
+      socket_overflow_drops: socketDrops(cur) - (prev ? socketDrops(prev) : 0),
       latency_ms: null,
     },
   };
@@ -152,31 +152,50 @@ export function rcvbufClamped(requested: number | null, actual: number): boolean
 }
 
 /**
- * Stalls: runs of intervals with no packet after traffic had started. A snooping bridge whose
- * membership entries expired (no querier) stops forwarding mid-run; this is how it shows.
+ * The socket's drops so far: its own counter read at the snapshot (SO_MEMINFO), which also sees
+ * drops after the last datagram queued; the last SO_RXQ_OVFL cmsg only when that is unreadable.
  */
-export function detectStalls(intervals: ReceiverInterval[]): Stall[] {
-  const stalls: Stall[] = [];
-  let started = false;
-  let open: Stall | null = null;
-  for (const iv of intervals) {
-    const empty = iv.sum.packets === 0;
-    if (!started) {
-      started = !empty;
-      continue;
-    }
-    if (empty) {
-      if (open) open.end_seconds = iv.sum.end;
-      else open = { start_seconds: iv.sum.start, end_seconds: iv.sum.end, seconds: 0, resumed: false };
-    } else if (open) {
-      open.resumed = true;
-      stalls.push(open);
-      open = null;
-    }
+export function socketDrops(s: NativeReceiverSnapshot): number {
+  return s.socketDrops >= 0 ? s.socketDrops : s.rxqOvfl;
+}
+
+/**
+ * The stalls the receive thread located (silences between DATA arrivals longer than the
+ * threshold), plus the one the run ended in: when a session's tail is unknown (no FIN) and the
+ * silence since the last DATA packet, up to `endRealNs`, is longer than the threshold. A snooping
+ * bridge whose memberships expired, or a sender that stopped, shows this way.
+ */
+export function locateStalls(st: NativeStalls, endRealNs: number, tailUnknown: boolean): { stalls: Stall[]; inProgress: boolean } {
+  const since = (ns: number) => (ns - st.firstDataNs) / 1e9;
+  const stalls: Stall[] = st.list.map((x) => ({
+    start_seconds: since(x.startNs),
+    end_seconds: since(x.startNs) + x.lengthNs / 1e9,
+    seconds: x.lengthNs / 1e9,
+    resumed: true,
+    start_epoch_seconds: x.startNs / 1e9,
+    session_before: x.sessionBefore,
+    seq_before: x.seqBefore,
+    session_after: x.sessionAfter,
+    seq_after: x.seqAfter,
+    missing_packets: x.sessionAfter === x.sessionBefore && x.seqAfter > x.seqBefore ? x.seqAfter - x.seqBefore - 1 : null,
+  }));
+  const silence = endRealNs - st.lastDataNs;
+  const inProgress = tailUnknown && st.lastDataNs > 0 && silence > st.thresholdNs;
+  if (inProgress) {
+    stalls.push({
+      start_seconds: since(st.lastDataNs),
+      end_seconds: since(endRealNs),
+      seconds: silence / 1e9,
+      resumed: false,
+      start_epoch_seconds: st.lastDataNs / 1e9,
+      session_before: st.lastSession,
+      seq_before: st.lastSeq,
+      session_after: null,
+      seq_after: null,
+      missing_packets: null,
+    });
   }
-  if (open) stalls.push(open);
-  for (const s of stalls) s.seconds = s.end_seconds - s.start_seconds;
-  return stalls;
+  return { stalls, inProgress };
 }
 
 export function threadCost(cpuNs: number, trafficSeconds: number, packets: number): ThreadCost {

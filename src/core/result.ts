@@ -88,7 +88,7 @@ export interface ReceiverIntervalSum extends ThroughputFigures, LossFigures {
   end: number;
   /** datagrams in this interval that were not mcbench v1 packets (counted, ignored) */
   foreign_packets: number;
-  /** SO_RXQ_OVFL delta: datagrams the kernel dropped because this socket's buffer was full */
+  /** this socket's drop counter (SO_MEMINFO, read at the interval's end) delta: datagrams dropped because its buffer was full */
   socket_overflow_drops: number;
   /** one-way delay (kernel receive stamp) of the packets that arrived in this interval, ms; null when none was recorded */
   latency_ms: IntervalLatency | null;
@@ -211,7 +211,7 @@ export interface ReceiverLatency {
 }
 
 export interface JoinInfo {
-  /** from IP_ADD_MEMBERSHIP to the first mcbench packet, ms; null when none arrived */
+  /** from IP_ADD_MEMBERSHIP to the first mcbench packet's kernel receive stamp (not when the app read it), ms; null when none arrived */
   first_packet_after_join_ms: number | null;
   /**
    * RFC 3918 group join delay, ms: the same figure, but only when the stream was running at the
@@ -221,15 +221,44 @@ export interface JoinInfo {
   join_delay_ms: number | null;
 }
 
+/**
+ * A silence between two DATA arrivals longer than the stall threshold, located by the receive
+ * thread from the kernel's receive stamps (SO_TIMESTAMPNS), whatever -i is.
+ */
 export interface Stall {
-  /** stall start, seconds since the first packet, at interval resolution */
+  /** stall start (receive stamp of the last DATA packet before the silence), seconds since the first DATA packet */
   start_seconds: number;
-  /** stall end, seconds since the first packet, at interval resolution */
+  /** stall end (receive stamp of the first DATA packet after it; the end of the run when it did not resume), seconds since the first DATA packet */
   end_seconds: number;
-  /** its length, end_seconds - start_seconds, seconds */
+  /** its length, end_seconds - start_seconds, seconds (a lower bound when not resumed) */
   seconds: number;
-  /** traffic came back after it (false: it lasted to the end of the run) */
+  /** traffic came back after it (false: it lasted to the end of the run, the run ended inside it) */
   resumed: boolean;
+  /** the stall's start as seconds since the Unix epoch (this host's CLOCK_REALTIME, as a capture stamps it) */
+  start_epoch_seconds: number;
+  /** session id of the last DATA packet before the silence, 16 hex digits */
+  session_before: string;
+  /** its sequence number */
+  seq_before: number;
+  /** session id of the first DATA packet after the silence; null when it did not resume */
+  session_after: string | null;
+  /** its sequence number; null when it did not resume */
+  seq_after: number | null;
+  /** sequences missing across the silence (seq_after - seq_before - 1, same session only); null when unknown (other session, or not resumed) */
+  missing_packets: number | null;
+}
+
+export interface StallDetection {
+  /** a silence longer than this is a stall, ms */
+  threshold_ms: number;
+  /** 'flag': --stall; 'median': max(50 ms, 20x the median inter-arrival), 1 s until 8 gaps were seen */
+  threshold_source: 'flag' | 'median';
+  /** the streaming median inter-arrival of DATA packets (8 buckets per octave: within 6.25%), ms; null before two packets */
+  median_interarrival_ms: number | null;
+  /** stalls past the receive thread's fixed list of 64 (counted, not located) */
+  overflow: number;
+  /** the run ended inside a stall (silence to the end, no FIN): the loss at the tail is unknown */
+  in_progress: boolean;
 }
 
 export interface ReceiverEnd {
@@ -242,7 +271,11 @@ export interface ReceiverEnd {
   sum: ThroughputFigures & LossFigures;
   /** the receive socket's buffer, as set and as granted */
   socket: ReceiverSocketInfo;
-  /** SO_RXQ_OVFL: datagrams dropped because this socket's receive buffer was full (whole run) */
+  /**
+   * datagrams the kernel dropped for this socket (its receive buffer full), whole run: the
+   * socket's own counter read directly (SO_MEMINFO SK_MEMINFO_DROPS) at the end, so drops after
+   * the last datagram read count too; the last SO_RXQ_OVFL cmsg when SO_MEMINFO is unreadable
+   */
   socket_overflow_drops: number;
   /** datagrams on the group that were not mcbench v1 packets (counted, ignored) */
   foreign_packets: number;
@@ -268,8 +301,12 @@ export interface ReceiverEnd {
   latency: ReceiverLatency;
   /** how long after the group join the first packet came, ms */
   join: JoinInfo;
-  /** intervals without a packet after traffic had started (e.g. IGMP membership expired) */
+  /** silences longer than the stall threshold after traffic had started (e.g. IGMP membership expired, a sender that stopped) */
   stalls: Stall[];
+  /** how stalls were detected, and whether the run ended inside one */
+  stall_detection: StallDetection;
+  /** some session's tail is unknown (no FIN): lost_packets and lost_percent are lower bounds */
+  loss_lower_bound: boolean;
   /** where the lost packets were dropped: this socket's buffer, the backlog, the interface, or unaccounted */
   loss_attribution: LossAttribution;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */

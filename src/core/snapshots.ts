@@ -1,3 +1,5 @@
+import type { NativeLatency } from './latency.js';
+
 // What the addon's threads report (polled, never per packet): plain data, so the pure metrics in
 // core/ can be computed and tested without the addon. native.ts binds them to the addon.
 
@@ -70,6 +72,30 @@ export interface NativeSessionSnapshot {
   jitterNs: number;
 }
 
+/** One silence between two DATA arrivals longer than the threshold (receive stamps, CLOCK_REALTIME ns). */
+export interface NativeStall {
+  startNs: number;
+  lengthNs: number;
+  sessionBefore: string;
+  seqBefore: number;
+  sessionAfter: string;
+  seqAfter: number;
+}
+
+export interface NativeStalls {
+  list: NativeStall[];
+  /** stalls past the fixed-capacity list (counted, not kept) */
+  overflow: number;
+  thresholdNs: number;
+  /** the streaming median inter-arrival the default threshold is made from, ns (0: none yet) */
+  medianGapNs: number;
+  /** receive stamps of the first and the last DATA packet (0 before any) */
+  firstDataNs: number;
+  lastDataNs: number;
+  lastSession: string;
+  lastSeq: number;
+}
+
 export interface NativeReceiverSnapshot {
   datagrams: number;
   foreign: number;
@@ -87,6 +113,13 @@ export interface NativeReceiverSnapshot {
   kernelStamps: number;
   firstPacketMonoNs: number;
   lastPacketMonoNs: number;
+  /** SO_MEMINFO SK_MEMINFO_DROPS read at the snapshot: the socket's drops so far; -1 when unreadable */
+  socketDrops: number;
+  /** receive stamp (CLOCK_REALTIME ns, the kernel's when it had one) of the first mcbench packet; 0 before */
+  firstMcbenchRealNs: number;
+  stalls: NativeStalls;
+  /** with snapshot(true): the latency histograms, cut at the same packet as the counters */
+  latency?: NativeLatency;
   running: boolean;
   error: ThreadErrorInfo | null;
   sessions: NativeSessionSnapshot[];

@@ -45,6 +45,8 @@ export interface RecvSpec extends CommonSpec {
   latency: boolean;
   /** write the one-way delay percentile distribution (.hgrm) here */
   hgrm: string | null;
+  /** --stall: a silence between DATA arrivals longer than this is a stall, s; null = max(50 ms, 20x the median inter-arrival) */
+  stallSeconds: number | null;
 }
 
 export function parseGroup(raw: unknown): string {
@@ -157,5 +159,6 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
     hgrm,
+    stallSeconds: a.stall === undefined ? null : inRange('--stall', parseSeconds('--stall', a.stall), 0.001, 3600, ' s'),
   };
 }

@@ -26,7 +26,7 @@ export const SENDER_HEADER = '[ ID] Interval         Packets     Payload rate   
 function receiverRow(label: string, r: {
   start?: number; end?: number; seconds: number; packets: number; bits_per_second: number; packets_per_second: number;
   lost_packets: number; expected_packets: number; lost_percent: number; out_of_order: number; duplicates: number;
-}, jitterMs: number | null): string {
+}, jitterMs: number | null, lowerBound = false): string {
   const when = r.start !== undefined && r.end !== undefined ? range(r.start, r.end) : range(0, r.seconds);
   return [
     label, ' ', when,
@@ -34,7 +34,8 @@ function receiverRow(label: string, r: {
     formatRate(r.bits_per_second).padStart(14), '  ',
     r.packets_per_second.toFixed(0).padStart(9), '  ',
     `${formatCount(r.lost_packets)}/${formatCount(r.expected_packets)}`.padStart(15), '  ',
-    pct(r.lost_percent).padStart(8), '  ',
+    // tail unknown: what was seen is lost at least, never a plain figure
+    `${lowerBound ? '≥' : ''}${pct(r.lost_percent)}`.padStart(8), '  ',
     String(r.out_of_order).padStart(4), ' ',
     String(r.duplicates).padStart(4), '  ',
     jitterMs === null ? '' : `${jitterMs.toFixed(3)} ms`,
@@ -54,17 +55,17 @@ export function receiverIntervalLines(iv: ReceiverInterval, labels: SessionLabel
 function sessionLine(s: SessionResult, labels: SessionLabels): string {
   const tail = s.tail_known ? `sender sent ${formatU64(s.sender_packets ?? 0)}` : 'no FIN: tail loss unknown';
   const head = s.head === 'not-expected' && s.not_expected_packets !== 0 ? `; joined after the stream began: ${formatU64(s.not_expected_packets)} not expected` : '';
-  return `${receiverRow(labels.label(s.session_id), s, s.jitter_ms)}  (session ${s.session_id}, ${tail}${head})`;
+  return `${receiverRow(labels.label(s.session_id), s, s.jitter_ms, !s.tail_known)}  (session ${s.session_id}, ${tail}${head})`;
 }
 
 export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): string[] {
   const lines = ['- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -', RECEIVER_HEADER];
   for (const s of end.sessions) lines.push(sessionLine(s, labels));
-  if (end.sessions.length > 1) lines.push(receiverRow('[SUM]', end.sum, null));
+  if (end.sessions.length > 1) lines.push(receiverRow('[SUM]', end.sum, null, end.loss_lower_bound));
   if (end.sessions.length === 0) lines.push('no mcbench traffic received');
   const asked = end.socket.rcvbuf_clamped ? ' (CLAMPED by net.core.rmem_max)' : '';
   lines.push(
-    `socket: SO_RCVBUF ${formatCount(end.socket.rcvbuf_actual)} bytes${asked} · overflow drops (SO_RXQ_OVFL) ${formatCount(end.socket_overflow_drops)}` +
+    `socket: SO_RCVBUF ${formatCount(end.socket.rcvbuf_actual)} bytes${asked} · overflow drops (SO_MEMINFO) ${formatCount(end.socket_overflow_drops)}` +
       ` · foreign datagrams ${formatCount(end.foreign_packets)}`,
   );
   if (end.sum.lost_packets > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
@@ -87,11 +88,13 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
     }
   }
   for (const st of end.stalls) {
+    const missing = st.missing_packets === null ? '' : `, ${formatCount(st.missing_packets)} sequences missing across it`;
     lines.push(
-      `STALL: no packets from ${st.start_seconds.toFixed(2)} s to ${st.end_seconds.toFixed(2)} s (${st.seconds.toFixed(1)} s)` +
-        (st.resumed ? ', then traffic resumed' : ', to the end of the run'),
+      `STALL: no packets from ${st.start_seconds.toFixed(3)} s to ${st.end_seconds.toFixed(3)} s (${st.seconds.toFixed(3)} s)` +
+        (st.resumed ? `, then traffic resumed${missing}` : ', still in progress at the end of the run: the loss is a lower bound (tail unknown)'),
     );
   }
+  if (end.stall_detection.overflow > 0) lines.push(`STALL: ${formatCount(end.stall_detection.overflow)} more stalls not listed (the list holds 64)`);
   if (end.join.join_delay_ms !== null) lines.push(`join delay (RFC 3918): ${end.join.join_delay_ms.toFixed(1)} ms from IP_ADD_MEMBERSHIP to the first packet`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;

@@ -28,7 +28,7 @@ export function runTableRows(report: RunReport): string[][] {
         r.guest,
         formatCount(e.sum.packets),
         formatCount(e.sum.lost_packets),
-        pct(e.sum.lost_percent),
+        `${e.loss_lower_bound ? '≥' : ''}${pct(e.sum.lost_percent)}`,
         pct(a.socket_buffer.percent),
         pct(a.backlog.percent),
         pct(a.unaccounted.percent),
@@ -111,13 +111,43 @@ function mainCause(v: VariantOutcome): string {
   return parts[0]![1] > 0 ? parts[0]![0] : 'nothing';
 }
 
+/** Every receiver with a result ended inside a stall: silence to the end and no FIN. */
+function endedInStall(v: VariantOutcome): boolean {
+  const results = v.receivers.flatMap((r) => (r.result ? [r.result] : []));
+  return results.length > 0 && results.every((r) => r.end.stall_detection.in_progress);
+}
+
+/** The sender did not finish its run: no result (killed, crashed), a partial one, or no FIN sent. */
+function senderStopped(v: VariantOutcome): boolean {
+  return v.sender === null || v.sender.end.partial || v.sender.end.fins_sent === 0;
+}
+
+/** Some receiver's tail is unknown (no FIN): its loss is a lower bound. */
+function lossLowerBound(v: VariantOutcome): boolean {
+  return v.receivers.some((r) => r.result?.end.loss_lower_bound === true);
+}
+
+/** The worst loss as a reader may take it: "≥x% (tail unknown)" when it is only a lower bound. */
+function lossText(v: VariantOutcome, p: number): string {
+  return lossLowerBound(v) ? `≥${pct(p)} (tail unknown)` : pct(p);
+}
+
 /**
- * When traffic stalled on a bridge that snoops IGMP without being a querier itself, that is
- * the likely cause (seed 002): say so with the fix.
+ * A sender that stopped (no FIN, silence to the end) is said so first: the silence is its, not
+ * the network's. Otherwise, when traffic stalled on a bridge that snoops IGMP without being a
+ * querier itself, that is the likely cause (seed 002): say so with the fix.
  */
 export function diagnosis(report: RunReport): string[] {
   const out: string[] = [];
   for (const v of report.variants) {
+    if (v.skipped) continue;
+    if (endedInStall(v) && senderStopped(v)) {
+      out.push(
+        `${v.name}: the sender stopped: ${v.sender === null ? 'it produced no result' : 'its run did not finish'} and sent no FIN, and the receivers ` +
+          'heard silence to the end of the run; their loss is a lower bound (tail unknown), not a network finding',
+      );
+      continue;
+    }
     const stalls = v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
     if (stalls > 0 && v.bridge && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
       out.push(
@@ -141,7 +171,11 @@ export function conclusion(report: RunReport): string {
   const stallsFirst = first.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
   const stallsLast = last.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
   if (vs.length === 1) {
-    return `${first.name}: worst receiver lost ${pct(a)} (${mainCause(first)})${stallsFirst ? `, ${stallsFirst} stall(s)` : ''}`;
+    return `${first.name}: worst receiver lost ${lossText(first, a)} (${mainCause(first)})${stallsFirst ? `, ${stallsFirst} stall(s)` : ''}`;
+  }
+  // A lower bound on either side compares nothing: say what is known.
+  if (lossLowerBound(first) || lossLowerBound(last)) {
+    return `${first.name} lost ${lossText(first, a)}, ${last.name} ${lossText(last, b)}: a receiver's tail is unknown (no FIN), so the variants cannot be compared`;
   }
   if (stallsFirst > 0 && stallsLast === 0) return `${last.name} (${last.describe}) kept traffic flowing: ${stallsFirst} stall(s) with ${first.name}, none with ${last.name}`;
   if (a > 0 && b === 0) return `${last.name} fixed it: ${last.describe}. Loss ${pct(a)} → 0.00% (with ${first.name}, ${mainCause(first)})`;

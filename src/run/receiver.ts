@@ -4,7 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { attributeLoss, diffDropCounters } from '../core/counters.js';
 import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
-import { detectStalls, rcvbufClamped, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
+import { locateStalls, rcvbufClamped, socketDrops, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
 import type { EndReason, ReceiverInterval, ReceiverResult, SessionResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
@@ -19,6 +19,8 @@ import { explainSocketError } from './native-errors.js';
 const TICK_MS = 20;
 /** after every session sent FIN, how long the receiver waits quietly for another sender */
 const LINGER_SECONDS = 1;
+/** the shortest traffic window from which the receive thread's busy share is read as saturation */
+const SATURATION_WINDOW_SECONDS = 1;
 
 export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSignal): Promise<ReceiverResult> {
   const binding = loadBinding();
@@ -37,13 +39,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
       latency: spec.latency,
+      stallThresholdNs: spec.stallSeconds === null ? 0 : Math.round(spec.stallSeconds * 1e9),
     });
   } catch (e) {
     throw explainSocketError(e, spec);
   }
 
   const start = startInfo('receiver', spec.interface);
-  const { rcvbufActual, joinMonoNs } = rx.info();
+  const { rcvbufActual, joinRealNs } = rx.info();
   const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
   const clamped = rcvbufClamped(spec.rcvbuf, rcvbufActual);
   const warnings: string[] = [];
@@ -76,10 +79,11 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   let anchor = 0; // CLOCK_MONOTONIC of the first packet
   let headerShown = false;
   let prevKernelHdr: Histogram | null = null;
+  // `cur` must come from rx.snapshot(spec.latency): its latency was cut at the same packet.
   const emitInterval = (cur: NativeReceiverSnapshot, at: number) => {
     const iv = receiverInterval(prev, cur, prevAt, at);
-    if (spec.latency) {
-      const kernelHdr = toHdr(rx.latency().kernel);
+    if (spec.latency && cur.latency) {
+      const kernelHdr = toHdr(cur.latency.kernel);
       iv.sum.latency_ms = intervalLatency(prevKernelHdr, kernelHdr);
       prevKernelHdr = kernelHdr;
     }
@@ -114,7 +118,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       const finished = snap.sessions.filter((s) => s.finSeen).length;
       // Once every sender has finished, the linger adds no intervals (the tail comes at the end).
       const allFinished = finished > 0 && finished === snap.sessions.length;
-      if (spec.intervalSeconds > 0 && at >= prevAt + spec.intervalSeconds && !allFinished) emitInterval(snap, at);
+      // Boundaries at exact multiples of -i from the first packet (never now + -i: that drifts);
+      // the counts are cut at the first poll after the boundary, which is timed to it.
+      if (spec.intervalSeconds > 0 && !allFinished) {
+        const boundary = (intervals.length + 1) * spec.intervalSeconds;
+        if (at >= boundary) emitInterval(rx.snapshot(spec.latency), boundary);
+        const untilNextMs = ((intervals.length + 1) * spec.intervalSeconds - (monoNs() - anchor) / 1e9) * 1e3;
+        if (untilNextMs < TICK_MS) setTimeout(check, Math.max(0, untilNextMs));
+      }
       if (spec.expectSessions !== null) {
         if (finished >= spec.expectSessions) { finish('fin'); return; }
       } else if (allFinished && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
@@ -128,7 +139,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   });
 
   rx.close();
-  const last = rx.snapshot();
+  const endRealNs = Date.now() * 1e6;
+  const last = rx.snapshot(spec.latency);
   if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstPacketMonoNs;
   if (anchor !== 0 && spec.intervalSeconds > 0) {
     // The tail interval ends at the last DATA packet, not at the end of the FIN linger.
@@ -142,7 +154,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { qdisc: false }));
   const sessions = last.sessions.filter((s) => s.started || s.finSeen).map(sessionResult);
   const sum = sumSessions(sessions);
-  const lat = rx.latency();
+  const lat = last.latency ?? rx.latency();
   const kernelHdr = toHdr(lat.kernel);
   const clockSkew = lat.clockSkew;
   if (clockSkew > 0) {
@@ -151,7 +163,18 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         'so one-way delays are not trustworthy (sync the clocks, e.g. with chrony/PTP); they were counted, not recorded',
     );
   }
-  const firstAfterJoin = last.firstPacketMonoNs > 0 && joinMonoNs > 0 ? (last.firstPacketMonoNs - joinMonoNs) / 1e6 : null;
+  // From the kernel's receive stamp of the first packet, not from when the app read it.
+  const firstAfterJoin = last.firstMcbenchRealNs > 0 && joinRealNs > 0 ? (last.firstMcbenchRealNs - joinRealNs) / 1e6 : null;
+  const overflowDrops = socketDrops(last);
+  const tailUnknown = sessions.some((s) => !s.tail_known);
+  const located = locateStalls(last.stalls, endRealNs, tailUnknown && reason !== 'fin');
+  if (located.inProgress) {
+    const open = located.stalls[located.stalls.length - 1]!;
+    warnings.push(
+      `the run ended inside a stall: no packet for the last ${open.seconds.toFixed(2)} s and no FIN, so the sender stopped or the path did; ` +
+        'the loss is a lower bound (tail unknown)',
+    );
+  }
   const firstSession = last.sessions.find((s) => s.started);
   if (spec.hgrm && lat.kernel.total > 0) writeFileAtomic(spec.hgrm, percentileDistribution(kernelHdr));
   for (const s of sessions) {
@@ -161,9 +184,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
   warnings.push(...sessionWarnings(last, sessions));
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
-  const trafficSeconds = last.lastPacketMonoNs > last.firstPacketMonoNs ? (last.lastPacketMonoNs - last.firstPacketMonoNs) / 1e9 : 0;
+  // The thread's window runs from the first packet's kernel stamp (not from when it was read: a
+  // paused reader then drains its queue in a fraction of a millisecond) to the last read.
+  // (CLOCK_MONOTONIC of the last read moved to CLOCK_REALTIME, the stamps' clock: within a ms.)
+  const realMinusMono = endRealNs - monoNs();
+  const trafficSeconds = last.firstMcbenchRealNs > 0 ? Math.max(0, last.lastPacketMonoNs + realMinusMono - last.firstMcbenchRealNs) / 1e9 : 0;
   const rxThread = threadCost(rx.info().threadCpuNs, trafficSeconds, last.datagrams);
-  if (last.rxqOvfl > 0 && (rxThread.busy_percent ?? 0) >= 90) {
+  // Only a window long enough to mean it (1 s) can say the thread, not the network, was the limit.
+  if (overflowDrops > 0 && trafficSeconds >= SATURATION_WINDOW_SECONDS && (rxThread.busy_percent ?? 0) >= 90) {
     warnings.push(
       `the receive thread was busy ${rxThread.busy_percent!.toFixed(0)}% of the time while the socket dropped: ` +
         'part of the loss may be mcbench\'s own limit on this CPU, not the network',
@@ -193,7 +221,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       sessions,
       sum,
       socket: { rcvbuf_actual: rcvbufActual, rcvbuf_clamped: clamped, rmem_max: rmemMax },
-      socket_overflow_drops: last.rxqOvfl,
+      socket_overflow_drops: overflowDrops,
       foreign_packets: last.foreign,
       truncated_packets: last.truncated,
       rejected_session_packets: last.rejectedSessions,
@@ -215,8 +243,23 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         clock_skew_packets: clockSkew,
         no_kernel_stamp: lat.noKernelStamp,
       },
-      stalls: detectStalls(intervals),
-      loss_attribution: attributeLoss({ expected: sum.expected_packets, lost: sum.lost_packets, socketOverflow: last.rxqOvfl, delta: kernelDelta }),
+      stalls: located.stalls,
+      stall_detection: {
+        threshold_ms: last.stalls.thresholdNs / 1e6,
+        threshold_source: spec.stallSeconds === null ? 'median' : 'flag',
+        median_interarrival_ms: last.stalls.medianGapNs > 0 ? last.stalls.medianGapNs / 1e6 : null,
+        overflow: last.stalls.overflow,
+        in_progress: located.inProgress,
+      },
+      loss_lower_bound: tailUnknown,
+      // With a tail unknown, the sequences cannot see what this socket dropped after the last
+      // packet it read; every one of its drops was lost here, so the loss is at least those.
+      loss_attribution: attributeLoss({
+        expected: sum.expected_packets,
+        lost: tailUnknown ? Math.max(sum.lost_packets, overflowDrops) : sum.lost_packets,
+        socketOverflow: overflowDrops,
+        delta: kernelDelta,
+      }),
       kernel_counters: kernelDelta,
       join: {
         first_packet_after_join_ms: firstAfterJoin,

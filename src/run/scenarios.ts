@@ -133,6 +133,27 @@ export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
 
+/** The scenario flags (scenarioOptions) as a user types them; a named scenario sets them all itself. */
+const SCENARIO_FLAGS: Array<[key: string, shown: string]> = [
+  ['group', '-g/--group'], ['port', '-p/--port'], ['bandwidth', '-b/--bandwidth'], ['pps', '--pps'], ['length', '-l/--length'],
+  ['time', '-t/--time'], ['rcvbuf', '--rcvbuf'], ['rcvbuf-force', '--rcvbuf-force'], ['receivers', '--receivers'],
+  ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'],
+];
+
+/**
+ * A named scenario is the seed's story with its own group, rates, buffers, receivers and kernel
+ * settings: a flag that would change them is refused (exit 2, naming it), never silently ignored.
+ */
+export function rejectUnusedFlags(scenario: string, a: Record<string, unknown>): void {
+  // With --hosts, --receivers names the receiving hosts (where it runs, not what it runs).
+  const given = SCENARIO_FLAGS.filter(([key]) => a[key] !== undefined && !(key === 'receivers' && a.hosts !== undefined)).map(([, name]) => name);
+  if (given.length === 0) return;
+  throw new UsageError(
+    `--scenario ${scenario}: ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} not used by a named scenario ` +
+      '(it sets its own group, port, rates, buffers, receivers and settings); drop them, or run without --scenario',
+  );
+}
+
 /** The flags of an ad-hoc `mcbench run` (no --scenario), as yargs gives them. */
 export interface CustomRunFlags {
   group?: unknown;
