@@ -17,7 +17,7 @@ import type { RunReport } from '../src/core/run-report.js';
 import { emptyHistogram } from '../src/core/latency.js';
 import { lossChart, meanInterval, percentileChart, percentOf, percentileGrid, type ChartSpec } from '../src/report/html-data.js';
 import { htmlEscape, scriptJson } from '../src/report/html-page.js';
-import { parseDocument } from '../src/report/html-input.js';
+import { progressLine, progressWanted } from '../src/commands/progress.js';
 import { MCBENCH, ROOT, Running } from './helpers/netns.js';
 
 /** Pages, their screenshots and the documents of the runs: kept after the test to look at. */
@@ -205,8 +205,23 @@ function expectAllDrawn(p: PageCheck, kinds: string[]): void {
   }
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
+const hasChromium = existsSync(CHROMIUM);
+
+/**
+ * --json-stream: every stdout line one event, start first, one interval per step, end last with
+ * exactly the document --json wrote.
+ */
+function expectStream(stdout: string, jsonFile: string, steps: number): void {
+  const lines = stdout.split('\n').filter(Boolean);
+  const events = lines.map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+  expect(events.map((e) => e.event)).toEqual(['start', ...Array<string>(steps).fill('interval'), 'end']);
+  events.slice(1, -1).forEach((e, i) => expect(e.data).toMatchObject({ step: i + 1, steps, elapsed_seconds: expect.any(Number) }));
+  expect(events.at(-1)!.data).toEqual(JSON.parse(readFileSync(jsonFile, 'utf8')));
+}
+
+describe('real runs and pages in a real browser', () => {
   beforeAll(async () => {
+    if (!hasChromium) return;
     const profile = join(OUT, 'chromium-profile');
     rmSync(profile, { recursive: true, force: true });
     context = await chromium.launchPersistentContext(profile, {
@@ -222,7 +237,7 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
     void browser;
   });
 
-  it('the checked-in seed-002 lab run: stalls shaded, delay percentiles, loss attribution, settings per variant', async () => {
+  it.skipIf(!hasChromium)('the checked-in seed-002 lab run: stalls shaded, delay percentiles, loss attribution, settings per variant', async () => {
     const html = join(OUT, 'seed-002.html');
     const r = await mcbench(['report', FIXTURE, '-o', html]);
     expect([r.code, r.stderr]).toEqual([0, '']);
@@ -237,14 +252,16 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
   }, 60000);
 
   describe.skipIf(!isRoot)('real runs (root: --local with sysctls)', () => {
-    it('run --local --html, and report of its result@1 documents and of the run@1', async () => {
+    it('run --local --json-stream --html, and report of its result@1 documents and of the run@1', async () => {
       const json = join(OUT, 'run.json');
       const html = join(OUT, 'run.html');
       // a clamped buffer at full speed: the receivers' socket buffers overflow (a loss to attribute)
       const t0 = Date.now();
-      const r = await mcbench(['run', '--local', '-b', '0', '-t', '1', '--receivers', '2', '--rcvbuf', '4M', '--set', 'net.core.rmem_max=212992', '--json', json, '--html', html]);
+      const r = await mcbench(['run', '--local', '-b', '0', '-t', '1', '--receivers', '2', '--rcvbuf', '4M', '--set', 'net.core.rmem_max=212992', '--json', json, '--html', html, '--json-stream']);
       expect(r.code, r.stderr).toBe(0);
       const runSeconds = (Date.now() - t0) / 1000;
+      expectStream(r.stdout, json, 1);
+      if (!hasChromium) return;
       const page = await openPage(html);
       expectAllDrawn(page, ['percentile', 'time', 'stacked']);
       const doc = JSON.parse(readFileSync(json, 'utf8')) as RunReport;
@@ -262,11 +279,13 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
       console.log(`run --local -t 1: ${runSeconds.toFixed(1)} s; run.html ${statSync(html).size} bytes`);
     }, 90000);
 
-    it('ab --local --html: every run a point, mean and interval, the verdict in words, A\'s and B\'s settings differ', async () => {
+    it('ab --local --json-stream --html: every run a point, mean and interval, the verdict in words, A\'s and B\'s settings differ', async () => {
       const json = join(OUT, 'ab.json');
       const html = join(OUT, 'ab.html');
-      const r = await mcbench(['ab', '--local', '--a', 'net.core.rmem_max=212992', '--b', 'net.core.rmem_max=26214400', '--rcvbuf', '25M', '--bandwidth', '0', '-t', '1', '--reps', '2', '--warmup', '0', '--json', json, '--html', html], 120000);
+      const r = await mcbench(['ab', '--local', '--a', 'net.core.rmem_max=212992', '--b', 'net.core.rmem_max=26214400', '--rcvbuf', '25M', '--bandwidth', '0', '-t', '1', '--reps', '2', '--warmup', '0', '--json', json, '--html', html, '--json-stream'], 120000);
       expect(r.code, r.stderr).toBe(0);
+      expectStream(r.stdout, json, 4);
+      if (!hasChromium) return;
       const page = await openPage(html);
       expectAllDrawn(page, ['ab', 'percentile']);
       const doc = JSON.parse(readFileSync(json, 'utf8')) as { verdict: string[] };
@@ -274,11 +293,13 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
       expect(page.text).toMatch(/net\.core\.rmem_max\s+212992\s+26214400\s+changed/);
     }, 150000);
 
-    it('suite --local --html: the scenarios with their verdicts; a typical suite page stays well under 2 MB', async () => {
+    it('suite --local --json-stream --html: the scenarios with their verdicts; a typical suite page stays well under 2 MB', async () => {
       const json = join(OUT, 'suite.json');
       const html = join(OUT, 'suite.html');
-      const r = await mcbench(['suite', join(ROOT, 'bench', 'suites', 'smoke.json'), '--local', '--json', json, '--html', html], 120000);
+      const r = await mcbench(['suite', join(ROOT, 'bench', 'suites', 'smoke.json'), '--local', '--json', json, '--html', html, '--json-stream'], 120000);
       expect(r.code === 0 || r.code === 1, r.stderr).toBe(true);
+      expectStream(r.stdout, json, 2);
+      if (!hasChromium) return;
       const page = await openPage(html);
       expectAllDrawn(page, ['percentile', 'time', 'stacked']);
       expect(page.text).toMatch(/paced-2k\s+custom\s+(pass|FAIL)/);
@@ -292,7 +313,7 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
     }, 150000);
   });
 
-  it('HTML in host names and guest names is shown as text, never run or fetched', async () => {
+  it.skipIf(!hasChromium)('HTML in host names and guest names is shown as text, never run or fetched', async () => {
     const doc = JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunReport;
     const evil = '<img src="http://127.0.0.1:9/x.png" onerror="window.__pwned=1"></script><script>window.__pwned=2</script><!--';
     doc.scenario.title = evil;
@@ -320,4 +341,44 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in a real browser', () => {
     expect(requests).toEqual([pathToFileURL(html).href]);
     await page.close();
   }, 60000);
+});
+
+// ------------------------------------------------------------------------------------ progress
+
+describe('progress of long work', () => {
+  it('the line: step i/N, elapsed, ETA from the finished steps (or the estimate before any)', () => {
+    const o = { total: 4, unit: 'run', stepSeconds: 5 };
+    expect(progressLine(o, { step: 1, label: 'rep 1/2: A', elapsed: 2, stepElapsed: 2, done: 0, doneSeconds: 0 })).toBe('[1/4] run rep 1/2: A · elapsed 2s · ETA 18s');
+    // two steps took 10 s each: two more left, 4 s into the third
+    expect(progressLine(o, { step: 3, label: 'x', elapsed: 24, stepElapsed: 4, done: 2, doneSeconds: 20 })).toBe('[3/4] run x · elapsed 24s · ETA 16s');
+    expect(progressLine({ total: 2, unit: 'scenario' }, { step: 1, label: 'a', elapsed: 65, stepElapsed: 65, done: 0, doneSeconds: 0 })).toBe('[1/2] scenario a · elapsed 1m05s · ETA ?');
+    expect(progressLine({ total: 0, unit: '', totalSeconds: 30 }, { step: 0, label: 'send', elapsed: 12, stepElapsed: 12, done: 0, doneSeconds: 0 })).toBe('send: elapsed 12s of 30s, ETA 18s');
+    expect(progressLine({ total: 0, unit: '' }, { step: 0, label: 'recv', elapsed: 12, stepElapsed: 12, done: 0, doneSeconds: 0 })).toBe('recv: elapsed 12s');
+  });
+
+  it('shown only to a terminal, never with CI set', () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
+    expect(progressWanted(tty, {})).toBe(true);
+    expect(progressWanted(tty, { CI: 'true' })).toBe(false);
+    expect(progressWanted(pipe, {})).toBe(false);
+  });
+
+  it.skipIf(!isRoot || !existsSync('/usr/bin/script'))('ab on a terminal rewrites one line per run in place; with CI set or piped, no progress at all', async () => {
+    const ab = `${process.execPath} ${MCBENCH} ab --local --a net.core.rmem_max=212992 --b net.core.rmem_max=26214400 --bandwidth 10M -t 1 --reps 1 --warmup 0`;
+    const underPty = (env: NodeJS.ProcessEnv) => new Running(spawn('script', ['-qfec', ab, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env }), 90000).done;
+    const { CI: _ci, ...noCi } = process.env;
+    const tty = await underPty(noCi);
+    expect(tty.code, tty.stdout + tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/\r\[1\/2\] run rep 1\/1: A · elapsed \d+s · ETA (\d+s|\d+m\d\ds)\x1b\[K/);
+    expect(tty.stdout).toMatch(/\r\[2\/2\] run rep 1\/1: B · elapsed/);
+    // the last thing on the terminal is the verdict, not a progress line
+    expect(tty.stdout.trimEnd()).toMatch(/\nloss: [^\n\r\x1b]*$/);
+    const ci = await underPty({ ...noCi, CI: '1' });
+    expect(ci.code).toBe(0);
+    expect(ci.stdout).not.toMatch(/\[1\/2\] run/);
+    const piped = await mcbench(ab.split(' ').slice(2));
+    expect(piped.code).toBe(0);
+    expect(piped.stderr + piped.stdout).not.toMatch(/\r|\[1\/2\] run/);
+  }, 120000);
 });

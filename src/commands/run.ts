@@ -11,12 +11,15 @@ import { placeFor } from '../where/index.js';
 import { checkLabFor, runCommand, scenarioOptions } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
+import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
+import { runMetrics } from '../core/ab.js';
+import type { VariantOutcome } from '../core/run-report.js';
 
 export const runCommandModule: CommandModule = {
   command: 'run',
   describe: 'a sender in one guest, receivers in the others, on a throwaway lab: a named scenario or your own flags, one table',
   builder: (y: Argv) =>
-    htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: true, set: true })))
+    jsonStreamOption(htmlOption(hostsOptions(scenarioOptions(y, { bandwidthAlias: true, set: true }))))
       .option('scenario', { type: 'string', describe: `a named scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (without it: the scenario flags)` })
       .option('variant', { type: 'string', describe: 'run only this variant (default: all, side by side)' })
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
@@ -47,21 +50,35 @@ export const runCommandModule: CommandModule = {
       const json = checkOutputTarget('--json', a.json);
       const html = checkOutputTarget('--html', a.html);
       checkStdoutOnce({ '--json': json, '--html': html });
-      const out = makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false });
+      const jsonStream = a['json-stream'] === true;
+      checkStreamTargets(jsonStream, { '--json': json, '--html': html });
+      const chosen = scenario.variants.filter((v) => variant === null || v.name === variant);
+      const watch = watchSteps(
+        makeOutput({ jsonToStdout: json === '-' || html === '-', quiet: false, jsonStream }),
+        { total: chosen.length, unit: 'variant', stepSeconds: scenario.seconds + 4, show: chosen.length > 1 },
+        (o: VariantOutcome) => ({ variant: o.name, skipped: o.skipped, partial: o.partial, metrics: o.skipped ? null : runMetrics(o) }),
+      );
+      const out = watch.out;
       const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
       // A place that can run none of the variants (a non-root --local --set) is bad input, not a
       // run of nothing: say why before anything is made.
-      const chosen = scenario.variants.filter((v) => variant === null || v.name === variant);
       const refused = chosen.map((v) => place.refuse({ guests: scenario.guests, lab: v.lab, sysctls: v.sysctls }));
       if (refused.every((why) => why !== null)) throw new UsageError(`${a.scenario === undefined ? '--set' : '--local'}: ${refused[0]}`);
       const signals = abortOnSignals();
       try {
         out.info(`mcbench run: ${scenario.name}: ${scenario.title}`);
-        const report = await runScenario(scenario, { variant, place, log: out.info, signal: signals.signal });
+        out.event('start', { command: 'run', scenario: { name: scenario.name, title: scenario.title }, variants: chosen.map((v) => v.name), time: new Date().toISOString() });
+        const report = await runScenario(scenario, { variant, place, log: out.info, signal: signals.signal, steps: watch.steps });
+        watch.dispose();
         const code = emitRunReport(report, out, json);
         emitHtml(html, 'run', report);
+        out.event('end', report);
         return signals.exitCode() ?? code;
+      } catch (e) {
+        out.event('error', { message: e instanceof Error ? e.message : String(e) });
+        throw e;
       } finally {
+        watch.dispose();
         signals.dispose();
       }
     }),
