@@ -16,6 +16,7 @@ import { runScenario } from '../run/orchestrate.js';
 import { abortOnSignals } from '../run/signals.js';
 import { judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary, type SuiteReport, type VariantMetrics } from '../core/suite.js';
 import { parseSuite } from '../run/suite.js';
+import { parseSuiteText } from '../core/suite-file.js';
 import { placeFor } from '../where/index.js';
 import { runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
@@ -23,17 +24,20 @@ import { emitHtml, htmlOption } from './report.js';
 import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
 import type { SuiteScenarioOutcome } from '../core/suite.js';
 
-/** A suite file or a baseline report: JSON, a regular file of at most 16 MiB. */
+/** A suite file (JSON or YAML) or a baseline report (JSON): a regular file of at most 16 MiB. */
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
-function readJson(flag: string, file: string): unknown {
-  let text: string;
+function readText(flag: string, file: string): string {
   try {
-    text = readInputFile(file, MAX_INPUT_BYTES, flag ? 'a baseline' : 'a suite file');
+    return readInputFile(file, MAX_INPUT_BYTES, flag ? 'a baseline' : 'a suite file');
   } catch (e) {
     if (e instanceof InputFileError) throw new UsageError(`${flag}${file}: ${e.message}`);
     throw e;
   }
+}
+
+function readJson(flag: string, file: string): unknown {
+  const text = readText(flag, file);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -43,11 +47,11 @@ function readJson(flag: string, file: string): unknown {
 
 export const suiteCommand: CommandModule = {
   command: 'suite <file>',
-  describe: 'run the scenarios of a suite file (JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
+  describe: 'run the scenarios of a suite file (YAML or JSON) in order: thresholds, a baseline, JSON/Markdown/JUnit/benchmark outputs for CI',
   builder: (y: Argv) =>
     jsonStreamOption(htmlOption(hostsOptions(y)))
       .option('receivers', { type: 'string', describe: 'with --hosts: the receiving hosts, g2,g3 (overrides the file)' })
-      .positional('file', { type: 'string', describe: 'the suite file (JSON): {"suite": NAME, "scenarios": [{"name", "run": {flags} | "scenario": NAME, "thresholds"}]}' })
+      .positional('file', { type: 'string', describe: 'the suite file, YAML (.yaml, .yml) or JSON: suite: NAME, scenarios: [{name, run: {flags} | scenario: NAME, thresholds}]' })
       .option('baseline', { type: 'string', describe: 'a previous mcbench/suite@1 report (--json): fail on regressions beyond --tolerance' })
       .option('tolerance', { type: 'string', default: '10', describe: 'percent of the baseline a metric may worsen (loss: at least 0.1 points, p99: at least 0.5 ms)' })
       .option('json', { type: 'string', describe: 'write the mcbench/suite@1 report to FILE (atomically); - for stdout' })
@@ -67,7 +71,8 @@ export const suiteCommand: CommandModule = {
       if (a.receivers !== undefined && a.hosts === undefined) throw new UsageError('--receivers: only with --hosts FILE');
       const own = hostsFromFlags(a);
       const tolerance = parsePercent('--tolerance', a.tolerance, 1000);
-      const spec = parseSuite(readJson('', file), file, { local });
+      const suiteText = parseSuiteText(readText('', file), file);
+      const spec = parseSuite(suiteText.doc, file, { local, ...(suiteText.locate ? { locate: suiteText.locate } : {}) });
       const baselineFile = typeof a.baseline === 'string' ? a.baseline : null;
       const baseline: Map<string, VariantMetrics[]> | null = baselineFile === null ? null : parseBaseline(readJson('--baseline: ', baselineFile), baselineFile);
       const outs = {

@@ -4,6 +4,7 @@
 // the verdicts are core/suite.ts.
 import { shown, UsageError } from '../core/errors.js';
 import type { Thresholds } from '../core/suite.js';
+import type { Locate } from '../core/suite-file.js';
 import { customScenario, findScenario, SCENARIOS, type Scenario } from './scenarios.js';
 
 export interface SuiteEntry {
@@ -34,35 +35,37 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * once, naming the scenario and the key, before any lab is made. `local`: refuse scenarios that
  * need the lab's bridge.
  */
-export function parseSuite(doc: unknown, file: string, opts: { local: boolean } = { local: false }): SuiteSpec {
-  const fail = (where: string, msg: string): never => {
-    throw new UsageError(`${file}: ${where}${msg}`);
+export function parseSuite(doc: unknown, file: string, opts: { local: boolean; locate?: Locate } = { local: false }): SuiteSpec {
+  // `path`: where in the document the problem is, for the line a YAML file names
+  const fail = (where: string, msg: string, path: Array<string | number> = []): never => {
+    const line = opts.locate?.(path) ?? null;
+    throw new UsageError(`${file}: ${line === null ? '' : `line ${line}: `}${where}${msg}`);
   };
   if (!isObject(doc)) fail('', 'not a suite: expected an object with "suite" and "scenarios"');
   const d = doc as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (!TOP_KEYS.includes(k)) fail('', `unknown key '${k}' (known: ${TOP_KEYS.join(', ')})`);
+  for (const k of Object.keys(d)) if (!TOP_KEYS.includes(k)) fail('', `unknown key '${k}' (known: ${TOP_KEYS.join(', ')})`, [k]);
   const suite = d.suite ?? 'suite';
-  if (typeof suite !== 'string' || !/^[\w.-]{1,64}$/.test(suite)) fail('suite: ', `'${shown(suite)}' is not a name ([A-Za-z0-9_.-], up to 64)`);
-  if (!Array.isArray(d.scenarios) || d.scenarios.length === 0) fail('scenarios: ', 'give a non-empty list of scenarios');
+  if (typeof suite !== 'string' || !/^[\w.-]{1,64}$/.test(suite)) fail('suite: ', `'${shown(suite)}' is not a name ([A-Za-z0-9_.-], up to 64)`, ['suite']);
+  if (!Array.isArray(d.scenarios) || d.scenarios.length === 0) fail('scenarios: ', 'give a non-empty list of scenarios', ['scenarios']);
   const seen = new Set<string>();
   const entries = (d.scenarios as unknown[]).map((raw, i): SuiteEntry => {
     const at = (name?: string) => `scenarios[${i}]${name ? ` '${name}'` : ''}: `;
-    if (!isObject(raw)) return fail(at(), 'not an object');
+    if (!isObject(raw)) return fail(at(), 'not an object', ['scenarios', i]);
     const e = raw;
     const name = e.name;
-    if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) return fail(at(), `name: '${String(name)}' is not a name ([A-Za-z0-9_.-], up to 64)`);
+    if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) return fail(at(), `name: '${String(name)}' is not a name ([A-Za-z0-9_.-], up to 64)`, ['scenarios', i, 'name']);
     const where = at(name);
-    if (seen.has(name)) fail(where, 'name: used twice');
+    if (seen.has(name)) fail(where, 'name: used twice', ['scenarios', i, 'name']);
     seen.add(name);
-    for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(where, `unknown key '${k}' (known: ${ENTRY_KEYS.join(', ')})`);
-    if ((e.run === undefined) === (e.scenario === undefined)) fail(where, 'give either "run" (flags as mcbench run takes them) or "scenario" (a named one)');
+    for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(where, `unknown key '${k}' (known: ${ENTRY_KEYS.join(', ')})`, ['scenarios', i, k]);
+    if ((e.run === undefined) === (e.scenario === undefined)) fail(where, 'give either "run" (flags as mcbench run takes them) or "scenario" (a named one)', ['scenarios', i]);
     const thresholds: Thresholds = {};
     if (e.thresholds !== undefined) {
-      if (!isObject(e.thresholds)) fail(where, 'thresholds: not an object');
+      if (!isObject(e.thresholds)) fail(where, 'thresholds: not an object', ['scenarios', i, 'thresholds']);
       for (const [k, v] of Object.entries(e.thresholds as Record<string, unknown>)) {
-        if (!(THRESHOLD_KEYS as string[]).includes(k)) fail(where, `thresholds.${k}: unknown threshold (known: ${THRESHOLD_KEYS.join(', ')})`);
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, `thresholds.${k}: '${JSON.stringify(v)}' is not a number >= 0`);
-        if (k === 'max_lost_percent' && (v as number) > 100) fail(where, `thresholds.${k}: ${String(v)} is out of range (0 to 100)`);
+        if (!(THRESHOLD_KEYS as string[]).includes(k)) fail(where, `thresholds.${k}: unknown threshold (known: ${THRESHOLD_KEYS.join(', ')})`, ['scenarios', i, 'thresholds', k]);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, `thresholds.${k}: '${JSON.stringify(v)}' is not a number >= 0`, ['scenarios', i, 'thresholds', k]);
+        if (k === 'max_lost_percent' && (v as number) > 100) fail(where, `thresholds.${k}: ${String(v)} is out of range (0 to 100)`, ['scenarios', i, 'thresholds', k]);
         thresholds[k as keyof Thresholds] = v as number;
       }
     }
@@ -72,20 +75,20 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean } 
     if (e.scenario !== undefined) {
       scenarioName = shown(e.scenario);
       const s = typeof e.scenario === 'string' ? findScenario(e.scenario) : undefined;
-      if (!s) return fail(where, `scenario: '${scenarioName}' is not a scenario (one of: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+      if (!s) return fail(where, `scenario: '${scenarioName}' is not a scenario (one of: ${SCENARIOS.map((x) => x.name).join(', ')})`, ['scenarios', i, 'scenario']);
       scenario = s;
     } else {
-      if (!isObject(e.run)) return fail(where, 'run: not an object of mcbench run flags');
+      if (!isObject(e.run)) return fail(where, 'run: not an object of mcbench run flags', ['scenarios', i, 'run']);
       run = e.run;
       const flags: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(run)) {
-        if (!RUN_KEYS.includes(k)) fail(where, `run.${k}: unknown flag (known: ${RUN_KEYS.join(', ')})`);
+        if (!RUN_KEYS.includes(k)) fail(where, `run.${k}: unknown flag (known: ${RUN_KEYS.join(', ')})`, ['scenarios', i, 'run', k]);
         if (k === 'rcvbuf-force') {
-          if (typeof v !== 'boolean') fail(where, `run.${k}: '${JSON.stringify(v)}' is not true or false`);
+          if (typeof v !== 'boolean') fail(where, `run.${k}: '${JSON.stringify(v)}' is not true or false`, ['scenarios', i, 'run', k]);
         } else if (k === 'set') {
-          if (!(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) fail(where, `run.set: give KEY=VALUE strings, e.g. ["net.core.rmem_max=26214400"]`);
+          if (!(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) fail(where, `run.set: give KEY=VALUE strings, e.g. ["net.core.rmem_max=26214400"]`, ['scenarios', i, 'run', k]);
         } else if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
-          fail(where, `run.${k}: '${JSON.stringify(v)}' is not a string or a number`);
+          fail(where, `run.${k}: '${JSON.stringify(v)}' is not a string or a number`, ['scenarios', i, 'run', k]);
         }
         flags[k] = typeof v === 'number' ? String(v) : v;
       }
@@ -94,11 +97,12 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean } 
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         // customScenario names the command-line flag (`-g/--group:`, `--set:`): name the key instead.
-        return fail(where, err.message.replace(/^(?:-\w\/)?--([\w-]+):\s*/, 'run.$1: '));
+        const flag = /^(?:-\w\/)?--([\w-]+):/.exec(err.message)?.[1];
+        return fail(where, err.message.replace(/^(?:-\w\/)?--([\w-]+):\s*/, 'run.$1: '), flag && flag in run ? ['scenarios', i, 'run', flag] : ['scenarios', i, 'run']);
       }
       scenario = { ...scenario, name, title: `suite scenario ${name}` };
     }
-    if (opts.local && scenario.needsBridge) fail(where, `--local: ${scenario.name} needs the lab's bridge; run the suite without --local (as root)`);
+    if (opts.local && scenario.needsBridge) fail(where, `--local: ${scenario.name} needs the lab's bridge; run the suite without --local (as root)`, ['scenarios', i]);
     return { name, run, scenario_name: scenarioName, thresholds, scenario };
   });
   return { suite: suite as string, entries };
