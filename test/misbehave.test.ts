@@ -334,6 +334,12 @@ describe('run conclusions and flags (item 8)', () => {
       expect(r.stderr).toContain('seed-001-rmem');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    for (const bad of ['0', '-1', 'soon', '4000']) {
+      const r = await mcbenchNoNet(['recv', '-g', GROUP, '--stall', bad]);
+      expect(r.code, `--stall ${bad}`).toBe(2);
+      expect(r.stderr).toMatch(/^mcbench recv: --stall: /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
     const zero = await mcbenchNoNet(['run', '--receivers', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--receivers.*1.*15/);
