@@ -2,14 +2,15 @@
 // against truth mcbench did not produce: the kernel's /proc/net/snmp Udp counters read in the
 // test's own namespace, a tcpdump capture with nanosecond stamps, a crafted stream with known
 // gaps, or what the test itself did to the processes (SIGSTOP, SIGKILL).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReceiverResult } from '../src/core/result.js';
 import type { RunReport } from '../src/core/run-report.js';
 import { conclusion, diagnosis } from '../src/report/run-table.js';
-import { ROOT, TestNetns, mcbenchNoNet, type Running } from './helpers/netns.js';
+import { MCBENCH, ROOT, Running, TestNetns, mcbenchNoNet } from './helpers/netns.js';
 
 const CRAFT = join(ROOT, 'test', 'helpers', 'craft.mjs');
 const GROUP = '239.255.10.9';
@@ -41,6 +42,22 @@ async function startReceiver(port: number, extra: string[], file = 'recv.json'):
   const rx = ns.mcbench(['recv', '-g', GROUP, '-p', String(port), '-t', '25', '--json', join(dir, file), ...extra], 40000);
   await rx.waitFor('listening on');
   return rx;
+}
+
+/** This host's processes whose parent is `ppid`, with their command lines (read from /proc). */
+function childrenOf(ppid: number): Array<{ pid: number; cmd: string }> {
+  const out: Array<{ pid: number; cmd: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === ppid) out.push({ pid: Number(name), cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** One captured mcbench DATA datagram: the capture's own stamp (ns since the epoch) and its sequence. */
@@ -344,6 +361,28 @@ describe('run conclusions and flags (item 8)', () => {
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--receivers.*1.*15/);
   });
+
+  it('run --local with its sender killed (SIGKILL) mid-run: "the sender stopped", the loss ≥ (tail unknown), no querier story', async () => {
+    const file = join(dir, 'run.json');
+    const run = new Running(spawn(process.execPath, [MCBENCH, 'run', '--local', '--pps', '500', '-l', '200', '-t', '8', '--receivers', '1', '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 90000);
+    await run.waitFor('sending for', 30000);
+    await sleep(1500);
+    // The sender is the run's own child: `mcbench send ... --json-stream` (found by its parent, killed by its pid).
+    const sender = childrenOf(run.child.pid!).find((c) => c.cmd.includes(' send ') && c.cmd.includes('--json-stream'));
+    expect(sender, 'the run\'s sender process').toBeDefined();
+    process.kill(sender!.pid, 'SIGKILL');
+    const r = await run.done;
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const v = report.variants[0]!;
+    expect(v.sender).toBeNull();
+    const rx = v.receivers[0]!.result!;
+    expect(rx.end.stall_detection.in_progress).toBe(true);
+    expect(rx.end.loss_lower_bound).toBe(true);
+    expect(r.stdout).toMatch(/the sender stopped/);
+    expect(r.stdout).not.toMatch(/querier/);
+    expect(r.stdout).toMatch(/≥0\.00%/);
+    expect(r.stdout).toMatch(/tail unknown/);
+  }, 120000);
 
   it('a dead sender is diagnosed as a sender that stopped, not as snooping without a querier; loss reads tail unknown', () => {
     const receiver = (inProgress: boolean): ReceiverResult => ({
