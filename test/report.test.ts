@@ -18,6 +18,10 @@ import { emptyHistogram } from '../src/core/latency.js';
 import { lossChart, meanInterval, percentileChart, percentOf, percentileGrid, type ChartSpec } from '../src/report/html-data.js';
 import { htmlEscape, scriptJson } from '../src/report/html-page.js';
 import { progressLine, progressWanted } from '../src/commands/progress.js';
+import { abRunDescription } from '../src/commands/ab.js';
+import { formatRate } from '../src/core/units.js';
+import { tableRate } from '../src/report/run-table.js';
+import { suiteJunit } from '../src/report/suite-junit.js';
 import { MCBENCH, ROOT, Running } from './helpers/netns.js';
 
 /** Pages, their screenshots and the documents of the runs: kept after the test to look at. */
@@ -246,7 +250,7 @@ describe('real runs and pages in a real browser', () => {
     // the stalls are in the legend with their start and length, as the document has them
     const doc = JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunReport;
     const s = doc.variants[0]!.receivers[0]!.result!.end.stalls[0]!;
-    expect(page.text).toContain(`g2 stall at ${s.start_seconds.toFixed(1)} s for ${s.seconds.toFixed(1)} s`);
+    expect(page.text).toContain(`g2 stall at ${s.start_seconds.toFixed(2)} s for ${s.seconds.toFixed(2)} s`);
     expect(page.text).toContain('the kernel settings the run happened under');
     expect(page.charts.filter((c) => c.kind === 'time').length).toBe(4); // throughput and loss, two variants
   }, 60000);
@@ -381,4 +385,28 @@ describe('progress of long work', () => {
     expect(piped.code).toBe(0);
     expect(piped.stderr + piped.stdout).not.toMatch(/\r|\[1\/2\] run/);
   }, 120000);
+});
+
+// ------------------------------------------------------------------------------------ small things
+
+describe('small things a new user hit', () => {
+  it('a 16 kbit/s probe reads 16.0 kbit/s in the run table, not 0.0 Mbit/s', () => {
+    expect(tableRate(16000)).toBe('16.0 kbit/s');
+    expect(tableRate(1155.4e6)).toBe('1155.4 Mbit/s');
+    expect(tableRate(800)).toBe('800 bit/s');
+    expect(formatRate(16000)).toBe('16.00 kbit/s');
+  });
+
+  it('ab describes its runs with its own flags: --bandwidth, never -b (side B)', () => {
+    expect(abRunDescription(['-l', '1400', '-t', '1', '-b', '0'], ['--rcvbuf', '25M'])).toBe('--length 1400 --time 1 --bandwidth 0 (unlimited), receivers --rcvbuf 25M');
+    expect(abRunDescription(['-l', '200', '-t', '3', '--pps', '10'], [])).toBe('--length 200 --time 3 --pps 10');
+  });
+
+  it('JUnit time is the measured duration of each scenario and of the suite, not the configured -t', () => {
+    const base = JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunReport;
+    const scenario = { name: 's', scenario: 'custom', thresholds: {}, metrics: [], baseline: null, failures: [], passed: true, report: base, seconds: 21.25 };
+    const xml = suiteJunit({ schema: 'mcbench/suite@1', suite: 'x', file: 'x.yaml', started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:00:30.500Z', local: false, tolerance_percent: 10, baseline_file: null, scenarios: [scenario], passed: true, partial: false });
+    expect(xml).toContain('<testcase classname="mcbench.suite.x" name="s" time="21.250"/>');
+    expect(xml).toMatch(/<testsuite name="x" [^>]*time="30\.500"/);
+  });
 });

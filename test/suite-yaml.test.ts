@@ -61,8 +61,18 @@ describe('YAML suite files', () => {
 
   it.skipIf(process.getuid?.() !== 0)('mcbench suite bench/suites/smoke.yaml --local runs both scenarios', async () => {
     const out = join(dir, 'suite.json');
-    const r = await mcbench(['suite', SMOKE_YAML, '--local', '--json', out], 120000);
+    const junit = join(dir, 'junit.xml');
+    const t0 = Date.now();
+    const r = await mcbench(['suite', SMOKE_YAML, '--local', '--json', out, '--junit', junit], 120000);
+    const wall = (Date.now() - t0) / 1000;
     expect([0, 1]).toContain(r.code);
+    // JUnit: each testcase's time is the scenario's measured duration (lab or namespace, both
+    // processes, teardown): more than the 1 s the sender was configured for, and together no more
+    // than the whole command took
+    const times = [...readFileSync(junit, 'utf8').matchAll(/<testcase [^>]*name="([\w-]+)" time="([\d.]+)"/g)].map((m) => [m[1], Number(m[2])] as const);
+    expect(times.map(([n]) => n)).toEqual(['paced-2k', 'rmem-tuned']);
+    for (const [, t] of times) expect(t).toBeGreaterThan(1.2);
+    expect(times.reduce((n, [, t]) => n + t, 0)).toBeLessThan(wall);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { suite: string; file: string; scenarios: Array<{ name: string; metrics: unknown[] }> };
     expect(doc.suite).toBe('smoke');
     expect(doc.file).toBe(SMOKE_YAML);

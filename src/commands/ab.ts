@@ -25,6 +25,17 @@ function side(flag: string, raw: unknown, name: unknown): AbSide {
   return { name: typeof name === 'string' && name ? name : flag.replace(/^--/, '').toUpperCase(), sysctls };
 }
 
+/**
+ * Each run as ab's own flags would say it: the scenario's sender arguments are `mcbench send`'s
+ * (-b, -l, -t), and in ab `-b` is side B, so the rate is --bandwidth here.
+ */
+export function abRunDescription(sendArgs: readonly string[], recvArgs: readonly string[]): string {
+  const long: Record<string, string> = { '-b': '--bandwidth', '-l': '--length', '-t': '--time' };
+  const send = sendArgs.map((x) => long[x] ?? x);
+  const unlimited = send.some((x, i) => x === '--bandwidth' && /^0+(\.0*)?$/.test(send[i + 1] ?? ''));
+  return `${send.join(' ')}${unlimited ? ' (unlimited)' : ''}${recvArgs.length ? `, receivers ${recvArgs.join(' ')}` : ''}`;
+}
+
 export function abTable(r: AbReport): string[] {
   const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const rows = (['a', 'b'] as const).map((k) => {
@@ -89,8 +100,8 @@ export const abCommand: CommandModule = {
       const out = watch.out;
       const signals = abortOnSignals();
       try {
-        out.event('start', { command: 'ab', a: sa, b: sb, reps, warmup, runs: 2 * (warmup + reps), run: scenario.variants[0]!.describe, time: new Date().toISOString() });
-        out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${scenario.variants[0]!.describe}`);
+        out.event('start', { command: 'ab', a: sa, b: sb, reps, warmup, runs: 2 * (warmup + reps), run: abRunDescription(scenario.sendArgs, scenario.recvArgs), time: new Date().toISOString() });
+        out.info(`mcbench ab: ${sa.name} vs ${sb.name}, ${reps} runs each after ${warmup} warm-up, interleaved; each run: ${abRunDescription(scenario.sendArgs, scenario.recvArgs)}`);
         const report = await runAb(scenario, { a: sa, b: sb, reps, warmup, place: placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own }), log: out.info, signal: signals.signal, steps: watch.steps });
         watch.dispose();
         out.summary('');

@@ -131,8 +131,9 @@ export const suiteCommand: CommandModule = {
           if (signals.signal.aborted) break;
           watch.steps.begin(i + 1, spec.entries.length, e.name);
           out.info(`[${i + 1}/${spec.entries.length}] ${e.name}: ${e.scenario_name ?? e.scenario.variants[0]!.describe}`);
+          const t0 = Date.now();
           const run = await runScenario(e.scenario, { place, log: out.info, signal: signals.signal });
-          const judged = judgeScenario(e, run, baseline, tolerance);
+          const judged = { ...judgeScenario(e, run, baseline, tolerance), seconds: (Date.now() - t0) / 1000 };
           report.scenarios.push(judged);
           watch.steps.end(i + 1, spec.entries.length, judged);
           out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);

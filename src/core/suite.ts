@@ -58,6 +58,8 @@ export interface SuiteScenarioOutcome {
   failures: Failure[];
   passed: boolean;
   report: RunReport;
+  /** wall-clock seconds the scenario took, measured: labs made and removed, every variant run (absent in reports of older versions) */
+  seconds?: number;
 }
 
 export interface SuiteReport {

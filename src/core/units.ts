@@ -84,7 +84,7 @@ export function inRange(flag: string, v: number, min: number, max: number, unit 
 export function formatRate(bitsPerSecond: number): string {
   if (bitsPerSecond >= 1e9) return `${(bitsPerSecond / 1e9).toFixed(2)} Gbit/s`;
   if (bitsPerSecond >= 1e6) return `${(bitsPerSecond / 1e6).toFixed(2)} Mbit/s`;
-  if (bitsPerSecond >= 1e3) return `${(bitsPerSecond / 1e3).toFixed(2)} Kbit/s`;
+  if (bitsPerSecond >= 1e3) return `${(bitsPerSecond / 1e3).toFixed(2)} kbit/s`;
   return `${bitsPerSecond.toFixed(0)} bit/s`;
 }
 

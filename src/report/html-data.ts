@@ -116,6 +116,9 @@ function align(rows: Array<Map<number, number>>): { x: number[]; values: Array<A
   return { x, values: rows.map((m) => x.map((xi) => m.get(xi) ?? null)) };
 }
 
+/** Seconds as a reader takes them: 50 ms, 1.25 s. */
+export const duration = (s: number) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
+
 /** The rate unit of a chart: kbit/s for a probe of a few kbit/s, Mbit/s above 1 Mbit/s (units.formatRate's rule). */
 function rateScale(maxBps: number): { div: number; unit: string } {
   if (maxBps >= 1e9) return { div: 1e9, unit: 'Gbit/s' };
@@ -137,15 +140,19 @@ export function timeCharts(rx: NamedReceiver[], sender: SenderResult | null, con
   const maxBps = Math.max(0, ...withIntervals.flatMap((x) => x.r.intervals.map((i) => i.sum.bits_per_second)), ...(sender ? sender.intervals.map((i) => i.bits_per_second) : []));
   const { div, unit } = rateScale(maxBps);
   const out: ChartSpec[] = [];
+  // one shaded series per receiver: its stalls at full height, a gap (null) just outside each
+  const EDGE = 1e-6;
   const stallSpans = (yTop: number, x: number[]): ChartSeries[] =>
-    rx.flatMap(({ name, r }) =>
-      r.end.stalls.map((s) => ({
-        label: `${name} stall at ${s.start_seconds.toFixed(1)} s for ${s.seconds.toFixed(1)} s${s.resumed ? '' : ' (to the end)'}`,
+    rx.filter(({ r }) => r.end.stalls.length > 0).map(({ name, r }) => {
+      const listed = r.end.stalls.slice(0, 4).map((s) => `${duration(s.start_seconds)} for ${duration(s.seconds)}${s.resumed ? '' : ' (to the end)'}`);
+      const more = r.end.stalls.length > 4 ? `, and ${r.end.stalls.length - 4} more` : '';
+      return {
+        label: `${name} ${r.end.stalls.length === 1 ? 'stall' : 'stalls'} at ${listed.join(', ')}${more}`,
         style: 'shade' as const,
-        values: x.map((xi) => (xi >= s.start_seconds && xi <= s.end_seconds ? yTop : null)),
-      })),
-    );
-  const stallEdges = rx.flatMap(({ r }) => r.end.stalls.flatMap((s) => [s.start_seconds, s.end_seconds]));
+        values: x.map((xi) => (r.end.stalls.some((s) => xi >= s.start_seconds && xi <= s.end_seconds) ? yTop : null)),
+      };
+    });
+  const stallEdges = rx.flatMap(({ r }) => r.end.stalls.flatMap((s) => [s.start_seconds - EDGE, s.start_seconds, s.end_seconds, s.end_seconds + EDGE]));
   const withEdges = (maps: Array<Map<number, number>>) => {
     const edges = new Map<number, number>(stallEdges.map((e) => [e, NaN]));
     const a = align([...maps, edges]);
@@ -285,11 +292,12 @@ function receiverRows(rx: NamedReceiver[]): string[][] {
       name,
       e.sum.packets.toLocaleString('en-US'),
       e.sum.lost_packets.toLocaleString('en-US'),
-      pct(e.sum.lost_percent),
+      // no FIN and the run ended inside a stall: the tail's loss is unknown (issue 9's lower bound)
+      `${(e as { loss_lower_bound?: unknown }).loss_lower_bound === true ? '≥' : ''}${pct(e.sum.lost_percent)}`,
       formatRate(e.sum.bits_per_second),
       k ? `${f(k.p50_ms, 3)} / ${f(k.p99_ms, 3)} / ${f(k.max_ms, 3)}` : 'n/a',
       e.socket.rcvbuf_actual.toLocaleString('en-US'),
-      e.stalls.length ? e.stalls.map((s) => `${s.seconds.toFixed(1)} s at ${s.start_seconds.toFixed(1)} s`).join(', ') : 'none',
+      e.stalls.length ? e.stalls.map((s) => `${duration(s.seconds)} at ${duration(s.start_seconds)}`).join(', ') : 'none',
     ];
   });
 }

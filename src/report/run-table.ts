@@ -8,7 +8,14 @@ import type { Output } from './output.js';
 
 const pct = (p: number | null | undefined) => (p === null || p === undefined ? 'n/a' : `${p.toFixed(2)}%`);
 
-const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full', 'backlog', 'unaccounted', 'Mbit/s', 'p99 delay', 'SO_RCVBUF', 'stalls'];
+/** A receive rate with its own unit: a 16 kbit/s probe is 16.0 kbit/s, not "0.0" Mbit/s. */
+export function tableRate(bps: number): string {
+  if (bps >= 1e6) return `${(bps / 1e6).toFixed(1)} Mbit/s`;
+  if (bps >= 1e3) return `${(bps / 1e3).toFixed(1)} kbit/s`;
+  return `${bps.toFixed(0)} bit/s`;
+}
+
+const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full', 'backlog', 'unaccounted', 'rate', 'p99 delay', 'SO_RCVBUF', 'stalls'];
 
 export function runTableRows(report: RunReport): string[][] {
   const rows: string[][] = [];
@@ -32,7 +39,7 @@ export function runTableRows(report: RunReport): string[][] {
         pct(a.socket_buffer.percent),
         pct(a.backlog.percent),
         pct(a.unaccounted.percent),
-        (e.sum.bits_per_second / 1e6).toFixed(1),
+        tableRate(e.sum.bits_per_second),
         p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms${caveat}`,
         `${formatCount(e.socket.rcvbuf_actual)}${e.socket.rcvbuf_clamped ? ' (clamped)' : ''}`,
         e.stalls.length === 0 ? '0' : e.stalls.map((s) => `${s.seconds.toFixed(0)}s@${s.start_seconds.toFixed(0)}s`).join(' '),
