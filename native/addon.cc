@@ -294,6 +294,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("lastPacketMonoNs", n64(env, c.lastPacketMonoNs));
     o.Set("socketDrops", Napi::Number::New(env, static_cast<double>(c.socketDrops)));
     o.Set("firstMcbenchRealNs", n64(env, c.firstMcbenchRealNs));
+    o.Set("firstMcbenchMonoNs", n64(env, c.firstMcbenchMonoNs));
     o.Set("stalls", stallsObject(env, snap_.stalls));
     if (withLatency) o.Set("latency", latencyObject(env, *latencyCopy_));
     o.Set("running", Napi::Boolean::New(env, snap_.running));

@@ -70,6 +70,7 @@ struct ReceiverCounters {
   // drops after the last datagram queued (which no SO_RXQ_OVFL cmsg can carry). -1: unreadable.
   int64_t socketDrops = -1;
   uint64_t firstMcbenchRealNs = 0;  // receive stamp (kernel when it had one) of the first mcbench packet
+  uint64_t firstMcbenchMonoNs = 0;  // the same instant on CLOCK_MONOTONIC (the runs' time axis)
   // From the session table: few-packet sessions evicted to make room for new ones; FINs ignored
   // (unknown session, other source, impossible total); unique DATA whose send stamp was beyond
   // +-1 h of its arrival (kept out of delay and jitter).

@@ -165,8 +165,13 @@ export function socketDrops(s: NativeReceiverSnapshot): number {
  * silence since the last DATA packet, up to `endRealNs`, is longer than the threshold. A snooping
  * bridge whose memberships expired, or a sender that stopped, shows this way.
  */
-export function locateStalls(st: NativeStalls, endRealNs: number, tailUnknown: boolean): { stalls: Stall[]; inProgress: boolean } {
-  const since = (ns: number) => (ns - st.firstDataNs) / 1e9;
+export function locateStalls(
+  st: NativeStalls,
+  endRealNs: number,
+  tailUnknown: boolean,
+  originRealNs = st.firstDataNs,
+): { stalls: Stall[]; inProgress: boolean } {
+  const since = (ns: number) => (ns - originRealNs) / 1e9;
   const stalls: Stall[] = st.list.map((x) => ({
     start_seconds: since(x.startNs),
     end_seconds: since(x.startNs) + x.lengthNs / 1e9,

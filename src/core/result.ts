@@ -226,9 +226,9 @@ export interface JoinInfo {
  * thread from the kernel's receive stamps (SO_TIMESTAMPNS), whatever -i is.
  */
 export interface Stall {
-  /** stall start (receive stamp of the last DATA packet before the silence), seconds since the first DATA packet */
+  /** stall start (receive stamp of the last DATA packet before the silence), seconds since the first packet's kernel stamp (the intervals' time zero) */
   start_seconds: number;
-  /** stall end (receive stamp of the first DATA packet after it; the end of the run when it did not resume), seconds since the first DATA packet */
+  /** stall end (receive stamp of the first DATA packet after it; the end of the run when it did not resume), seconds since the first packet's kernel stamp */
   end_seconds: number;
   /** its length, end_seconds - start_seconds, seconds (a lower bound when not resumed) */
   seconds: number;

@@ -117,6 +117,8 @@ export interface NativeReceiverSnapshot {
   socketDrops: number;
   /** receive stamp (CLOCK_REALTIME ns, the kernel's when it had one) of the first mcbench packet; 0 before */
   firstMcbenchRealNs: number;
+  /** the same instant on CLOCK_MONOTONIC (0 before): time zero of the intervals */
+  firstMcbenchMonoNs: number;
   stalls: NativeStalls;
   /** with snapshot(true): the latency histograms, cut at the same packet as the counters */
   latency?: NativeLatency;

@@ -112,7 +112,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       if (threadFailed || snap.error) { finish('error'); return; }
       if (spec.timeSeconds !== null && now - t0 >= spec.timeSeconds * 1e9) { finish('time'); return; }
       if (snap.firstPacketMonoNs === 0) return;
-      if (anchor === 0) anchor = snap.firstPacketMonoNs;
+      // Time zero is the first packet's kernel stamp (not when it was read), as for stalls.
+      if (anchor === 0) anchor = snap.firstMcbenchMonoNs || snap.firstPacketMonoNs;
       const at = (now - anchor) / 1e9;
       const quiet = (now - snap.lastPacketMonoNs) / 1e9;
       const finished = snap.sessions.filter((s) => s.finSeen).length;
@@ -141,7 +142,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   rx.close();
   const endRealNs = Date.now() * 1e6;
   const last = rx.snapshot(spec.latency);
-  if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstPacketMonoNs;
+  if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstMcbenchMonoNs || last.firstPacketMonoNs;
   if (anchor !== 0 && spec.intervalSeconds > 0) {
     // The tail interval ends at the last DATA packet, not at the end of the FIN linger.
     const lastData = Math.max(0, ...last.sessions.map((x) => x.lastRecvMonoNs));
@@ -167,7 +168,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const firstAfterJoin = last.firstMcbenchRealNs > 0 && joinRealNs > 0 ? (last.firstMcbenchRealNs - joinRealNs) / 1e6 : null;
   const overflowDrops = socketDrops(last);
   const tailUnknown = sessions.some((s) => !s.tail_known);
-  const located = locateStalls(last.stalls, endRealNs, tailUnknown && reason !== 'fin');
+  const located = locateStalls(last.stalls, endRealNs, tailUnknown && reason !== 'fin', last.firstMcbenchRealNs || last.stalls.firstDataNs);
   if (located.inProgress) {
     const open = located.stalls[located.stalls.length - 1]!;
     warnings.push(
@@ -186,9 +187,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
   // The thread's window runs from the first packet's kernel stamp (not from when it was read: a
   // paused reader then drains its queue in a fraction of a millisecond) to the last read.
-  // (CLOCK_MONOTONIC of the last read moved to CLOCK_REALTIME, the stamps' clock: within a ms.)
-  const realMinusMono = endRealNs - monoNs();
-  const trafficSeconds = last.firstMcbenchRealNs > 0 ? Math.max(0, last.lastPacketMonoNs + realMinusMono - last.firstMcbenchRealNs) / 1e9 : 0;
+  const trafficSeconds = last.firstMcbenchMonoNs > 0 ? Math.max(0, last.lastPacketMonoNs - last.firstMcbenchMonoNs) / 1e9 : 0;
   const rxThread = threadCost(rx.info().threadCpuNs, trafficSeconds, last.datagrams);
   // Only a window long enough to mean it (1 s) can say the thread, not the network, was the limit.
   if (overflowDrops > 0 && trafficSeconds >= SATURATION_WINDOW_SECONDS && (rxThread.busy_percent ?? 0) >= 90) {
