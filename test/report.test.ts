@@ -109,6 +109,11 @@ describe('mcbench report: bad input is exit 2 naming the file, nothing written',
   mkdirSync(bad, { recursive: true });
   const out = join(bad, 'out.html');
   const fixture = readFileSync(FIXTURE, 'utf8');
+  const withHistogram = (b64: string) => {
+    const d = JSON.parse(fixture) as RunReport;
+    d.variants[0]!.receivers[0]!.result!.end.latency.one_way_kernel!.hdr_base64 = b64;
+    return JSON.stringify(d);
+  };
   const withLoss = (v: unknown) => {
     const d = JSON.parse(fixture) as RunReport;
     (d.variants[0]!.receivers[0]!.result!.end.sum as unknown as Record<string, unknown>).lost_percent = v;
@@ -120,6 +125,7 @@ describe('mcbench report: bad input is exit 2 naming the file, nothing written',
     ['other-schema.json', '{"schema":"mcbench/settings@1"}', /other-schema\.json: not a mcbench document \(its schema 'mcbench\/settings@1' is not one mcbench writes/],
     ['truncated.json', fixture.slice(0, Math.floor(fixture.length / 2)), /truncated\.json: not valid JSON/],
     ['array.json', '[1,2]', /array\.json: not a mcbench document/],
+    ['bad-histogram.json', withHistogram('AAAA not base64'), /bad-histogram\.json: not a valid mcbench\/run@1 document: variants\[0\]\.receivers\[0\]\.result\.end\.latency\.one_way_kernel\.hdr_base64 is not an HdrHistogram/],
     ['wrong-type.json', withLoss('lots'), /wrong-type\.json: not a valid mcbench\/run@1 document: variants\[0\]\.receivers\[0\]\.result\.end\.sum\.lost_percent is not a number/],
   ])('%s', async (name, text, message) => {
     const file = join(bad, name);

@@ -57,7 +57,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       xAxis.values = function (u, splits) { return splits.map(function (v) { return tickLabel[v] === undefined ? '' : tickLabel[v]; }); };
     }
     var xScale = { time: false };
-    if (c.xLog) { xScale.distr = 3; xScale.log = 10; xScale.range = [2, 1e5]; }
+    if (c.xLog) { xScale.distr = 3; xScale.log = 10; xScale.range = [1.8, 1.2e5]; }
     else if (c.xRange) { xScale.range = c.xRange; }
     var xValue = c.xLog
       ? function (u, v) { return v === null || v === undefined ? '' : num(percentOf(v), 3) + '%'; }

@@ -5,6 +5,7 @@
 // may carry more than this version knows. Pure: text in, typed document out.
 import { AB_SCHEMA, type AbReport } from '../core/ab.js';
 import { UsageError } from '../core/errors.js';
+import { decodeHistogram } from '../core/latency.js';
 import { RESULT_SCHEMA, type RunResult } from '../core/result.js';
 import { RUN_SCHEMA, type RunReport } from '../core/run-report.js';
 import { SUITE_SCHEMA, type SuiteReport } from '../core/suite.js';
@@ -62,6 +63,12 @@ function latencySummary(o: unknown, path: string, where: string): void {
   const w = `${where}${path}.`;
   for (const k of ['count', 'min_ms', 'mean_ms', 'p50_ms', 'p99_ms', 'max_ms']) num(v, k, w);
   str(v, 'hdr_base64', w);
+  // the charts are drawn from the histogram itself: it must decode
+  try {
+    decodeHistogram(at(v, 'hdr_base64') as string);
+  } catch {
+    throw new Bad(`${w}hdr_base64 is not an HdrHistogram (compressed base64)`);
+  }
 }
 
 function settingsSnapshot(o: unknown, path: string, where: string): void {
