@@ -2,12 +2,12 @@
 // against truth mcbench did not produce: the kernel's /proc/net/snmp Udp counters read in the
 // test's own namespace, a tcpdump capture with nanosecond stamps, a crafted stream with known
 // gaps, or what the test itself did to the processes (SIGSTOP, SIGKILL).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReceiverResult } from '../src/core/result.js';
+import type { ReceiverResult, SenderResult } from '../src/core/result.js';
 import type { RunReport } from '../src/core/run-report.js';
 import { conclusion, diagnosis } from '../src/report/run-table.js';
 import { MCBENCH, ROOT, Running, TestNetns, mcbenchNoNet } from './helpers/netns.js';
@@ -255,6 +255,50 @@ describe('stalls located from kernel stamps (item 3)', () => {
     expect(got.end.sum.lost_packets).toBe(60);
     expect(got.end.stall_detection.in_progress).toBe(false);
   }, 60000);
+
+  it('a lab bridge port switched off for 1 s: the stall matches a capture on the receiver\'s veth, its missing sequences the sender\'s count', async () => {
+    const name = 'mis9';
+    const inGuest = (k: number, cmd: string[]) => spawn('ip', ['netns', 'exec', `mcb-${name}-g${k}`, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const up = await mcbenchNoNet(['lab', 'up', '--name', name, '--guests', '2', '--snooping', '0'], 60000);
+    try {
+      expect(up.code, up.stderr).toBe(0);
+      const file = join(dir, 'cap-lab.pcap');
+      const td = new Running(inGuest(2, ['tcpdump', '-i', 'eth0', '--time-stamp-precision=nano', '-U', '-w', file, 'udp port 5309']), 60000);
+      await td.waitFor('listening on');
+      const rx = new Running(inGuest(2, [process.execPath, MCBENCH, 'recv', '-g', GROUP, '-p', '5309', '-I', 'eth0', '-i', '0', '-t', '25', '--json', join(dir, 'lab.json')]), 40000);
+      await rx.waitFor('listening on');
+      const tx = new Running(inGuest(1, [process.execPath, MCBENCH, 'send', '-g', GROUP, '-p', '5309', '-I', 'eth0', '--pps', '1000', '-l', '200', '-t', '3', '--json', join(dir, 'lab-send.json')]), 40000);
+      await sleep(1500);
+      // The sender's port stops forwarding (disabled), then forwards again: frames sent meanwhile are gone.
+      const off = spawnSync('bridge', ['link', 'set', 'dev', `mcb-${name}-h1`, 'state', '0']);
+      await sleep(1000);
+      const on = spawnSync('bridge', ['link', 'set', 'dev', `mcb-${name}-h1`, 'state', '3']);
+      expect(off.status, String(off.stderr)).toBe(0);
+      expect(on.status, String(on.stderr)).toBe(0);
+      expect((await tx.done).code).toBe(0);
+      const r = await rx.done;
+      expect(r.code, r.stderr).toBe(0);
+      await sleep(200);
+      td.child.kill('SIGINT');
+      await td.done;
+      const captured = readPcap(file).filter((c) => c.kind === 1);
+      const truth = longestGap(captured);
+      const sent = readJson<SenderResult>('lab-send.json').end.packets;
+      const got = readJson<ReceiverResult>('lab.json');
+      expect(Number(truth.gapNs) / 1e9).toBeGreaterThan(0.9);
+      expect(got.end.stalls).toHaveLength(1);
+      const st = got.end.stalls[0]!;
+      expect(Math.abs(st.seconds - Number(truth.gapNs) / 1e9)).toBeLessThan(0.010);
+      expect(st.seq_before).toBe(Number(truth.before.seq));
+      expect(st.seq_after).toBe(Number(truth.after.seq));
+      // what the port swallowed: the sender's count minus what reached the receiver's interface
+      expect(st.missing_packets).toBe(sent - captured.length);
+      expect(got.end.sum.lost_packets).toBe(sent - captured.length);
+      expect(got.end.sum.packets).toBe(captured.length);
+    } finally {
+      spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', name]);
+    }
+  }, 120000);
 
   it('--stall sets the threshold: a 120 ms hole is a stall with --stall 0.1, none with --stall 0.2', async () => {
     const session = '00000000000009a2';
