@@ -307,7 +307,11 @@ export interface ReceiverEnd {
   stall_detection: StallDetection;
   /** some session's tail is unknown (no FIN): lost_packets and lost_percent are lower bounds */
   loss_lower_bound: boolean;
-  /** where the lost packets were dropped: this socket's buffer, the backlog, the interface, or unaccounted */
+  /**
+   * where the lost packets were dropped: this socket's buffer, the backlog, the interface, or
+   * unaccounted. With a tail unknown (loss_lower_bound) its `lost` is at least the socket's own
+   * drops: every datagram the socket dropped was one this receiver did not get (FINs included)
+   */
   loss_attribution: LossAttribution;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */
   kernel_counters: DropCounterDelta;
