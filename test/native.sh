@@ -41,4 +41,32 @@ if ! node -e "const m=require(process.argv[1]); if(typeof m.Sender!=='function'|
   exit 1
 fi
 
-echo "native: core tests passed (ASan+UBSan), addon loads ($((SECONDS - start)) s)"
+# 3. The receiver's batch processing under libFuzzer (native/fuzz, ASan+UBSan) for a bounded
+#    time, from the repo's corpus; new inputs go to a scratch directory (the corpus stays as is).
+#    Needs clang with its fuzzer runtime (.ci/run installs clang and libclang-rt-dev); skipped
+#    with a note elsewhere, never in CI.
+fuzz_dir="$root/build-fuzz"
+fuzz_seconds="${MCBENCH_FUZZ_SECONDS:-45}"
+fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'
+fuzzed=""
+if command -v clang++ >/dev/null && clang++ -fsanitize=fuzzer -x c++ - -o /dev/null <<<"$fuzz_probe" 2>/dev/null; then
+  quiet cmake -S "$root" -B "$fuzz_dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMCBENCH_FUZZ=ON -DMCBENCH_BUILD_TESTS=OFF -DMCBENCH_BUILD_ADDON=OFF
+  quiet cmake --build "$fuzz_dir" -j "$jobs" -t mcbench_receiver_fuzz
+  fuzz_work="$(mktemp -d)"
+  trap 'rm -f "$log"; rm -rf "$fuzz_work"' EXIT
+  if ! "$fuzz_dir/mcbench_receiver_fuzz" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$fuzz_dir/" "$fuzz_work" "$root/native/fuzz/corpus" >"$log" 2>&1; then
+    echo "native.sh: the fuzzer found a failure (the input is in $fuzz_dir/, crash-* / timeout-*):" >&2
+    tail -n 60 "$log" >&2
+    exit 1
+  fi
+  fuzzed=", fuzzed $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs in ${fuzz_seconds} s"
+elif [ "${CI:-}" = true ]; then
+  echo "native.sh: clang++ with libFuzzer is missing (apt-get install clang libclang-rt-dev)" >&2
+  exit 1
+else
+  fuzzed=", fuzzing skipped (no clang++ with libFuzzer)"
+fi
+
+echo "native: core tests passed (ASan+UBSan), addon loads${fuzzed} ($((SECONDS - start)) s)"

@@ -144,8 +144,10 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
     accept(*s, slot, seq, len);
   } else if (seq > s->maxSeq && seq - s->maxSeq >= jumpLimit_) {
     // An implausible jump ahead: one crafted packet must not make a real session look as if it
-    // lost 2^63 packets. It is held; a next packet that continues from it confirms it (a real
-    // outage longer than the limit), anything else leaves it ignored (counted in seqJumps).
+    // lost 2^63 packets. It is held; the very next packet of the session confirms it when it
+    // continues from there (a real outage longer than the limit: the old range went silent). A
+    // packet in the old range in between cancels it, so crafted packets interleaved with a live
+    // stream never confirm each other; they stay ignored (counted in seqJumps).
     bool confirms = s->jumpPending && distance(seq, s->jumpSeq) < jumpLimit_ && seq - s->expectedFrom() < kMaxSpan &&
                     s->jumpSeq - s->expectedFrom() < kMaxSpan;
     if (!confirms) {
@@ -163,12 +165,14 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
     if (second != first) accept(*s, slot, second, secondLen);
     else ++s->duplicates;
   } else if (seq > s->maxSeq) {
+    s->jumpPending = false;  // the old range is alive
     accept(*s, slot, seq, len);
   } else if (seq < s->firstSeq && s->firstSeq - seq >= jumpLimit_) {
     // Far below anything seen: as implausible as a far jump ahead, and never confirmed.
     ++s->seqJumps;
     return Outcome::Ignored;
   } else {
+    s->jumpPending = false;
     uint64_t extent = s->maxSeq - seq + 1;  // NextExp - seq; maxSeq - seq < jumpLimit here, no overflow
     if (s->maxSeq - seq > windowMask_) {
       // Too old to tell a duplicate from a late packet: count it as a late unique one.

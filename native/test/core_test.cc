@@ -922,6 +922,232 @@ TEST(stall_detector_buckets_bound_values) {
   for (uint64_t v = 0; v < 8; ++v) CHECK(StallDetector::bucketMid(StallDetector::bucketOf(v)) == v);
 }
 
+// ---- issue 9 (sessions, wire v2, stamps) ---------------------------------------------------------
+
+TEST(wire_v2_layout_and_round_trip) {
+  // A v2 header written byte by byte: v1's 32 bytes with version 2 and header length 48, then the
+  // session start and the actual send time.
+  std::vector<uint8_t> b = handMadeHeader(1, 48, 100);
+  b[4] = 2;
+  const uint8_t ext[16] = {0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x01,   // start 1700000000000000001
+                           0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x02};  // actual ...002
+  std::memcpy(b.data() + 32, ext, 16);
+  Header out;
+  CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::Ok);
+  CHECK_EQ(unsigned{out.version}, 2u);
+  CHECK_EQ(out.startNs, 1700000000000000001ull);
+  CHECK_EQ(out.actualNs, 1700000000000000002ull);
+  CHECK_EQ(out.sendNs, 1700000000000000000ull);
+  // encode() writes the same bytes.
+  Header h{
+      Kind::Data, 0x0102030405060708ull, 1000, 1700000000000000000ull, 1700000000000000001ull, 1700000000000000002ull,
+      2};
+  uint8_t enc[48];
+  wire::encode(enc, h);
+  CHECK(std::memcmp(enc, b.data(), 48) == 0);
+  // v2 may not be shorter than its 48 bytes; v1 leaves the v2 fields unknown (0).
+  b[7] = 32;
+  CHECK_EQ(wire::decode(b.data(), b.size(), out), DecodeResult::BadHeaderLen);
+  std::vector<uint8_t> v1 = handMadeHeader(1, 32, 32);
+  CHECK_EQ(wire::decode(v1.data(), v1.size(), out), DecodeResult::Ok);
+  CHECK_EQ(unsigned{out.version}, 1u);
+  CHECK_EQ(out.startNs, 0u);
+  CHECK_EQ(out.actualNs, 0u);
+}
+
+TEST(session_crafted_jumps_are_ignored_and_counted) {
+  SessionTable t;
+  Feeder f{t};
+  // A real stream 0..99 with crafted packets of the same session in between: jumps of exactly
+  // 2^20, of 2^63 and to the largest sequence. None may move the accounting.
+  for (uint64_t i = 0; i < 100; ++i) {
+    f.data(1, i);
+    const uint64_t crafted[] = {i + (uint64_t{1} << 20), i + (uint64_t{1} << 63), UINT64_MAX};
+    if (i % 10 == 5) f.data(1, crafted[(i / 10) % 3]);
+  }
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.unique, 100u);
+  CHECK_EQ(s.maxSeq, 99u);
+  CHECK_EQ(s.expected(), 100u);
+  CHECK_EQ(s.lost(), 0u);
+  CHECK_EQ(s.seqJumps, 10u);
+  CHECK_EQ(s.gaps, 0u);
+  CHECK(f.fin(1, 100));
+  CHECK(s.finSeen);
+  CHECK_EQ(s.lost(), 0u);
+}
+
+TEST(session_real_long_outage_is_confirmed_by_the_next_packet) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(1, 0, 10);
+  const uint64_t back = uint64_t{1} << 21;  // 2M packets lost (a 2 s outage at 1 Mpps)
+  f.range(1, back, back + 10);
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.seqJumps, 0u);
+  CHECK_EQ(s.unique, 20u);
+  CHECK_EQ(s.maxSeq, back + 9);
+  CHECK_EQ(s.gaps, 1u);
+  CHECK_EQ(s.expected(), back + 10);
+  CHECK_EQ(s.lost(), back - 10);
+}
+
+TEST(session_sequences_near_2_64) {
+  SessionTable t;
+  Feeder f{t};
+  f.range(1, UINT64_MAX - 4, UINT64_MAX);
+  f.data(1, UINT64_MAX);
+  const SessionStats& s = t.at(0);
+  CHECK_EQ(s.unique, 5u);
+  CHECK_EQ(s.maxSeq, UINT64_MAX);
+  CHECK_EQ(s.expected(), 5u);  // not 0 (maxSeq + 1 wraps)
+  CHECK_EQ(s.lost(), 0u);
+  f.data(1, UINT64_MAX);  // a duplicate of the top one
+  CHECK_EQ(s.duplicates, 1u);
+  f.fin(1, 0);  // no total can cover 2^64 - 1: bogus
+  CHECK(!s.finSeen);
+  CHECK_EQ(t.bogusFins(), 1u);
+  // The saturating count: a span of the whole 64-bit range.
+  SessionStats w;
+  w.started = true;
+  w.headCounted = true;
+  w.maxSeq = UINT64_MAX;
+  CHECK_EQ(w.expected(), UINT64_MAX);
+}
+
+TEST(session_fin_rules) {
+  SessionTable t;
+  Feeder f{t};
+  const uint64_t srcA = (uint64_t{0x0A000001} << 16) | 5001, srcB = (uint64_t{0x0A000001} << 16) | 5002;
+  for (uint64_t i = 0; i < 100; ++i) {
+    f.clock += kMs;
+    t.record(data(1, i, f.clock), kLen, f.clock, f.clock, srcA);
+  }
+  const SessionStats& s = t.at(0);
+  auto finFrom = [&](uint64_t total, uint64_t src, uint64_t after = kMs) {
+    f.clock += after;
+    return t.record(fin(1, total), 48, f.clock, f.clock, src);
+  };
+  CHECK_EQ(finFrom(120, srcB), SessionTable::Outcome::Ignored);  // another port
+  CHECK_EQ(finFrom(99, srcA), SessionTable::Outcome::Ignored);   // below highest seq + 1
+  // 1 ms after the last packet a sender can have sent at most (1 ms + 1 s slack) x 100 Mpps.
+  CHECK_EQ(couldHaveSent(kMs), 100100000u);
+  const uint64_t allowed = couldHaveSent(f.clock - s.lastRecvNs);  // 2 ms after: 100,200,000
+  CHECK_EQ(allowed, 100200000u);
+  CHECK_EQ(finFrom(100 + allowed + 1, srcA, 0), SessionTable::Outcome::Ignored);
+  CHECK_EQ(finFrom(uint64_t{1} << 63, srcA), SessionTable::Outcome::Ignored);
+  CHECK(!s.finSeen);
+  CHECK_EQ(t.bogusFins(), 4u);
+  CHECK_EQ(finFrom(100, srcA), SessionTable::Outcome::Fin);  // the real one: nothing lost
+  CHECK(s.finSeen);
+  CHECK_EQ(s.lost(), 0u);
+  CHECK_EQ(finFrom(100, 0), SessionTable::Outcome::Fin);  // unknown source: not checked
+  CHECK_EQ(s.finsReceived, 2u);
+}
+
+TEST(session_head_counted_or_not_expected) {
+  const uint64_t listen = 1700000000 * kSecs;
+  // The receiver listened before the session started: seq 0..436 were sent to it and lost (the
+  // field case of seed 002: "0/563 lost" next to "sender sent 1,000").
+  {
+    SessionTable t;
+    t.setListeningSince(listen);
+    const uint64_t start = listen + kSecs;
+    for (uint64_t i = 437; i < 1000; ++i) {
+      Header h{Kind::Data, 1, i, start + i * kMs, start, start + i * kMs, 2};
+      t.record(h, kLen, start + i * kMs + 100000, 1);
+    }
+    const SessionStats& s = t.at(0);
+    CHECK(s.headCounted);
+    CHECK(!s.joinedAfterStart);
+    CHECK_EQ(s.notExpected(), 0u);
+    CHECK_EQ(s.unique, 563u);
+    CHECK_EQ(s.expected(), 1000u);
+    CHECK_EQ(s.lost(), 437u);
+  }
+  // It joined after the stream began: the head was never expected, and is reported apart.
+  {
+    SessionTable t;
+    t.setListeningSince(listen);
+    const uint64_t start = listen - 10 * kSecs;
+    for (uint64_t i = 437; i < 1000; ++i) {
+      Header h{Kind::Data, 1, i, start + i * kMs, start, start + i * kMs, 2};
+      t.record(h, kLen, start + i * kMs + 100000, 1);
+    }
+    const SessionStats& s = t.at(0);
+    CHECK(!s.headCounted);
+    CHECK(s.joinedAfterStart);
+    CHECK_EQ(s.notExpected(), 437u);
+    CHECK_EQ(s.expected(), 563u);
+    CHECK_EQ(s.lost(), 0u);
+  }
+  // A v1 sender (no start time): loss counts from the first sequence seen, as before.
+  {
+    SessionTable t;
+    t.setListeningSince(listen);
+    Feeder f{t, listen + kSecs};
+    f.range(1, 437, 1000);
+    CHECK(!t.at(0).headCounted);
+    CHECK_EQ(t.at(0).expected(), 563u);
+  }
+  // A head longer than the sender could have sent since its start is not believed.
+  {
+    SessionTable t;
+    t.setListeningSince(listen);
+    Header h{Kind::Data, 1, uint64_t{1} << 40, listen + kSecs, listen + kSecs, listen + kSecs, 2};
+    t.record(h, kLen, listen + kSecs + kMs, 1);
+    CHECK(!t.at(0).headCounted);
+    CHECK_EQ(t.at(0).expected(), 1u);
+  }
+}
+
+TEST(session_junk_flood_does_not_lock_out_a_real_sender) {
+  SessionTable t(32);
+  Feeder f{t};
+  for (uint64_t id = 1000; id < 1040; ++id) f.data(id, 0);  // 40 made-up session ids, 1 packet each
+  CHECK_EQ(t.size(), size_t{32});
+  CHECK_EQ(t.evictedSessions(), 8u);
+  for (uint64_t i = 0; i < 1000; ++i) CHECK(f.data(7, i));  // a real sender after the flood
+  CHECK(f.fin(7, 1000));
+  const SessionStats* real = nullptr;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t.at(i).session == 7) real = &t.at(i);
+  CHECK(real != nullptr);
+  if (real) {
+    CHECK_EQ(real->unique, 1000u);
+    CHECK_EQ(real->lost(), 0u);
+    CHECK(real->finSeen);
+  }
+  CHECK_EQ(t.evictedSessions(), 9u);
+  CHECK_EQ(t.rejectedNewSessions(), 0u);
+  // More junk now evicts junk only: the established sender stays.
+  for (uint64_t id = 2000; id < 2100; ++id) f.data(id, 0);
+  bool stillThere = false;
+  for (size_t i = 0; i < t.size(); ++i) stillThere |= t.at(i).session == 7 && t.at(i).unique == 1000;
+  CHECK(stillThere);
+}
+
+TEST(session_implausible_stamps_are_counted_and_kept_out_of_jitter) {
+  SessionTable t;
+  const uint64_t recv0 = 1700000000 * kSecs;
+  // Constant transit (no jitter) with garbage stamps in between: 0, INT64_MIN, 2^64 - 1, +-2 h.
+  const uint64_t junk[] = {0, uint64_t{1} << 63, UINT64_MAX, recv0 - 7200 * kSecs, recv0 + 7200 * kSecs};
+  uint64_t seq = 0;
+  for (uint64_t i = 0; i < 50; ++i) {
+    uint64_t recv = recv0 + i * kMs;
+    t.record(data(1, seq++, recv - 250000), kLen, recv, 1);
+    if (i % 10 == 3) t.record(data(1, seq++, junk[i / 10]), kLen, recv + 1000, 1);
+  }
+  CHECK_EQ(t.implausibleStamps(), 5u);
+  CHECK_EQ(t.at(0).jitterNs, 0.0);
+  CHECK_EQ(t.at(0).unique, 55u);  // the packets still count
+  CHECK(wire::plausibleStamp(recv0 + 3600 * kSecs, recv0));
+  CHECK(!wire::plausibleStamp(recv0 + 3600 * kSecs + 1, recv0));
+  CHECK(!wire::plausibleStamp(recv0 - 3600 * kSecs - 1, recv0));
+}
+
+// ---- end issue 9 (sessions)
+
 }  // namespace
 
 int main(int argc, char** argv) {
