@@ -49,16 +49,24 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function chartOptions(c, el) {
     var width = Math.max(320, Math.min(960, (el.clientWidth || 960) - 8));
-    var tickLabel = {};
-    (c.xTicks || []).forEach(function (t) { tickLabel[t.value] = t.label; });
     var xAxis = { label: c.xLabel, stroke: '#333', grid: { stroke: '#e5e5e5' } };
     if (c.xTicks) {
       xAxis.splits = function () { return c.xTicks.map(function (t) { return t.value; }); };
-      xAxis.values = function (u, splits) { return splits.map(function (v) { return tickLabel[v] === undefined ? '' : tickLabel[v]; }); };
+      // a log axis labels only powers of 10 by default; these ticks are chosen (p50 is at 2)
+      xAxis.filter = function (u, splits) { return splits; };
+      // a log axis hands back its splits through a log/exp round trip: match them within 1e-6
+      xAxis.values = function (u, splits) {
+        return splits.map(function (v) {
+          var t = c.xTicks.find(function (x) { return Math.abs(x.value - v) <= 1e-6 * Math.max(1, Math.abs(x.value)); });
+          return t ? t.label : '';
+        });
+      };
     }
-    var xScale = { time: false };
-    if (c.xLog) { xScale.distr = 3; xScale.log = 10; xScale.range = [1.8, 1.2e5]; }
-    else if (c.xRange) { xScale.range = c.xRange; }
+    var xScale = { time: false, auto: false };
+    // a function: uPlot snaps a log scale's fixed range to the data otherwise
+    if (c.xLog) { xScale.distr = 3; xScale.log = 10; xScale.range = function () { return [1.8, 1.2e5]; }; }
+    else if (c.xRange) { xScale.range = function () { return c.xRange; }; }
+    else { xScale.auto = true; }
     var xValue = c.xLog
       ? function (u, v) { return v === null || v === undefined ? '' : num(percentOf(v), 3) + '%'; }
       : c.xTicks

@@ -116,6 +116,9 @@ function align(rows: Array<Map<number, number>>): { x: number[]; values: Array<A
   return { x, values: rows.map((m) => x.map((xi) => m.get(xi) ?? null)) };
 }
 
+/** A time axis from 0 to the last interval's end (a run of one interval is not a dot in a void). */
+const timeRange = (x: number[]): [number, number] => [0, Math.max(1, ...x) * 1.02];
+
 /** Seconds as a reader takes them: 50 ms, 1.25 s. */
 export const duration = (s: number) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 
@@ -169,6 +172,7 @@ export function timeCharts(rx: NamedReceiver[], sender: SenderResult | null, con
       xLabel: 'seconds (each receiver from its first packet; the sender from its start)',
       yLabel: `UDP payload, ${unit}`,
       x: a.x,
+      xRange: timeRange(a.x),
       series: [
         ...withIntervals.map(({ name }, k) => ({ label: `${name} received`, style: 'line' as const, values: a.values[k]! })),
         ...(senderRates.length ? [{ label: 'sender sent', style: 'line' as const, values: a.values[withIntervals.length]! }] : []),
@@ -187,6 +191,7 @@ export function timeCharts(rx: NamedReceiver[], sender: SenderResult | null, con
       xLabel: 'seconds since the receiver\'s first packet',
       yLabel: 'lost, % of expected',
       x: a.x,
+      xRange: timeRange(a.x),
       series: [...withIntervals.map(({ name }, k) => ({ label: `${name} lost`, style: 'line' as const, values: a.values[k]! })), ...stallSpans(top, a.x)],
       xLog: false,
     });
