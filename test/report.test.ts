@@ -122,7 +122,7 @@ describe('mcbench report: bad input is exit 2 naming the file, nothing written',
 
   it.each([
     ['foreign.json', '{"start":{"version":"iperf 3.12"},"intervals":[],"end":{}}', /foreign\.json: not a mcbench document \(it has no "schema"/],
-    ['other-schema.json', '{"schema":"mcbench/settings@1"}', /other-schema\.json: not a mcbench document \(its schema 'mcbench\/settings@1' is not one mcbench writes/],
+    ['other-schema.json', '{"schema":"mcbench/settings@1"}', /other-schema\.json: not a mcbench document \(its schema 'mcbench\/settings@1' is not one the report draws/],
     ['truncated.json', fixture.slice(0, Math.floor(fixture.length / 2)), /truncated\.json: not valid JSON/],
     ['array.json', '[1,2]', /array\.json: not a mcbench document/],
     ['bad-histogram.json', withHistogram('AAAA not base64'), /bad-histogram\.json: not a valid mcbench\/run@1 document: variants\[0\]\.receivers\[0\]\.result\.end\.latency\.one_way_kernel\.hdr_base64 is not an HdrHistogram/],
