@@ -238,7 +238,7 @@ function suiteReport(r: unknown, where: string): void {
 export function asDocument(value: unknown, file: string): McbenchDocument {
   const schema = isObj(value) ? value.schema : undefined;
   if (typeof schema !== 'string' || !(REPORT_SCHEMAS as readonly string[]).includes(schema)) {
-    const what = typeof schema === 'string' ? `its schema '${schema.slice(0, 60)}' is not one the report draws` : 'it has no "schema"';
+    const what = typeof schema === 'string' ? `its schema '${schema.slice(0, 60).replace(/[^\x20-\x7e]/g, '?')}' is not one the report draws` : 'it has no "schema"';
     throw new UsageError(`${file}: not a mcbench document (${what}; expected one of ${REPORT_SCHEMAS.join(', ')})`);
   }
   try {
