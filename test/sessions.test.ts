@@ -1,0 +1,416 @@
+// Issue 9, the wire format, the session table and the stamps, end to end: real mcbench processes
+// in a private namespace per test, checked against truth mcbench did not produce: the crafted
+// datagrams' own list (test/helpers/craft_v2.py), the real sender's own count, and a tcpdump
+// capture with nanosecond stamps on the receiver's veth.
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LatencySummary } from '../src/core/latency.js';
+import { sumSessions } from '../src/core/metrics.js';
+import type { ReceiverResult, SenderResult, SessionResult } from '../src/core/result.js';
+import { ROOT, TestNetns } from './helpers/netns.js';
+
+const CRAFT = join(ROOT, 'test', 'helpers', 'craft_v2.py');
+const GROUP = '239.255.11.1';
+const NO_SESSION = 'ffffffffffffffff';
+let ns: TestNetns;
+let dir: string;
+
+beforeEach(async () => {
+  ns = await TestNetns.create();
+  dir = mkdtempSync(join(tmpdir(), 'mcbench-sessions-'));
+});
+afterEach(async () => {
+  await ns.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const readText = (name: string) => readFileSync(join(dir, name), 'utf8');
+const readJson = <T>(name: string): T => JSON.parse(readText(name)) as T;
+
+interface Packet {
+  kind: 'data' | 'fin';
+  session: string;
+  seq: number | string;
+  v?: 1 | 2;
+  ageMs?: number;
+  sendNs?: string;
+  startAgeS?: number;
+  lateMs?: number;
+  src?: number;
+  gapMs?: number;
+}
+
+async function craft(port: number, packets: Packet[]): Promise<void> {
+  const r = await ns.run('python3', [CRAFT, GROUP, String(port), JSON.stringify(packets)], 60000);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+async function startReceiver(port: number, extra: string[] = [], iface: string[] = []) {
+  const rx = ns.mcbench(['recv', '-g', GROUP, '-p', String(port), ...iface, '-t', '25', '--json', join(dir, 'recv.json'), ...extra], 40000);
+  await rx.waitFor('listening on');
+  return rx;
+}
+
+/** What holds in every result: summary loss is the sum of the sessions', intervals never negative, percentiles never above the max. */
+function checkInvariants(got: ReceiverResult): void {
+  const lost = got.end.sessions.reduce((a, s) => a + s.lost_packets, 0);
+  expect(got.end.sum.lost_packets).toBe(lost);
+  for (const iv of got.intervals) {
+    for (const x of [iv.sum, ...iv.streams]) {
+      expect(x.expected_packets).toBeGreaterThanOrEqual(0);
+      expect(x.lost_packets).toBeGreaterThanOrEqual(0);
+      expect(x.packets).toBeGreaterThanOrEqual(0);
+    }
+  }
+  const l = got.end.latency;
+  for (const sm of [l.one_way_kernel, l.one_way_app, l.socket_queue, l.sender_lateness, l.path_delay]) {
+    if (sm === null) continue;
+    for (const p of [sm.p50_ms, sm.p90_ms, sm.p99_ms, sm.p99_9_ms, sm.p99_99_ms]) expect(p).toBeLessThanOrEqual(sm.max_ms);
+  }
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const only = (got: ReceiverResult, id: string): SessionResult => {
+  const s = got.end.sessions.find((x) => x.session_id === id);
+  expect(s, `session ${id} in ${got.end.sessions.map((x) => x.session_id).join(',')}`).toBeDefined();
+  return s!;
+};
+
+describe('loss at the head of a stream (wire v2 carries the session start)', () => {
+  it('listening before the session started: the sequences below the first seen are lost and counted (seed 002: not 0/563)', async () => {
+    const rx = await startReceiver(5401, ['--sessions', '1', '-i', '0.2']);
+    const S = '0000000000000201';
+    // The sender "sent" 0..999 from a start after the join; 0..436 never arrived.
+    await craft(5401, [...range(437, 1000).map((seq): Packet => ({ kind: 'data', session: S, seq, ageMs: 0.2, startAgeS: 0, gapMs: 0.3 })),
+      { kind: 'fin', session: S, seq: 1000 }]);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    const s = only(got, S);
+    expect(s.head).toBe('counted');
+    expect(s.first_seq).toBe(437);
+    expect(s.packets).toBe(563);
+    expect(s.expected_packets).toBe(1000);
+    expect(s.lost_packets).toBe(437);
+    expect(got.end.join.join_delay_ms).toBeNull(); // the stream was not running at the join
+    expect(r.stdout).toMatch(/437\/1,000/);
+    checkInvariants(got);
+  });
+
+  it('a real sender whose first packets a bridge drops (the receiver\'s port disabled, then forwarding): lost = sent - captured', async () => {
+    await bridged();
+    const rx = await startReceiver(5402, ['--sessions', '1'], ['-I', 'vr']);
+    const cap = await capture('vr', 5402);
+    const port = async (state: string) => expect((await ns.run('bridge', ['link', 'set', 'dev', 'vrp', 'state', state])).code).toBe(0);
+    await port('0'); // disabled: the bridge forwards nothing to the receiver (seed 002's snooping bridge)
+    const tx = ns.mcbench(['send', '-g', GROUP, '-p', '5402', '-I', 'va', '--no-loop', '--pps', '1000', '-t', '1.5', '-l', '200', '--json', join(dir, 'send.json')]);
+    await sleep(700); // node starts, then ~0.4 s of its packets are dropped
+    await port('3'); // forwarding
+    expect((await tx.done).code).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    await cap.stop();
+    const sent = readJson<SenderResult>('send.json').end;
+    const data = readPcap(cap.file).filter((c) => c.kind === 1);
+    const got = readJson<ReceiverResult>('recv.json');
+    const s = only(got, sent.session_id);
+    expect(data.length).toBeLessThan(sent.packets - 100); // the head really was dropped
+    expect(s.head).toBe('counted');
+    expect(s.expected_packets).toBe(sent.packets);
+    expect(s.packets).toBe(data.length);
+    expect(s.lost_packets).toBe(sent.packets - data.length);
+    expect(s.first_seq).toBe(Number(data[0]!.seq));
+    checkInvariants(got);
+  });
+
+  it('joined after the stream began: the earlier sequences are reported apart, not expected, and the join delay is given', async () => {
+    const tx = ns.mcbench(['send', '-g', GROUP, '-p', '5403', '--pps', '1000', '-t', '2.5', '-l', '100', '--json', join(dir, 'send.json')]);
+    await tx.waitFor('0.00-1.00 sec');
+    const rx = await startReceiver(5403, ['--sessions', '1']);
+    expect((await tx.done).code).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const sent = readJson<SenderResult>('send.json').end;
+    const got = readJson<ReceiverResult>('recv.json');
+    const s = only(got, sent.session_id);
+    expect(s.head).toBe('not-expected');
+    expect(typeof s.first_seq).toBe('number');
+    expect(s.first_seq).toBeGreaterThan(900);
+    expect(s.not_expected_packets).toBe(s.first_seq);
+    expect(s.expected_packets).toBe(sent.packets - (s.first_seq as number));
+    expect(s.packets + s.lost_packets).toBe(s.expected_packets);
+    expect(got.end.join.join_delay_ms).not.toBeNull();
+    expect(r.stdout).toContain(`joined after the stream began: ${(s.first_seq as number).toLocaleString('en-US')} not expected`);
+    checkInvariants(got);
+  });
+});
+
+describe('FINs and the session table', () => {
+  it('a FIN counts only from the data\'s source with a possible total; an unknown session\'s FIN ends nothing', async () => {
+    const rx = await startReceiver(5404, ['--sessions', '1', '--idle-timeout', '5']);
+    const S = '0000000000000301';
+    await craft(5404, [
+      { kind: 'fin', session: NO_SESSION, seq: 10, src: 40001, gapMs: 400 }, // unknown session: must not end the receiver
+      ...range(0, 100).map((seq): Packet => ({ kind: 'data', session: S, seq, src: 40002, ageMs: 0.1 })),
+      { kind: 'fin', session: S, seq: 100, src: 40003 }, // right total, another port
+      { kind: 'fin', session: S, seq: 60, src: 40002 }, // below the highest sequence + 1
+      { kind: 'fin', session: S, seq: '9223372036854775808', src: 40002 }, // 2^63: beyond what could be sent
+      { kind: 'fin', session: S, seq: 120, src: 40002 }, // the sender's own: 20 lost at the tail
+    ]);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    expect(got.end.end_reason).toBe('fin');
+    expect(got.end.bogus_fins).toBe(4);
+    const s = only(got, S);
+    expect(got.end.sessions).toHaveLength(1);
+    expect(s).toMatchObject({ packets: 100, tail_known: true, sender_packets: 120, expected_packets: 120, lost_packets: 20 });
+    expect(s.source).toMatch(/:40002$/);
+    expect(r.stderr).toMatch(/4 FINs were ignored/);
+    checkInvariants(got);
+  });
+
+  it('a flood of 40 junk session ids does not lock a real sender out: it is counted in full', async () => {
+    const rx = await startReceiver(5405, ['--sessions', '1']);
+    await craft(5405, range(0, 40).map((i): Packet => ({ kind: 'data', session: (0xd00 + i).toString(16).padStart(16, '0'), seq: 0, gapMs: 0.5 })));
+    const tx = await ns.mcbench(['send', '-g', GROUP, '-p', '5405', '--pps', '2000', '-n', '1500', '-l', '100', '--json', join(dir, 'send.json')]).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const sent = readJson<SenderResult>('send.json').end;
+    const got = readJson<ReceiverResult>('recv.json');
+    const s = only(got, sent.session_id);
+    expect(s).toMatchObject({ packets: 1500, expected_packets: 1500, lost_packets: 0, tail_known: true });
+    // 41 sessions for 32 places: 8 junk ids evicted by junk, 1 by the real sender; nothing refused.
+    expect(got.end.evicted_sessions).toBe(9);
+    expect(got.end.rejected_session_packets).toBe(0);
+    expect(got.end.end_reason).toBe('fin');
+    checkInvariants(got);
+  });
+
+  it('crafted sequence jumps (2^20, 2^63, 2^64-1) are counted and ignored; sequences near 2^64 are written exactly', async () => {
+    const rx = await startReceiver(5406, ['--idle-timeout', '1', '-i', '0.2']);
+    const S = '0000000000000401';
+    const T = '0000000000000402';
+    const big = (n: bigint) => n.toString();
+    const packets: Packet[] = [];
+    for (let seq = 0; seq < 200; ++seq) {
+      packets.push({ kind: 'data', session: S, seq, gapMs: 0.3 });
+      if (seq % 20 === 7) packets.push({ kind: 'data', session: S, seq: big(BigInt(seq) + 2n ** 20n), gapMs: 0.3 });
+      if (seq % 20 === 13) packets.push({ kind: 'data', session: S, seq: big(BigInt(seq) + 2n ** 63n), gapMs: 0.3 });
+      if (seq % 50 === 30) packets.push({ kind: 'data', session: S, seq: big(2n ** 64n - 1n), gapMs: 0.3 });
+    }
+    packets.push({ kind: 'fin', session: S, seq: 200 });
+    for (let k = 10n; k >= 1n; --k) packets.push({ kind: 'data', session: T, seq: big(2n ** 64n - k) });
+    await craft(5406, packets);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const text = readText('recv.json');
+    const got = JSON.parse(text) as ReceiverResult;
+    const s = only(got, S);
+    expect(s).toMatchObject({ packets: 200, expected_packets: 200, lost_packets: 0, seq_jumps: 10 + 10 + 4, first_seq: 0, last_seq: 199, gaps: 0 });
+    const t = only(got, T);
+    expect(t).toMatchObject({ packets: 10, expected_packets: 10, lost_packets: 0, first_seq: '18446744073709551606', last_seq: '18446744073709551615' });
+    expect(text).toContain('"last_seq": "18446744073709551615"');
+    expect(r.stderr).toMatch(/24 packets with implausible sequence jumps/);
+    checkInvariants(got);
+  });
+});
+
+describe('send stamps and the delay split', () => {
+  it('stamps beyond +-1 h of the arrival are counted and kept out of delay, jitter and the histograms', async () => {
+    const rx = await startReceiver(5407, ['--sessions', '1']);
+    const S = '0000000000000501';
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const garbage = ['0', (2n ** 63n).toString(), (2n ** 64n - 1n).toString(), (nowNs - 7_200_000_000_000n).toString(), (nowNs + 7_200_000_000_000n).toString()];
+    const packets: Packet[] = [];
+    for (let seq = 0; seq < 300; ++seq) {
+      const g = seq % 60 === 30 ? garbage[seq / 60 - 0.5] : undefined;
+      packets.push(g === undefined ? { kind: 'data', session: S, seq, ageMs: 0.05, gapMs: 1 } : { kind: 'data', session: S, seq, sendNs: g, gapMs: 1 });
+    }
+    packets.push({ kind: 'fin', session: S, seq: 300 });
+    await craft(5407, packets);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    const s = only(got, S);
+    expect(s).toMatchObject({ packets: 300, lost_packets: 0 });
+    expect(got.end.latency.implausible_stamps).toBe(5);
+    expect(got.end.latency.one_way_kernel!.count).toBe(295);
+    expect(got.end.latency.one_way_app!.count).toBe(295);
+    expect(got.end.latency.one_way_kernel!.max_ms).toBeLessThan(1000); // no garbage stamp got in
+    expect(got.end.latency.one_way_kernel!.above_range).toBe(0);
+    expect(s.jitter_ms).toBeLessThan(5);
+    expect(r.stderr).toMatch(/5 packets carried send stamps more than 1 h from their arrival/);
+    checkInvariants(got);
+  });
+
+  it('crafted lateness: sender lateness is actual - intended, the total includes it, path delay does not', async () => {
+    const rx = await startReceiver(5408, ['--sessions', '1']);
+    const S = '0000000000000601';
+    // Each packet: intended 30 ms ago, actually sent 25 ms after that (5 ms ago).
+    await craft(5408, [...range(0, 200).map((seq): Packet => ({ kind: 'data', session: S, seq, ageMs: 30, lateMs: 25, gapMs: 1 })),
+      { kind: 'fin', session: S, seq: 200 }]);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    const l = got.end.latency;
+    const within = (sm: LatencySummary | null, lo: number, hi: number) => {
+      expect(sm).not.toBeNull();
+      expect(sm!.count).toBe(200);
+      expect(sm!.min_ms).toBeGreaterThanOrEqual(lo);
+      expect(sm!.p50_ms).toBeLessThanOrEqual(hi);
+    };
+    within(l.sender_lateness, 24.9, 25.1); // exactly 25 ms (3 significant digits)
+    within(l.one_way_app, 30, 40); // the total from the intended time
+    within(l.path_delay, 5, 15); // the actual send time is 5 ms before the packet is built and sent
+    checkInvariants(got);
+  });
+
+  it('path delay (kernel stamp - actual send) matches a capture on the receiver\'s veth within 50 us', async () => {
+    await vethPair();
+    const rx = await startReceiver(5409, ['--sessions', '1'], ['-I', 'vb']);
+    const cap = await capture('vb', 5409);
+    const tx = await ns.mcbench(['send', '-g', GROUP, '-p', '5409', '-I', 'va', '--no-loop', '--pps', '2000', '-n', '3000', '-l', '200', '--json', join(dir, 'send.json')]).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    await cap.stop();
+    const got = readJson<ReceiverResult>('recv.json');
+    const data = readPcap(cap.file).filter((c) => c.kind === 1);
+    expect(data).toHaveLength(3000);
+    // The capture's stamp minus the actual send time the packet carries, per packet (ns).
+    const path = data.map((c) => Number(c.ns - c.actualNs)).sort((a, b) => a - b);
+    const capMeanMs = path.reduce((a, x) => a + x, 0) / path.length / 1e6;
+    const capP50Ms = path[Math.floor(path.length / 2)]! / 1e6;
+    const pd = got.end.latency.path_delay!;
+    expect(pd.count).toBe(3000);
+    expect(Math.abs(pd.mean_ms - capMeanMs)).toBeLessThan(0.05);
+    expect(Math.abs(pd.p50_ms - capP50Ms)).toBeLessThan(0.05);
+    // The lateness the sender's own figures show is what the split reports (its worst batch).
+    expect(got.end.latency.sender_lateness!.max_ms).toBeLessThanOrEqual(readJson<SenderResult>('send.json').end.late_max_ms! + 1);
+    console.log(`path delay: capture mean ${(capMeanMs * 1e3).toFixed(1)} us p50 ${(capP50Ms * 1e3).toFixed(1)} us; ` +
+      `reported mean ${(pd.mean_ms * 1e3).toFixed(1)} us p50 ${(pd.p50_ms * 1e3).toFixed(1)} us`);
+    checkInvariants(got);
+  });
+});
+
+describe('summary loss', () => {
+  it('is the sum of each session\'s loss: one session\'s surplus does not cancel another\'s loss', () => {
+    const base = { seconds: 1, bytes: 0, bits_per_second: 0, packets_per_second: 0, out_of_order: 0, duplicates: 0, lost_percent: 0,
+      tail_known: true, first_seq: 0, last_seq: 0, head: 'unknown' as const, not_expected_packets: 0, seq_jumps: 0, source: null,
+      gaps: 0, reorder_max_extent: 0, jitter_ms: 0 };
+    // A lost 10 of 100; B has more unique than expected (late packets counted beyond the window).
+    const a: SessionResult = { ...base, session_id: 'a', packets: 90, expected_packets: 100, lost_packets: 10, sender_packets: 100 };
+    const b: SessionResult = { ...base, session_id: 'b', packets: 110, expected_packets: 100, lost_packets: 0, sender_packets: 100 };
+    const sum = sumSessions([a, b]);
+    expect(sum.lost_packets).toBe(10); // not max(0, 200 - 200) = 0
+    expect(sum.expected_packets).toBe(200);
+    expect(sum.lost_percent).toBe(5);
+  });
+});
+
+// ---- helpers: a veth pair inside the test's namespace, tcpdump, a pcap reader -----------------
+
+/**
+ * A bridge br0 with two veth ports inside the namespace: va (sender) - vap - br0 - vrp - vr
+ * (receiver), snooping off (it floods the group). vr accepts its own host's sources.
+ */
+async function bridged(): Promise<void> {
+  const steps: string[][] = [
+    ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0'],
+    ['ip', 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vap'],
+    ['ip', 'link', 'add', 'vr', 'type', 'veth', 'peer', 'name', 'vrp'],
+    ['ip', 'link', 'set', 'vap', 'master', 'br0'],
+    ['ip', 'link', 'set', 'vrp', 'master', 'br0'],
+    ['ip', 'addr', 'add', '10.78.0.1/24', 'dev', 'va'],
+    ['ip', 'addr', 'add', '10.78.0.2/24', 'dev', 'vr'],
+    ...['br0', 'va', 'vap', 'vr', 'vrp'].map((d) => ['ip', 'link', 'set', d, 'up']),
+    ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.vr.rp_filter=0', 'net.ipv4.conf.all.accept_local=1', 'net.ipv4.conf.vr.accept_local=1'],
+  ];
+  for (const s of steps) {
+    const r = await ns.run(s[0]!, s.slice(1));
+    expect(r.code, `${s.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}
+
+/** va (sender side) and vb (receiver side), one namespace: vb accepts its own host's sources. */
+async function vethPair(): Promise<void> {
+  const steps: string[][] = [
+    ['ip', 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb'],
+    ['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'va'],
+    ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', 'vb'],
+    ['ip', 'link', 'set', 'va', 'up'],
+    ['ip', 'link', 'set', 'vb', 'up'],
+    // namespace-local sysctls (they go with the namespace): a datagram from a local address
+    // arriving on vb is accepted, not dropped as a martian
+    ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.vb.rp_filter=0', 'net.ipv4.conf.all.accept_local=1', 'net.ipv4.conf.vb.accept_local=1'],
+  ];
+  for (const s of steps) {
+    const r = await ns.run(s[0]!, s.slice(1));
+    expect(r.code, `${s.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}
+
+async function capture(iface: string, port: number): Promise<{ file: string; stop: () => Promise<void> }> {
+  const file = join(dir, `cap-${port}.pcap`);
+  const td = ns.spawn('tcpdump', ['-i', iface, '-nn', '-B', '16384', '--immediate-mode', '--time-stamp-precision=nano', '-U', '-w', file, `udp port ${port}`]);
+  let err = '';
+  td.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 10000;
+  while (!err.includes('listening on')) {
+    if (td.exitCode !== null || Date.now() > deadline) throw new Error(`tcpdump did not start: ${err}`);
+    await sleep(20);
+  }
+  return {
+    file,
+    stop: async () => {
+      // tcpdump drops what it has not written yet when interrupted: wait until the file stops
+      // growing (it lags behind on a loaded machine), then stop it.
+      let size = -1;
+      for (let i = 0; i < 50; ++i) {
+        await sleep(200);
+        const now = statSync(file).size;
+        if (now === size) break;
+        size = now;
+      }
+      const exited = new Promise((r) => td.on('exit', r));
+      td.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+interface Captured {
+  /** the capture's own stamp, ns since the epoch */
+  ns: bigint;
+  kind: number;
+  seq: bigint;
+  /** v2: the actual send time the packet carries (0 for v1) */
+  actualNs: bigint;
+}
+
+/** A nanosecond pcap of Ethernet-framed IPv4/UDP, read here from the bytes (no mcbench code). */
+function readPcap(file: string): Captured[] {
+  const b = readFileSync(file);
+  expect(b.readUInt32LE(0)).toBe(0xa1b23c4d); // nanosecond-resolution pcap
+  expect(b.readUInt32LE(20)).toBe(1); // LINKTYPE_ETHERNET
+  const out: Captured[] = [];
+  for (let off = 24; off + 16 <= b.length;) {
+    const sec = BigInt(b.readUInt32LE(off));
+    const nsec = BigInt(b.readUInt32LE(off + 4));
+    const incl = b.readUInt32LE(off + 8);
+    const frame = b.subarray(off + 16, off + 16 + incl);
+    off += 16 + incl;
+    if (frame.readUInt16BE(12) !== 0x0800) continue;
+    const udp = 14 + (frame[14]! & 0x0f) * 4;
+    const p = frame.subarray(udp + 8);
+    if (p.length < 32 || p.subarray(0, 4).toString('latin1') !== 'MCB1') continue;
+    out.push({ ns: sec * 1_000_000_000n + nsec, kind: p[5]!, seq: p.readBigUInt64BE(16), actualNs: p[4] === 2 && p.length >= 48 ? p.readBigUInt64BE(40) : 0n });
+  }
+  return out;
+}
