@@ -310,7 +310,8 @@ export interface ReceiverEnd {
   /**
    * where the lost packets were dropped: this socket's buffer, the backlog, the interface, or
    * unaccounted. With a tail unknown (loss_lower_bound) its `lost` is at least the socket's own
-   * drops: every datagram the socket dropped was one this receiver did not get (FINs included)
+   * drops (every datagram the socket dropped was one this receiver did not get, FINs included) and
+   * its `expected` at least the packets received plus those drops
    */
   loss_attribution: LossAttribution;
   /** kernel drop counters, after minus before the run, each group labelled with its scope */

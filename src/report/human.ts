@@ -68,7 +68,8 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
     `socket: SO_RCVBUF ${formatCount(end.socket.rcvbuf_actual)} bytes${asked} · overflow drops (SO_MEMINFO) ${formatCount(end.socket_overflow_drops)}` +
       ` · foreign datagrams ${formatCount(end.foreign_packets)}`,
   );
-  if (end.sum.lost_packets > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
+  // (with a tail unknown the attribution also counts the socket's drops the sequences cannot see)
+  if (end.loss_attribution.lost > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
   lines.push(`receive thread: ${threadLine(end.receiver_thread)}`);
   const lat = end.latency;
   const rows: Array<[string, LatencySummary | null]> = [

@@ -253,8 +253,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       loss_lower_bound: tailUnknown,
       // With a tail unknown, the sequences cannot see what this socket dropped after the last
       // packet it read; every one of its drops was lost here, so the loss is at least those.
+      // (and at least that many more were expected than were received).
       loss_attribution: attributeLoss({
-        expected: sum.expected_packets,
+        expected: tailUnknown ? Math.max(sum.expected_packets, sum.packets + overflowDrops) : sum.expected_packets,
         lost: tailUnknown ? Math.max(sum.lost_packets, overflowDrops) : sum.lost_packets,
         socketOverflow: overflowDrops,
         delta: kernelDelta,
