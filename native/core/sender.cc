@@ -94,7 +94,7 @@ void Sender::run() {
   // The session's start time (v2): a receiver that listened before it counts the head's loss.
   startRealNs_ = realAtStart;
   if (v2_)
-    for (uint32_t i = 0; i < cfg_.batch; ++i) wire::patchStart(static_cast<uint8_t*>(iov_[i].iov_base), realAtStart);
+    for (iovec& v : iov_) wire::patchStart(static_cast<uint8_t*>(v.iov_base), realAtStart);
   Pacer pacer(cfg_.pps, start);
   const uint64_t end = cfg_.durationNs ? start + cfg_.durationNs : UINT64_MAX;
   uint64_t seq = 0, bytes = 0, calls = 0, maxLate = 0, lateSum = 0;
