@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LatencySummary } from '../src/core/latency.js';
-import { sumSessions } from '../src/core/metrics.js';
+import type { LatencySummary, NativeHistogram } from '../src/core/latency.js';
+import { summarize } from '../src/core/latency.js';
+import { receiverInterval, sumSessions } from '../src/core/metrics.js';
+import type { NativeReceiverSnapshot, NativeSessionSnapshot } from '../src/core/snapshots.js';
 import type { ReceiverResult, SenderResult, SessionResult } from '../src/core/result.js';
 import { ROOT, TestNetns } from './helpers/netns.js';
 
@@ -296,6 +298,37 @@ describe('send stamps and the delay split', () => {
     console.log(`path delay: capture mean ${(capMeanMs * 1e3).toFixed(1)} us p50 ${(capP50Ms * 1e3).toFixed(1)} us; ` +
       `reported mean ${(pd.mean_ms * 1e3).toFixed(1)} us p50 ${(pd.p50_ms * 1e3).toFixed(1)} us`);
     checkInvariants(got);
+  });
+});
+
+describe('percentiles and intervals', () => {
+  it('no percentile exceeds the recorded max (HdrHistogram answers with a bucket\'s highest equivalent value)', () => {
+    // 23.939 ms recorded 1000 times: its bucket (16.384 us wide at this magnitude) reaches 23.953 ms.
+    const v = 23_939_000;
+    const lowest = Math.floor(v / 16384) * 16384; // the bucket's lowest value, as the addon reports it
+    const h: NativeHistogram = { values: new Float64Array([lowest]), counts: new Float64Array([1000]), total: 1000, min: v, max: v, sum: v * 1000, aboveRange: 0 };
+    const sm = summarize(h)!;
+    expect(sm.max_ms).toBe(23.939);
+    for (const p of [sm.p50_ms, sm.p90_ms, sm.p99_ms, sm.p99_9_ms, sm.p99_99_ms]) expect(p).toBe(23.939);
+  });
+
+  it('interval counts are never negative, also for a session evicted and seen anew', () => {
+    const session = (unique: number, expected: number): NativeSessionSnapshot => ({
+      sessionId: '00000000000000aa', started: true, firstSeq: 0, maxSeq: expected - 1, notExpected: 0, headCounted: false,
+      joinedAfterStart: false, startKnown: false, seqJumps: 0, source: '', unique, expected, lost: expected - unique, duplicates: 0,
+      reordered: 0, reorderMaxExtent: 0, gaps: 0, beyondWindow: 0, bytes: unique * 100, finSeen: false, finTotal: 0, finsReceived: 0,
+      firstRecvNs: 0, lastRecvNs: 0, lastRecvMonoNs: 0, jitterNs: 0,
+    });
+    const snap = (s: NativeSessionSnapshot): NativeReceiverSnapshot => ({
+      datagrams: 0, foreign: 0, truncated: 0, rejectedSessions: 0, evictedSessions: 0, bogusFins: 0, implausibleStamps: 0, batches: 0,
+      fullBatches: 0, rxqOvfl: 0, kernelStamps: 0, firstPacketMonoNs: 0, lastPacketMonoNs: 0, socketDrops: 0, firstMcbenchRealNs: 0,
+      stalls: { list: [], overflow: 0, thresholdNs: 0, medianGapNs: 0, firstDataNs: 0, lastDataNs: 0, lastSession: '', lastSeq: 0 },
+      running: true, error: null, sessions: [s],
+    });
+    // Before: 10 packets of 10 expected. Now the session is back with 3 of 5 (its counts restarted).
+    const iv = receiverInterval(snap(session(10, 10)), snap(session(3, 5)), 1, 2);
+    expect(iv.streams[0]).toMatchObject({ packets: 3, expected_packets: 5, lost_packets: 2 });
+    expect(iv.sum).toMatchObject({ packets: 3, expected_packets: 5, lost_packets: 2 });
   });
 });
 
