@@ -32,6 +32,8 @@ std::string errnoName(int e) {
     case EMFILE: return "EMFILE";
     case EAGAIN: return "EAGAIN";
     case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EIO: return "EIO";
+    case EMSGSIZE: return "EMSGSIZE";
     default: return "E" + std::to_string(e);
   }
 }
@@ -147,6 +149,8 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
       c.count = static_cast<uint64_t>(num(o, "count", 0));
       c.durationNs = static_cast<uint64_t>(num(o, "durationNs", 0));
       c.finCount = static_cast<uint32_t>(num(o, "finCount", 5));
+      c.gsoSegments = static_cast<uint32_t>(num(o, "gsoSegments", 0));
+      c.gsoFallback = boolean(o, "gsoFallback", false);
       sender_ = std::make_unique<mcbench::Sender>(c);
     });
   }
@@ -193,6 +197,8 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     o.Set("threadCpuNs", n64(env, s.threadCpuNs));
     o.Set("firstSendMonoNs", n64(env, s.firstSendMonoNs));
     o.Set("lastSendMonoNs", n64(env, s.lastSendMonoNs));
+    o.Set("gsoSegments", Napi::Number::New(env, s.gsoSegments));
+    o.Set("gsoRefusedErrno", Napi::Number::New(env, s.gsoRefusedErrno));
     o.Set("done", Napi::Boolean::New(env, s.done));
     o.Set("error", threadError(env, s.error));
     return o;

@@ -24,6 +24,10 @@ export interface SenderOptions {
   /** 0 = no limit */
   durationNs: number;
   finCount: number;
+  /** UDP GSO: datagrams per send; 0 = one per message */
+  gsoSegments?: number;
+  /** on EIO/EINVAL/EMSGSIZE from the first GSO send, go on one datagram per message */
+  gsoFallback?: boolean;
 }
 
 export interface NativeSender {

@@ -1,5 +1,6 @@
 #include "sender.h"
 
+#include <netinet/udp.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 
@@ -26,19 +27,26 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   if (cfg_.batch == 0) cfg_.batch = 1;
   if (cfg_.payloadLen < wire::kHeaderLen || cfg_.payloadLen > wire::kMaxPayload)
     throw SystemError(EINVAL, "sendmmsg", "payload length must be 32..65507 bytes");
+  const uint32_t segs = cfg_.gsoSegments;
+  if (segs > kMaxGsoSegments || static_cast<uint64_t>(segs) * cfg_.payloadLen > wire::kMaxPayload)
+    throw SystemError(EINVAL, "sendmmsg",
+                      "GSO: segments x payload length must fit one 65507-byte send, at most 64 segments");
   fd_ = openSenderSocket(cfg_.socket, dest_);
+  messages_ = cfg_.batch;
+  // Room for one call's datagrams: batch messages of segs datagrams each with GSO, else batch.
+  const size_t capacity = static_cast<size_t>(cfg_.batch) * (segs ? segs : 1);
   // Every buffer carries an encoded header up front; the loop patches only seq and stamp.
-  buffers_.assign(static_cast<size_t>(cfg_.batch) * cfg_.payloadLen, 0);
-  iov_.resize(cfg_.batch);
-  msgs_.resize(cfg_.batch);
+  buffers_.assign(capacity * cfg_.payloadLen, 0);
+  iov_.resize(capacity);
+  msgs_.resize(capacity);
   wire::Header h;
   h.kind = wire::Kind::Data;
   h.session = cfg_.sessionId;
   // v2 (session start and actual send time) whenever the datagram has room for its header.
   v2_ = cfg_.payloadLen >= wire::kHeaderLenV2;
   h.version = v2_ ? wire::kVersion : wire::kVersion1;
-  for (uint32_t i = 0; i < cfg_.batch; ++i) {
-    uint8_t* b = &buffers_[static_cast<size_t>(i) * cfg_.payloadLen];
+  for (size_t i = 0; i < capacity; ++i) {
+    uint8_t* b = &buffers_[i * cfg_.payloadLen];
     wire::encode(b, h);
     iov_[i].iov_base = b;
     iov_[i].iov_len = cfg_.payloadLen;
@@ -47,6 +55,33 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
     msgs_[i].msg_hdr.msg_namelen = sizeof dest_;
     msgs_[i].msg_hdr.msg_iov = &iov_[i];
     msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+  if (segs > 0) {
+    // The same contiguous buffers, one iovec per group of segs datagrams: the kernel cuts the
+    // message every payloadLen bytes, so each segment is one whole datagram with its header.
+    gsoIov_.resize(messages_);
+    gsoMsgs_.resize(messages_);
+    gsoControl_.resize(messages_);
+    for (uint32_t j = 0; j < messages_; ++j) {
+      gsoIov_[j].iov_base = &buffers_[static_cast<size_t>(j) * segs * cfg_.payloadLen];
+      gsoIov_[j].iov_len = static_cast<size_t>(segs) * cfg_.payloadLen;
+      std::memset(&gsoMsgs_[j], 0, sizeof(mmsghdr));
+      std::memset(&gsoControl_[j], 0, sizeof(SegmentControl));
+      msghdr& m = gsoMsgs_[j].msg_hdr;
+      m.msg_name = &dest_;
+      m.msg_namelen = sizeof dest_;
+      m.msg_iov = &gsoIov_[j];
+      m.msg_iovlen = 1;
+      m.msg_control = gsoControl_[j].bytes;
+      m.msg_controllen = sizeof gsoControl_[j].bytes;
+      cmsghdr* c = CMSG_FIRSTHDR(&m);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const auto size = static_cast<uint16_t>(cfg_.payloadLen);
+      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    gsoInUse_.store(segs, std::memory_order_relaxed);
   }
 }
 
@@ -78,6 +113,8 @@ SenderSnapshot Sender::snapshot() const {
   s.threadCpuNs = cpuNs_.load(std::memory_order_relaxed);
   s.firstSendMonoNs = firstSend_.load(std::memory_order_relaxed);
   s.lastSendMonoNs = lastSend_.load(std::memory_order_relaxed);
+  s.gsoSegments = gsoInUse_.load(std::memory_order_relaxed);
+  s.gsoRefusedErrno = gsoRefused_.load(std::memory_order_relaxed);
   s.done = done_.load(std::memory_order_acquire);
   s.error.err = errno_.load(std::memory_order_relaxed);
   s.error.syscall = errSyscall_.load(std::memory_order_relaxed);
@@ -103,8 +140,12 @@ void Sender::run() {
     uint64_t now = monoNs();
     if (now >= end) break;
     if (cfg_.count && seq >= cfg_.count) break;
-    uint64_t n = cfg_.batch;
+    // With GSO one call sends up to batch messages of segs datagrams; a paced burst is at most
+    // one GSO message (the schedule is kept per message, not per batch of messages).
+    const uint32_t segs = gsoInUse_.load(std::memory_order_relaxed);
+    uint64_t n = segs ? static_cast<uint64_t>(messages_) * segs : cfg_.batch;
     if (!pacer.unlimited()) {
+      if (segs) n = segs;
       uint64_t due = pacer.dueCount(now, seq);
       if (due == 0) {
         // Sleep to the next packet's time, but wake at least every 100 ms for the stop flag.
@@ -126,10 +167,23 @@ void Sender::run() {
       uint64_t actual = pacer.unlimited() ? stampBase : realNs();
       for (uint64_t i = 0; i < n; ++i) wire::patchActual(static_cast<uint8_t*>(iov_[i].iov_base), actual);
     }
-    int r = sendmmsg(fd_.get(), msgs_.data(), static_cast<unsigned>(n), 0);
+    uint64_t sentNow = 0;
+    int r = sendBurst(n, sentNow);
     if (r < 0) {
       int e = errno;
       if (e == EINTR) continue;
+      if (segs && calls == 0 && (e == EIO || e == EINVAL || e == EMSGSIZE)) {
+        // The kernel or the device refused GSO (EIO: no checksum offload; EMSGSIZE/EINVAL: a
+        // segment larger than the device's MTU, which IP fragments cannot carry). Nothing was sent.
+        if (cfg_.gsoFallback) {
+          gsoRefused_.store(e, std::memory_order_relaxed);
+          gsoInUse_.store(0, std::memory_order_relaxed);
+          continue;
+        }
+        errSyscall_.store("sendmmsg with UDP_SEGMENT", std::memory_order_relaxed);
+        errno_.store(e, std::memory_order_relaxed);
+        break;
+      }
       if (e == ENOBUFS) {
         enobufs_.fetch_add(1, std::memory_order_relaxed);
         sched_yield();
@@ -150,8 +204,8 @@ void Sender::run() {
     }
     if (calls == 0) firstSend_.store(now, std::memory_order_relaxed);
     lastSend_.store(now, std::memory_order_relaxed);
-    seq += static_cast<uint64_t>(r);
-    bytes += static_cast<uint64_t>(r) * cfg_.payloadLen;
+    seq += sentNow;
+    bytes += sentNow * cfg_.payloadLen;
     ++calls;
     sent_.store(seq, std::memory_order_relaxed);
     bytes_.store(bytes, std::memory_order_relaxed);
@@ -164,6 +218,22 @@ void Sender::run() {
   sendFins(seq);
   done_.store(true, std::memory_order_release);
   if (onDone_) onDone_();
+}
+
+int Sender::sendBurst(uint64_t n, uint64_t& sent) {
+  const uint32_t segs = gsoInUse_.load(std::memory_order_relaxed);
+  if (segs == 0) {
+    int r = sendmmsg(fd_.get(), msgs_.data(), static_cast<unsigned>(n), 0);
+    if (r > 0) sent = static_cast<uint64_t>(r);
+    return r;
+  }
+  const uint64_t k = (n + segs - 1) / segs;
+  for (uint64_t j = 0; j < k; ++j)
+    gsoIov_[j].iov_len = static_cast<size_t>(std::min<uint64_t>(segs, n - j * segs)) * cfg_.payloadLen;
+  int r = sendmmsg(fd_.get(), gsoMsgs_.data(), static_cast<unsigned>(k), 0);
+  // All messages before the last are full; the last one holds the remainder.
+  if (r > 0) sent = static_cast<uint64_t>(r) == k ? n : static_cast<uint64_t>(r) * segs;
+  return r;
 }
 
 void Sender::sendFins(uint64_t total) {

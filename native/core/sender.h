@@ -16,6 +16,9 @@
 
 namespace mcbench {
 
+// The kernel's UDP_MAX_SEGMENTS on the oldest kernels with UDP_SEGMENT (4.18: 64).
+constexpr uint32_t kMaxGsoSegments = 64;
+
 struct SenderConfig {
   SenderSocketOptions socket;
   uint32_t payloadLen = 1400;  // UDP payload bytes, header included
@@ -26,6 +29,10 @@ struct SenderConfig {
   uint32_t finCount = 5;       // FIN copies, spaced finSpacingNs apart
   uint64_t finSpacingNs = 20000000;
   uint64_t sessionId = 0;  // 0: random
+  // UDP GSO (UDP_SEGMENT): 0 sends one datagram per message; N >= 1 sends up to N datagrams,
+  // each a whole mcbench datagram with its own header, as one message the kernel segments.
+  uint32_t gsoSegments = 0;
+  bool gsoFallback = false;  // on EIO/EINVAL/EMSGSIZE from the first GSO send: go on one datagram per message
 };
 
 struct SenderSnapshot {
@@ -43,6 +50,8 @@ struct SenderSnapshot {
   uint64_t threadCpuNs = 0;      // CPU time of the sending thread, known once it is done
   uint64_t firstSendMonoNs = 0;  // when the first and the last sendmmsg call were made: the
   uint64_t lastSendMonoNs = 0;   // achieved rate is (sent - 1) over that span
+  uint32_t gsoSegments = 0;      // segments per GSO send in use (0: none, also after a fallback)
+  int gsoRefusedErrno = 0;       // the errno with which the kernel refused GSO (fallback taken)
   bool done = false;
   ThreadError error;
 };
@@ -63,6 +72,8 @@ class Sender {
  private:
   void run();
   void sendFins(uint64_t total);
+  // Sends datagrams [0, n) of the buffers: one GSO message per gsoSegments, or one message each.
+  int sendBurst(uint64_t n, uint64_t& sent);
 
   SenderConfig cfg_;
   bool v2_ = false;           // the datagrams carry the v2 header (payload >= 48 bytes)
@@ -72,6 +83,16 @@ class Sender {
   std::vector<uint8_t> buffers_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
+  // GSO: one message per group of gsoSegments datagrams, each with its UDP_SEGMENT cmsg.
+  struct alignas(cmsghdr) SegmentControl {
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  uint32_t messages_ = 0;  // messages per sendmmsg call
+  std::vector<iovec> gsoIov_;
+  std::vector<mmsghdr> gsoMsgs_;
+  std::vector<SegmentControl> gsoControl_;
+  std::atomic<uint32_t> gsoInUse_{0};
+  std::atomic<int> gsoRefused_{0};
   std::thread thread_;
   std::function<void()> onDone_;
   std::atomic<bool> stop_{false};

@@ -101,7 +101,8 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
     .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
     .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })
-    .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' });
+    .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' })
+    .option('gso', { describe: 'the sender uses UDP GSO: N datagrams per send (1-64; bare: as many as fit 64 KiB; auto: fall back when refused)' });
   return opts.set
     ? withFlags.option('set', { type: 'string', array: true, describe: 'a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
     : withFlags;

@@ -362,7 +362,7 @@ export interface SenderConfig {
   ttl: number;
   /** IP_MULTICAST_LOOP: copies go to receivers on the sending host (false with --no-loop) */
   loop: boolean;
-  /** --batch: most datagrams sent per sendmmsg call */
+  /** --batch: most messages per sendmmsg call (with --gso each holds up to that many datagrams) */
   batch: number;
   /** -i: interval report length, seconds; 0 = no intervals */
   interval_seconds: number;
@@ -378,7 +378,21 @@ export interface SenderInterval extends ThroughputFigures {
   end: number;
 }
 
+/** --gso: how the sender used UDP GSO (UDP_SEGMENT) */
+export interface SenderGso {
+  /** --gso N or --gso auto (fall back when refused) */
+  mode: 'on' | 'auto';
+  /** datagrams asked per GSO send (each one whole mcbench datagram with its own header) */
+  segments: number;
+  /** whether the datagrams went out as GSO sends (false: --gso auto fell back) */
+  used: boolean;
+  /** why the kernel refused GSO (--gso auto fell back); null when it did not */
+  refused: string | null;
+}
+
 export interface SenderEnd extends ThroughputFigures {
+  /** --gso: absent when sending one datagram per message */
+  gso?: SenderGso;
   /** this sender's random session id, 16 hex digits (receivers report per session id) */
   session_id: string;
   /** achieved / target packet rate; null when unlimited */

@@ -26,6 +26,10 @@ export interface NativeSenderSnapshot {
   /** CLOCK_MONOTONIC of the first and the last sendmmsg call that sent something */
   firstSendMonoNs: number;
   lastSendMonoNs: number;
+  /** datagrams per UDP GSO send in use; 0 without --gso and after a fallback */
+  gsoSegments: number;
+  /** the errno with which the kernel refused GSO (--gso auto fell back); 0 when it did not */
+  gsoRefusedErrno: number;
   done: boolean;
   error: ThreadErrorInfo | null;
 }

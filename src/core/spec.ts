@@ -21,7 +21,43 @@ export interface CommonSpec {
   quiet: boolean;
 }
 
+/** --gso: UDP_SEGMENT, several whole mcbench datagrams per send call the kernel cuts apart */
+export interface GsoSpec {
+  /** datagrams per GSO send (1-64) */
+  segments: number;
+  /** --gso auto: when the kernel or the device refuses GSO, go on one datagram per call (one warning) */
+  fallback: boolean;
+}
+
+/** The kernel's UDP_MAX_SEGMENTS on the oldest kernels with UDP_SEGMENT. */
+export const MAX_GSO_SEGMENTS = 64;
+
+/**
+ * --gso [N|auto]: absent = null; bare or `auto` = as many datagrams as fit one 65507-byte send
+ * (at most 64); N = that many. N x length must fit one send (the largest UDP payload).
+ */
+export function parseGso(raw: unknown, length: number): GsoSpec | null {
+  if (raw === undefined || raw === null || raw === false) return null;
+  if (Array.isArray(raw)) throw new UsageError('--gso: given more than once; give it once');
+  const text = raw === true ? '' : shown(raw).trim();
+  const fallback = text === 'auto';
+  const fit = Math.min(MAX_GSO_SEGMENTS, Math.floor(MAX_PAYLOAD / length));
+  if (text === '' || fallback) {
+    if (fit < 2) throw new UsageError(`--gso: ${length}-byte datagrams leave no room for two in one ${MAX_PAYLOAD}-byte GSO send (--gso needs -l/--length up to ${Math.floor(MAX_PAYLOAD / 2)})`);
+    return { segments: fit, fallback };
+  }
+  if (!/^\d+$/.test(text)) throw new UsageError(`--gso: '${text}' is not a segment count (1-${MAX_GSO_SEGMENTS}) or auto`);
+  const segments = Number(text);
+  if (segments < 1 || segments > MAX_GSO_SEGMENTS) throw new UsageError(`--gso: ${segments} segments is out of range (1-${MAX_GSO_SEGMENTS}, the kernel's UDP_MAX_SEGMENTS)`);
+  if (segments * length > MAX_PAYLOAD) {
+    throw new UsageError(`--gso: ${segments} segments of ${length} bytes are ${segments * length} bytes; one GSO send holds at most ${MAX_PAYLOAD} (--gso up to ${Math.floor(MAX_PAYLOAD / length)} at -l ${length})`);
+  }
+  return { segments, fallback: false };
+}
+
 export interface SendSpec extends CommonSpec {
+  /** --gso: null = one datagram per message */
+  gso: GsoSpec | null;
   length: number;
   /** packets per second; 0 = unlimited */
   pps: number;
@@ -138,6 +174,7 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
     count,
     ttl: a.ttl === undefined ? 1 : parseInteger('--ttl', a.ttl, 0, 255),
     loop: a.loop !== false,
+    gso: parseGso(a.gso, length),
   };
 }
 

@@ -40,5 +40,14 @@ export function explainSendError(e: SystemErrorLike, ctx: { interface: string | 
   if (e.code === 'ENETUNREACH' && ctx.interface === null) {
     return new RunError(`cannot send to ${ctx.group}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
   }
+  if (e.syscall.includes('UDP_SEGMENT')) return new RunError(`--gso: the kernel refused UDP GSO on ${ctx.interface ?? `the route to ${ctx.group}`}: ${gsoRefusal(e.code)} (--gso auto falls back to one datagram per call)`);
   return new RunError(`cannot send to ${ctx.group}${ctx.interface ? ` via ${ctx.interface}` : ''}: ${e.message}`);
+}
+
+/** Why the kernel refuses a UDP_SEGMENT send, by its errno (udp_send_skb). */
+export function gsoRefusal(code: string): string {
+  if (code === 'EIO') return 'EIO: the device has no UDP checksum offload (see ethtool -k DEV tx-checksumming)';
+  if (code === 'EMSGSIZE') return 'EMSGSIZE: a segment is larger than the device\'s MTU allows (GSO segments are never IP-fragmented; lower -l)';
+  if (code === 'EINVAL') return 'EINVAL: a segment is larger than the path MTU allows, or the send holds too many segments';
+  return code;
 }

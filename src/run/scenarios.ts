@@ -137,7 +137,7 @@ export function findScenario(name: string): Scenario | undefined {
 const SCENARIO_FLAGS: Array<[key: string, shown: string]> = [
   ['group', '-g/--group'], ['port', '-p/--port'], ['bandwidth', '-b/--bandwidth'], ['pps', '--pps'], ['length', '-l/--length'],
   ['time', '-t/--time'], ['rcvbuf', '--rcvbuf'], ['rcvbuf-force', '--rcvbuf-force'], ['receivers', '--receivers'],
-  ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'],
+  ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'], ['gso', '--gso'],
 ];
 
 /**
@@ -168,6 +168,7 @@ export interface CustomRunFlags {
   set?: unknown;
   snooping?: unknown;
   querier?: unknown;
+  gso?: unknown;
 }
 
 /**
@@ -196,10 +197,11 @@ export function customScenario(f: CustomRunFlags): Scenario {
   const sendArgs = ['-l', shown(f.length ?? 1400), '-t', shown(f.time ?? 5)];
   if (f.pps !== undefined) sendArgs.push('--pps', shown(f.pps));
   else sendArgs.push('-b', shown(f.bandwidth ?? '100M'));
+  if (f.gso !== undefined && f.gso !== false) sendArgs.push(f.gso === true ? '--gso' : `--gso=${shown(f.gso)}`);
   const recvArgs: string[] = [];
   if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', shown(f.rcvbuf));
   if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
-  const send = sendSpec({ group, port, length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined });
+  const send = sendSpec({ group, port, length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined, gso: f.gso });
   recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'] });
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
   const sysctls = parseSetFlags(f.set) as Record<string, number>;

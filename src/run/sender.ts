@@ -1,5 +1,6 @@
 // Runs one sender: the addon's thread paces and sends; this side reports each interval from
 // snapshots and waits for the thread's "done" (count or time reached, FINs sent).
+import { constants as osConstants } from 'node:os';
 import { attributeSendLoss, diffDropCounters } from '../core/counters.js';
 import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { spanThroughput, threadCost, throughput } from '../core/metrics.js';
@@ -11,7 +12,7 @@ import { formatCount, formatRate } from '../core/units.js';
 import { loadBinding, type NativeSender, type NativeSenderSnapshot } from '../native.js';
 import { SENDER_HEADER, senderIntervalLine, senderSummaryLines } from '../report/human.js';
 import type { Output } from '../report/output.js';
-import { explainSendError, explainSocketError } from './native-errors.js';
+import { explainSendError, explainSocketError, gsoRefusal } from './native-errors.js';
 
 export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal): Promise<SenderResult> {
   const binding = loadBinding();
@@ -32,6 +33,8 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       count: spec.count ?? 0,
       durationNs: spec.timeSeconds === null ? 0 : Math.round(spec.timeSeconds * 1e9),
       finCount: 5,
+      gsoSegments: spec.gso?.segments ?? 0,
+      gsoFallback: spec.gso?.fallback ?? false,
     });
   } catch (e) {
     throw explainSocketError(e, spec);
@@ -41,7 +44,8 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   const limit = [spec.timeSeconds !== null ? `${spec.timeSeconds} s` : '', spec.count !== null ? `${formatCount(spec.count)} packets` : '']
     .filter(Boolean)
     .join(' or ');
-  out.info(`mcbench send: to ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams, ${target}, for ${limit}, TTL ${spec.ttl}`);
+  const gsoText = spec.gso ? ` (UDP GSO, ${spec.gso.segments} per send${spec.gso.fallback ? ' or fewer' : ''})` : '';
+  out.info(`mcbench send: to ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams${gsoText}, ${target}, for ${limit}, TTL ${spec.ttl}`);
   out.event('start', start);
 
   const intervals: SenderInterval[] = [];
@@ -116,6 +120,8 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   }
   if (last.enobufs > 0) warnings.push(`sendmmsg failed with ENOBUFS ${formatCount(last.enobufs)} times: the interface queue was full (see txqueuelen)`);
   if (last.error) warnings.push(`send failed: ${last.error.message}`);
+  const gsoRefused = last.gsoRefusedErrno ? gsoRefusal(errnoName(last.gsoRefusedErrno)) : null;
+  if (gsoRefused) warnings.push(`--gso auto: the kernel refused UDP GSO (${gsoRefused}); sent one datagram per call instead`);
   if (last.finsSent === 0) warnings.push('no FIN could be sent: receivers cannot know the total');
   const result: SenderResult = {
     schema: RESULT_SCHEMA,
@@ -139,6 +145,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     },
     intervals,
     end: {
+      ...(spec.gso ? { gso: { mode: spec.gso.fallback ? 'auto' : 'on', segments: spec.gso.segments, used: last.gsoSegments > 0, refused: gsoRefused } as const } : {}),
       session_id: last.sessionId,
       ...totals,
       rate_ratio: rateRatio,
@@ -159,4 +166,10 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   for (const line of senderSummaryLines(result.end)) out.summary(line);
   for (const w of warnings) out.warn(`warning: ${w}`);
   return result;
+}
+
+/** The errno's symbolic name (EIO, EINVAL, ...) from os.constants, its number when unknown. */
+function errnoName(errno: number): string {
+  const hit = Object.entries(osConstants.errno).find(([, n]) => n === errno);
+  return hit ? hit[0] : `errno ${errno}`;
 }
