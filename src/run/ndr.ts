@@ -1,0 +1,168 @@
+// `mcbench ndr`: the RFC 2544 / RFC 3918 throughput search, run wherever `run` runs (the same
+// Place: a lab, --local, --hosts). Each trial is one `run` variant on the same hosts (receivers
+// join, the sender sends at the trial's rate for --trial seconds, every result is collected); the
+// pure search (core/ndr.ts) picks the next rate. The hosts are made once for the whole search.
+import { customScenario, type CustomRunFlags } from './scenarios.js';
+import { runVariant } from './orchestrate.js';
+import type { VariantOutcome } from '../core/run-report.js';
+import type { LossAttribution } from '../core/counters.js';
+import { MAX_GSO_SEGMENTS, MAX_PAYLOAD } from '../core/spec.js';
+import {
+  NDR_SCHEMA,
+  NdrSearch,
+  summarizeSize,
+  trialPassed,
+  type NdrReceiverTrial,
+  type NdrReport,
+  type NdrSearchOptions,
+  type NdrSize,
+  type NdrTrial,
+} from '../core/ndr.js';
+import type { Place } from '../where/hosts.js';
+
+export interface NdrPlan {
+  group: string;
+  port: number;
+  lengths: number[];
+  trialSeconds: number;
+  receivers: number;
+  rcvbuf: string | null;
+  rcvbufForce: boolean;
+  /** auto: GSO when the per-datagram sender cannot make a receiver lose; on: always; off: never */
+  gso: 'auto' | 'on' | 'off';
+  /** the search starts at the sender's most, or at this when lower */
+  maxPps: number | null;
+  search: NdrSearchOptions;
+}
+
+/** Where a receiver's loss was counted: its largest part. */
+function lossWhere(a: LossAttribution): string | null {
+  if (a.lost === 0) return null;
+  const parts: Array<[string, number | null]> = [
+    ['socket buffer', a.socket_buffer.count],
+    ['CPU backlog', a.backlog.count],
+    [`interface${a.iface ? ` ${a.iface}` : ''}`, a.interface.count],
+    ['unaccounted (network, bridge or sender)', a.unaccounted.count],
+  ];
+  const [name] = parts.reduce((best, p) => ((p[1] ?? 0) > (best[1] ?? 0) ? p : best));
+  return name;
+}
+
+function trialOf(outcome: VariantOutcome, offered: number, gso: boolean, repeat: boolean, tolerance: number): NdrTrial {
+  const receivers: NdrReceiverTrial[] = outcome.receivers.map((o) => {
+    const sum = o.result?.end.sum;
+    return {
+      guest: o.guest,
+      expected_packets: sum?.expected_packets ?? null,
+      lost_packets: sum?.lost_packets ?? null,
+      lost_percent: sum ? sum.lost_percent : null,
+      loss_where: o.result ? lossWhere(o.result.end.loss_attribution) : null,
+    };
+  });
+  // A sender that failed or gave no result makes the trial say nothing about the receivers: failed.
+  const senderOk = outcome.sender !== null && !outcome.sender.end.partial;
+  return {
+    offered_pps: offered,
+    achieved_pps: outcome.sender?.end.packets_per_second ?? 0,
+    sent: outcome.sender?.end.packets ?? 0,
+    gso,
+    repeat,
+    passed: senderOk && !outcome.partial && trialPassed(receivers, tolerance),
+    receivers,
+  };
+}
+
+export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: string) => void; signal: AbortSignal }): Promise<NdrReport> {
+  const report: NdrReport = {
+    schema: NDR_SCHEMA,
+    started: new Date().toISOString(),
+    place: opts.place.kind,
+    settings: {
+      lengths: plan.lengths,
+      trial_seconds: plan.trialSeconds,
+      loss_tolerance_percent: plan.search.lossTolerancePercent,
+      resolution: plan.search.resolution,
+      max_trials: plan.search.maxTrials,
+      receivers: plan.receivers,
+      rcvbuf: plan.rcvbuf === null ? null : Number.isFinite(Number(plan.rcvbuf)) ? Number(plan.rcvbuf) : null,
+      gso: plan.gso,
+    },
+    sizes: [],
+    partial: false,
+  };
+  const need = { guests: plan.receivers + 1, lab: {}, sysctls: {} };
+  const quiet = () => undefined;
+  await opts.place.withHosts(need, opts.signal, async (hosts, signal) => {
+    for (const length of plan.lengths) {
+      if (signal.aborted) break;
+      const trial = async (pps: number | 'unlimited', gso: boolean, repeat: boolean): Promise<NdrTrial> => {
+        const flags: CustomRunFlags = {
+          group: plan.group,
+          port: String(plan.port),
+          length: String(length),
+          time: String(plan.trialSeconds),
+          receivers: String(plan.receivers),
+          ...(pps === 'unlimited' ? { bandwidth: '0' } : { pps: String(pps) }),
+          ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
+          ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
+          ...(gso ? { gso: true } : {}),
+        };
+        const scenario = customScenario(flags);
+        // each trial on its own signal, linked to the search's: its listeners go with it
+        const trialAbort = new AbortController();
+        const onAbort = () => trialAbort.abort();
+        signal.addEventListener('abort', onAbort);
+        let outcome: VariantOutcome;
+        try {
+          outcome = await runVariant(scenario, scenario.variants[0]!, hosts, trialAbort.signal, quiet);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+        const t = trialOf(outcome, pps === 'unlimited' ? 0 : pps, gso, repeat, plan.search.lossTolerancePercent);
+        if (pps === 'unlimited') t.offered_pps = Math.round(t.achieved_pps);
+        const worst = t.receivers.reduce<NdrReceiverTrial | null>((a, b) => (a === null || (b.lost_percent ?? Infinity) > (a.lost_percent ?? Infinity) ? b : a), null);
+        opts.log(
+          `  -l ${length}${gso ? ' --gso' : ''}: ${pps === 'unlimited' ? 'unlimited' : `${pps} pps`}${repeat ? ' (repeat)' : ''}: ` +
+            `sent ${t.sent} at ${Math.round(t.achieved_pps)} pps, ${t.passed ? 'pass' : 'LOSS'}` +
+            (worst && !t.passed ? ` (${worst.guest} ${worst.lost_percent === null ? 'no result' : `${worst.lost_percent.toFixed(3)}%`})` : ''),
+        );
+        return t;
+      };
+      const trials: NdrTrial[] = [];
+      // The sender's most, one datagram per call; when it cannot make any receiver lose, with GSO.
+      const gsoFits = Math.min(MAX_GSO_SEGMENTS, Math.floor(MAX_PAYLOAD / length)) >= 2;
+      let gso = plan.gso === 'on';
+      let probe = await trial('unlimited', gso, false);
+      trials.push(probe);
+      if (plan.gso === 'auto' && probe.passed && gsoFits && !aborted(signal)) {
+        opts.log(`  -l ${length}: one datagram per call did not make a receiver lose: trying UDP GSO`);
+        const withGso = await trial('unlimited', true, false);
+        trials.push(withGso);
+        if (withGso.achieved_pps > probe.achieved_pps) {
+          gso = true;
+          probe = withGso;
+        }
+      }
+      const senderMax = Math.round(probe.achieved_pps);
+      const start = plan.maxPps !== null ? Math.min(plan.maxPps, senderMax) : senderMax;
+      const search = new NdrSearch(start, plan.search);
+      for (let step = search.next(); step && !aborted(signal); step = search.next()) {
+        const t = await trial(step.pps, gso, step.repeat);
+        trials.push(t);
+        search.record(step.pps, t.passed);
+      }
+      // the probes are trials too, but not of the search: only paced trials decide the bounds
+      const paced = trials.slice(trials.length - search.trials);
+      const size: NdrSize = summarizeSize(length, gso, senderMax, search, paced, plan.search.lossTolerancePercent);
+      size.trials = trials;
+      report.sizes.push(size);
+    }
+  });
+  report.partial = opts.signal.aborted || report.sizes.length < plan.lengths.length;
+  return report;
+}
+
+/** read at call time: trials take seconds, and the signal may fire during any of them */
+function aborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
