@@ -17,7 +17,13 @@ const nameOption = <T>(y: Argv<T>) =>
   y.option('name', { alias: 'n', type: 'string', default: DEFAULT_LAB_NAME, describe: 'lab name (1-8 of a-z, 0-9); everything it makes is named mcb-NAME-*' });
 
 /** Validates the name before the root check, so a typo gets its own message. */
-const openLab = (raw: unknown) => Lab.open(labSpec({ name: raw, guests: MIN_GUESTS }).name, log);
+/** The lab of --name, checked first (exit 2), then root; its state file is read only as root (another user could not read it anyway). */
+const openLab = (raw: unknown, check: () => void = () => {}) => {
+  const name = labSpec({ name: raw, guests: MIN_GUESTS }).name;
+  check();
+  requireRoot();
+  return Lab.open(name, log);
+};
 
 const upCommand: CommandModule = {
   command: 'up',
@@ -66,7 +72,6 @@ const downCommand: CommandModule = {
     runCommand('lab', async () => {
       const a = argv as Record<string, unknown>;
       const lab = openLab(a.name);
-      requireRoot();
       // Ctrl-C: the removal takes a second or two, so it is finished (a half-removed lab helps
       // no one), then exit 130; a second one stops at once and says what is left.
       const st: { interrupted: NodeJS.Signals | null } = { interrupted: null };
@@ -118,7 +123,6 @@ const statusCommand: CommandModule = {
     runCommand('lab', async () => {
       const a = argv as Record<string, unknown>;
       const lab = openLab(a.name);
-      requireRoot();
       const st = await lab.status();
       if (!st) {
         const others = listStates().map((x) => x.name).filter((n) => n !== lab.name);
@@ -140,12 +144,12 @@ const execCommand: CommandModule = {
   handler: (argv) =>
     runCommand('lab', async () => {
       const a = argv as Record<string, unknown>;
-      const lab = openLab(a.name);
       // The words after `--` exactly as typed (the CLI front end rewrites `-x -1`-like pairs).
       const dd = process.argv.indexOf('--');
       const cmd = dd >= 0 ? process.argv.slice(dd + 1) : ((a.cmd as unknown[] | undefined) ?? []).map(String);
-      if (cmd.length === 0) throw new UsageError('give the command after --: mcbench lab exec g1 -- CMD ARGS...');
-      requireRoot();
+      const lab = openLab(a.name, () => {
+        if (cmd.length === 0) throw new UsageError('give the command after --: mcbench lab exec g1 -- CMD ARGS...');
+      });
       lab.guest(String(a.guest)); // a clear error before spawning
       return await runInGuest(lab, String(a.guest), cmd);
     }),

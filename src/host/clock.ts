@@ -9,17 +9,46 @@ import type { ClockSample, ClockSync } from '../core/clock.js';
 import { RunError } from '../core/errors.js';
 
 // Node has no CLOCK_REALTIME in ns (Date.now() is whole ms). process.hrtime.bigint() is
-// CLOCK_MONOTONIC in ns; it is anchored once to the realtime clock through Node's
-// performance.timeOrigin, which Node reads from the realtime clock in µs together with the
-// monotonic clock at process start. So stamps have ns resolution and the anchor is good to
-// about 1 µs; a step of the realtime clock after the start (not a slew) is not followed, which
-// the short life of a probe makes harmless.
-const HR0 = process.hrtime.bigint();
-const REAL0_NS = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+// CLOCK_MONOTONIC in ns; it is anchored to the realtime clock at the moment Date.now() ticks to
+// the next millisecond: that instant is known on the realtime clock (a whole ms) and is
+// bracketed on the monotonic one by two reads a fraction of a µs apart. The tightest of a few
+// such brackets is kept, so a process preempted while anchoring does not carry a skewed anchor
+// (performance.timeOrigin reads the two clocks once at start-up, and a preemption between those
+// reads on a loaded host put two processes 0.17 ms apart). A step of the realtime clock after
+// the anchor (not a slew) is not followed, which the short life of a probe makes harmless.
+const ANCHOR_TICKS = 4;
+const ANCHOR_MAX_BRACKET_NS = 20_000n;
+let anchor: bigint | null = null;
 
-/** CLOCK_REALTIME in ns (see above). */
+/** realtime − monotonic, in ns */
+function realtimeAnchor(): bigint {
+  let best: { width: bigint; offset: bigint } | null = null;
+  for (let i = 0; i < ANCHOR_TICKS; i++) {
+    // lo: a monotonic read taken before a Date.now() that still showed ms0, so the tick is later.
+    let lo = process.hrtime.bigint();
+    const ms0 = Date.now();
+    for (;;) {
+      const a = process.hrtime.bigint();
+      const ms = Date.now();
+      const hi = process.hrtime.bigint();
+      if (ms === ms0) {
+        lo = a;
+        continue;
+      }
+      // This Date.now() showed the next ms: the tick lies in (lo, hi).
+      const width = hi - lo;
+      if (ms > ms0 && (!best || width < best.width)) best = { width, offset: BigInt(ms) * 1_000_000n - (lo + width / 2n) };
+      break;
+    }
+  }
+  if (best && best.width <= ANCHOR_MAX_BRACKET_NS) return best.offset;
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n - process.hrtime.bigint();
+}
+
+/** CLOCK_REALTIME in ns (see above; the anchor is taken at the first call, about 4 ms of spinning). */
 export function realtimeNs(): bigint {
-  return REAL0_NS + (process.hrtime.bigint() - HR0);
+  anchor ??= realtimeAnchor();
+  return anchor + process.hrtime.bigint();
 }
 
 // Probe: "MCBq" seq(u32) t1(u64). Answer: "MCBa" seq t1 t2 t3. Stateless server, 8-byte stamps.
