@@ -1,10 +1,12 @@
 // The reference: the least a multicast sender and receiver can do on this kernel, to measure
 // mcbench and its peers against. Same 32-byte header as mcbench's wire format v1 (so mcbench recv
 // could read it), sendmmsg/recvmmsg x32, or one syscall per packet with "single".
-//   reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single]
+//   reference send GROUP PORT IFADDR LEN SECONDS [mmsg|single|gso [SEGMENTS]]
 //   reference recv GROUP PORT IFADDR SECONDS [mmsg|single|cmsg] [RCVBUF_BYTES] [STAMP_FILE]
 // Prints one JSON line: {role, mode, packets, seconds, pps, cpu_seconds, ...}. The receiver ends
 // after SECONDS, or 1 s after the last packet once traffic started; it counts unique sequences.
+// "gso" is the UDP GSO reference: sendmmsg x32 of messages with a UDP_SEGMENT cmsg, each holding
+// SEGMENTS whole datagrams (default: as many as fit 65507 bytes, at most 64), each with its header.
 // "cmsg" is mmsg with the socket options mcbench recv sets (SO_TIMESTAMPNS, SO_RXQ_OVFL) and their
 // control messages read: what the kernel side of those costs, apart from mcbench's own work.
 // With STAMP_FILE (mmsg/cmsg) it also writes each datagram's kernel receive time (SO_TIMESTAMPNS,
@@ -14,6 +16,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +54,7 @@ static void put64(uint8_t *p, uint64_t v) {
   memcpy(p, &v, 8);
 }
 
-static int do_send(const char *group, int port, const char *ifaddr, int len, double secs, int single) {
+static int do_send(const char *group, int port, const char *ifaddr, int len, double secs, int single, int segs) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) die("socket");
   struct in_addr ifa = {0};
@@ -61,27 +64,54 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
   setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
   struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
   if (inet_pton(AF_INET, group, &dst.sin_addr) != 1) die("group address");
+  if (segs < 1) segs = 1;
+  if ((long)segs * len > 65507 || segs > 64) {
+    errno = EINVAL;
+    die("gso: SEGMENTS x LEN must fit 65507 bytes, at most 64 segments");
+  }
 
+  /* each message buffer holds segs datagrams back to back (segs = 1 without GSO) */
   static uint8_t buf[BATCH][MAXLEN];
+  static union {
+    char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } ctl[BATCH];
   struct iovec iov[BATCH];
   struct mmsghdr msgs[BATCH];
   uint64_t session = ((uint64_t)getpid() << 32) ^ realns();
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
-    memcpy(buf[i], "MCB1", 4);
-    buf[i][4] = 1;                 /* version */
-    buf[i][5] = 1;                 /* DATA */
-    buf[i][6] = 0, buf[i][7] = 32; /* header length */
-    put64(buf[i] + 8, session);
-    iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = (size_t)len};
+    for (int k = 0; k < segs; k++) {
+      uint8_t *d = buf[i] + (size_t)k * len;
+      memcpy(d, "MCB1", 4);
+      d[4] = 1;            /* version */
+      d[5] = 1;            /* DATA */
+      d[6] = 0, d[7] = 32; /* header length */
+      put64(d + 8, session);
+    }
+    iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = (size_t)len * segs};
     msgs[i].msg_hdr = (struct msghdr){.msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov[i], .msg_iovlen = 1};
+    if (segs > 1) {
+      msgs[i].msg_hdr.msg_control = ctl[i].bytes;
+      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].bytes;
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = (uint16_t)len;
+      memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
   }
   uint64_t seq = 0, enobufs = 0, calls = 0;
   double t0 = now(), end = t0 + secs, t = t0;
   while ((t = now()) < end) {
     uint64_t stamp = realns();
     int n = single ? 1 : BATCH;
-    for (int i = 0; i < n; i++) put64(buf[i] + 16, seq + i), put64(buf[i] + 24, stamp);
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < segs; k++) {
+        uint8_t *d = buf[i] + (size_t)k * len;
+        put64(d + 16, seq + (uint64_t)i * segs + k), put64(d + 24, stamp);
+      }
     int r = single ? (sendto(fd, buf[0], len, 0, (struct sockaddr *)&dst, sizeof dst) < 0 ? -1 : 1)
                    : sendmmsg(fd, msgs, n, 0);
     if (r < 0) {
@@ -92,15 +122,18 @@ static int do_send(const char *group, int port, const char *ifaddr, int len, dou
       if (errno == EINTR) continue;
       die("send");
     }
-    seq += r;
+    seq += (uint64_t)r * segs;
     calls++;
   }
   t = now();
   printf(
-      "{\"role\":\"sender\",\"mode\":\"%s\",\"length\":%d,\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,"
-      "\"cpu_seconds\":%.4f,\"calls\":%llu,\"enobufs\":%llu}\n",
-      single ? "single" : "mmsg", len, (unsigned long long)seq, t - t0, seq / (t - t0), cpu(),
-      (unsigned long long)calls, (unsigned long long)enobufs);
+      "{\"role\":\"sender\",\"mode\":\"%s\",\"length\":%d,\"segments\":%d,\"packets\":%llu,\"seconds\":%.6f,"
+      "\"pps\":%.1f,\"cpu_seconds\":%.4f,\"calls\":%llu,\"enobufs\":%llu}\n",
+      single     ? "single"
+      : segs > 1 ? "gso"
+                 : "mmsg",
+      len, segs, (unsigned long long)seq, t - t0, seq / (t - t0), cpu(), (unsigned long long)calls,
+      (unsigned long long)enobufs);
   return 0;
 }
 
@@ -212,7 +245,10 @@ static int do_recv(const char *group, int port, const char *ifaddr, double secs,
 int main(int argc, char **argv) {
   if (argc >= 7 && strcmp(argv[1], "send") == 0)
     return do_send(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atof(argv[6]),
-                   argc > 7 && strcmp(argv[7], "single") == 0);
+                   argc > 7 && strcmp(argv[7], "single") == 0,
+                   argc > 7 && strcmp(argv[7], "gso") == 0
+                       ? (argc > 8 ? atoi(argv[8]) : (65507 / atoi(argv[5]) > 64 ? 64 : 65507 / atoi(argv[5])))
+                       : 1);
   if (argc >= 6 && strcmp(argv[1], "recv") == 0)
     return do_recv(argv[2], atoi(argv[3]), argv[4], atof(argv[5]), argc > 6 && strcmp(argv[6], "single") == 0,
                    argc > 6 && strcmp(argv[6], "cmsg") == 0, argc > 7 ? atoi(argv[7]) : 0, argc > 8 ? argv[8] : NULL);

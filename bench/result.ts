@@ -3,7 +3,7 @@
 
 export const BENCH_SCHEMA = 'mcbench/bench@1' as const;
 
-export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'iperf', 'sockperf'] as const;
+export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'refgso', 'mcgso', 'iperf', 'sockperf'] as const;
 /** a throughput tool: one column of the unlimited-rate table */
 export type ToolId = (typeof TOOL_IDS)[number];
 export const SECTIONS = [...TOOL_IDS, 'paced', 'memory', 'help'] as const;

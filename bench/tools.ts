@@ -118,6 +118,23 @@ export const TOOLS: Record<ToolId, Tool> = {
     parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
     parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
   },
+  // UDP GSO senders, both into the C reference receiver (recvmmsg x32): the sender's rate is the row
+  refgso: {
+    label: 'C GSO reference sender (UDP_SEGMENT, 64 KiB sends) -> C ref recv',
+    recv: (c) => TOOLS.ref.recv(c),
+    send: (c) => [REF_BIN, 'send', GROUP, String(c.port), c.txAddr, String(c.len), String(c.seconds), 'gso'],
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
+  },
+  mcgso: {
+    label: 'mcbench send --gso -> C ref recv',
+    recv: (c) => TOOLS.ref.recv(c),
+    send: (c) => [...TOOLS.mcbench.send(c), '--gso'],
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
+  },
   iperf: {
     label: 'iperf2 (write/recvmsg per datagram)',
     needs: 'iperf',
@@ -171,7 +188,11 @@ export async function runCell(ctx: BenchCtx, tool: ToolId, len: number, rep: num
     if (r.txExit.code !== 0) throw new Error(`sender exited ${r.txExit.code ?? r.txExit.signal}: ${r.tx.stderr.slice(-400)}`);
     const s = t.parseSend(r.tx, c);
     const win = senderWindow(r.samples, ctx.seconds, r.tx.pid);
-    row.sender = { ...s, cpu_window: win, cpu_per_packet_us: win?.cpu_per_packet_us ?? null };
+    // The window counts the interface's tx packets: with GSO one per send (veth passes the GSO
+    // skb whole; it is cut at the receiving socket), so per datagram it is the sender's own rate.
+    const gso = tool === 'refgso' || tool === 'mcgso';
+    const perPacket = gso ? (win && s.pps ? (win.cpu_seconds / (win.seconds * s.pps)) * 1e6 : null) : (win?.cpu_per_packet_us ?? null);
+    row.sender = { ...s, cpu_window: win, cpu_per_packet_us: perPacket };
     const rv = t.parseRecv(r.rx, c, s);
     const lost = rv.lost ?? (s.packets !== null && rv.packets !== null ? Math.max(0, s.packets - rv.packets) : null);
     row.receiver = {
