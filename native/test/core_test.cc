@@ -3,6 +3,11 @@
 // worked out by hand here (or by a small independent model), never by the code under test.
 // The last line printed is "N passed, M failed" (N, M: test cases); the exit status is non-zero
 // when any case failed. An optional argument runs only the cases whose name contains it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +21,7 @@
 #include "core/histogram.h"
 #include "core/igmp.h"
 #include "core/pacer.h"
+#include "core/sender.h"
 #include "core/session_table.h"
 #include "core/stall_detector.h"
 #include "core/wire.h"
@@ -1147,6 +1153,90 @@ TEST(session_implausible_stamps_are_counted_and_kept_out_of_jitter) {
 }
 
 // ---- end issue 9 (sessions)
+
+// ---- issue 13 (UDP GSO sender)
+
+mcbench::SenderConfig gsoConfig(uint16_t port, uint32_t len, uint32_t segs) {
+  mcbench::SenderConfig c;
+  inet_pton(AF_INET, "127.0.0.1", &c.socket.group);  // unicast on loopback: nothing leaves the host
+  c.socket.port = port;
+  c.payloadLen = len;
+  c.gsoSegments = segs;
+  c.count = 1001;  // not a multiple of segs x batch: the last message of the last call is short
+  c.finCount = 1;
+  c.finSpacingNs = 0;
+  return c;
+}
+
+bool constructionFails(const mcbench::SenderConfig& c) {
+  try {
+    mcbench::Sender s(c);
+  } catch (const mcbench::SystemError&) { return true; }
+  return false;
+}
+
+TEST(sender_gso_rejects_sends_larger_than_one_udp_datagram) {
+  CHECK(constructionFails(gsoConfig(9, 1400, 65)));  // more than UDP_MAX_SEGMENTS (64)
+  CHECK(constructionFails(gsoConfig(9, 1400, 47)));  // 65,800 bytes > 65,507
+  CHECK(!constructionFails(gsoConfig(9, 1400, 46)));
+  CHECK(!constructionFails(gsoConfig(9, 1023, 64)));  // 65,472 bytes
+  CHECK(constructionFails(gsoConfig(9, 1024, 64)));   // 65,536 bytes
+}
+
+TEST(sender_gso_each_segment_is_a_whole_datagram_with_its_own_sequence) {
+  // A receiving socket on 127.0.0.1 (an ephemeral port): what the kernel cut from the GSO sends.
+  int rx = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK(rx >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK_EQ(bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t alen = sizeof a;
+  CHECK_EQ(getsockname(rx, reinterpret_cast<sockaddr*>(&a), &alen), 0);
+  int big = 4 << 20;
+  setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  timeval tv{0, 500000};
+  setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  mcbench::SenderConfig c = gsoConfig(ntohs(a.sin_port), 200, 8);
+  c.batch = 4;    // 32 datagrams per call
+  c.pps = 20000;  // paced: a burst is at most one GSO send
+  {
+    mcbench::Sender s(c);
+    s.start(nullptr);
+    for (int i = 0; i < 5000 && !s.snapshot().done; ++i) usleep(1000);  // count reached, FIN sent
+    CHECK(s.snapshot().done);
+    mcbench::SenderSnapshot snap = s.snapshot();
+    CHECK_EQ(snap.sent, 1001u);
+    CHECK_EQ(snap.gsoSegments, 8u);
+    CHECK_EQ(snap.error.err, 0);
+  }
+  std::set<uint64_t> seqs;
+  size_t data = 0, fins = 0, wrongLength = 0;
+  uint8_t buf[2048];
+  for (;;) {
+    ssize_t n = recv(rx, buf, sizeof buf, 0);
+    if (n < 0) break;
+    wire::Header h;
+    if (wire::decode(buf, static_cast<size_t>(n), h) != wire::DecodeResult::Ok) continue;
+    if (h.kind == wire::Kind::Fin) {
+      ++fins;
+      CHECK_EQ(h.seq, 1001u);
+      continue;
+    }
+    ++data;
+    if (n != 200) ++wrongLength;
+    seqs.insert(h.seq);
+  }
+  close(rx);
+  CHECK_EQ(data, 1001u);
+  CHECK_EQ(seqs.size(), 1001u);
+  CHECK_EQ(*seqs.begin(), 0u);
+  CHECK_EQ(*seqs.rbegin(), 1000u);
+  CHECK_EQ(wrongLength, 0u);
+  CHECK_EQ(fins, 1u);
+}
+
+// ---- end issue 13
 
 }  // namespace
 

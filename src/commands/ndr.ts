@@ -117,7 +117,7 @@ function ndrTable(r: NdrReport): string[] {
   const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const notes = r.sizes.flatMap((s) => [
     ...(s.unresolved ? [`-l ${s.length}: --max-trials ran out before the resolution: the lossless rate is between ${formatCount(s.lossless_pps)} and ${formatCount(s.first_loss?.offered_pps ?? 0)} pps`] : []),
-    ...(s.lossless_pps === 0 ? [`-l ${s.length}: no rate down to --min-pps was lossless twice in a row`] : []),
+    ...(s.lossless_pps === 0 && !s.unresolved ? [`-l ${s.length}: no rate down to --min-pps was lossless twice in a row`] : []),
   ]);
   return [line(head), ...rows.map(line), ...notes, ...(r.partial ? ['partial: the search was interrupted'] : [])];
 }
