@@ -50,7 +50,6 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
 
   const intervals: SenderInterval[] = [];
   let prev: NativeSenderSnapshot | null = null;
-  const elapsed = (s: NativeSenderSnapshot, at: number) => (at - s.startMonoNs) / 1e9;
   const reason = await new Promise<EndReason>((resolve) => {
     let headerShown = false;
     const onAbort = () => {
@@ -58,31 +57,45 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       tx.close();
       done('signal');
     };
-    const timer = spec.intervalSeconds > 0
-      ? setInterval(() => {
-          const cur = tx.snapshot();
-          if (cur.startMonoNs === 0) return;
-          const at = Number(process.hrtime.bigint());
-          const from = prev ? elapsed(cur, prevAt) : 0;
-          const to = elapsed(cur, at);
-          const iv: SenderInterval = { start: from, end: to, ...throughput(cur.sent - (prev?.sent ?? 0), cur.bytes - (prev?.bytes ?? 0), to - from) };
-          intervals.push(iv);
-          out.event('interval', iv);
-          if (!headerShown) {
-            out.info(SENDER_HEADER);
-            headerShown = true;
-          }
-          out.info(senderIntervalLine(iv));
-          prev = cur;
-          prevAt = at;
-        }, spec.intervalSeconds * 1000)
-      : undefined;
+    // Intervals end at exact multiples of -i from the first send (the thread's start, not this
+    // timer's: on a loaded host the thread starts tens of ms later). Each poll is timed to the
+    // next boundary; its counts are cut there.
+    let timer: NodeJS.Timeout | undefined;
+    let boundaries = 0;
     let prevAt = 0;
+    const ivNs = spec.intervalSeconds * 1e9;
+    const poll = () => {
+      const cur = tx.snapshot();
+      const at = Number(process.hrtime.bigint());
+      if (cur.startMonoNs === 0) {
+        timer = setTimeout(poll, 10);
+        return;
+      }
+      if (at >= cur.startMonoNs + (boundaries + 1) * ivNs) {
+        boundaries++;
+        const from = (boundaries - 1) * spec.intervalSeconds;
+        const to = boundaries * spec.intervalSeconds;
+        // The rate is over the window the counts really cover (a late poll cuts later).
+        const window = (at - (prev ? prevAt : cur.startMonoNs)) / 1e9;
+        const iv: SenderInterval = { start: from, end: to, ...throughput(cur.sent - (prev?.sent ?? 0), cur.bytes - (prev?.bytes ?? 0), window) };
+        intervals.push(iv);
+        out.event('interval', iv);
+        if (!headerShown) {
+          out.info(SENDER_HEADER);
+          headerShown = true;
+        }
+        out.info(senderIntervalLine(iv));
+        prev = cur;
+        prevAt = at;
+      }
+      timer = setTimeout(poll, Math.max(0, (cur.startMonoNs + (boundaries + 1) * ivNs - at) / 1e6));
+    };
+    if (spec.intervalSeconds > 0) timer = setTimeout(poll, spec.intervalSeconds * 1000);
     let settled = false;
     function done(r: EndReason) {
       if (settled) return;
       settled = true;
-      if (timer) clearInterval(timer);
+      clearTimeout(timer);
       abort.removeEventListener('abort', onAbort);
       resolve(r);
     }
