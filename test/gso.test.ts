@@ -21,7 +21,8 @@ import socket, struct, sys, json
 group, port = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+# SO_RCVBUFFORCE (root): immune to whatever net.core.rmem_max another test leaves meanwhile
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, 'SO_RCVBUFFORCE', 33), 1 << 23)
 s.bind((group, port))
 s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack('4s4s', socket.inet_aton(group), socket.inet_aton('127.0.0.1')))
 print('listening', flush=True)
@@ -70,7 +71,7 @@ describe.skipIf(!isRoot)('send --gso in a private namespace on lo', () => {
     const py = new Running(ns.spawn('python3', ['-c', PY_RECEIVER, '239.7.7.7', '5011']), 30000);
     const rxFile = join(dir, 'lo-recv.json');
     // mcbench's receiver too (it waits for the time limit, so it sees all five FINs)
-    const rx = ns.mcbench(['recv', '-g', '239.7.7.7', '-p', '5011', '-I', 'lo', '-t', '4', '-i', '0', '--rcvbuf', '4M', '--json', rxFile, '-q']);
+    const rx = ns.mcbench(['recv', '-g', '239.7.7.7', '-p', '5011', '-I', 'lo', '-t', '4', '-i', '0', '--rcvbuf', '8M', '--rcvbuf-force', '--json', rxFile, '-q']);
     await py.waitFor('listening');
     await new Promise((r) => setTimeout(r, 700));
     const txFile = join(dir, 'lo-send.json');
@@ -169,7 +170,7 @@ describe.skipIf(!isRoot)('run --gso through a lab (veth + bridge)', () => {
   it('two receivers behind the bridge count every datagram; their namespaces\' Udp counters agree', async () => {
     const file = join(dir, 'run.json');
     const r = await new Running(
-      spawnAsync(['run', '--pps', '100000', '-l', '1400', '--gso', '-t', '1', '--receivers', '2', '--rcvbuf', '4M', '--lab-name', 'gso', '--json', file]),
+      spawnAsync(['run', '--pps', '60000', '-l', '1400', '--gso', '-t', '1', '--receivers', '2', '--rcvbuf', '8M', '--rcvbuf-force', '--lab-name', 'gso', '--json', file]),
       90000,
     ).done;
     expect(r.code, r.stderr).toBe(0);
@@ -178,8 +179,8 @@ describe.skipIf(!isRoot)('run --gso through a lab (veth + bridge)', () => {
     const sender = v.sender!;
     expect(sender.end.gso).toMatchObject({ used: true, segments: 46 });
     const n = sender.end.packets;
-    expect(n).toBeGreaterThan(50000);
-    // at 100k pps the thread often wakes with several datagrams due: real GSO sends (> 1 segment)
+    expect(n).toBeGreaterThan(30000);
+    // at 60k pps the thread often wakes with several datagrams due: real GSO sends (> 1 segment)
     // crossed the veths and the bridge
     expect(sender.end.send_calls).toBeLessThan(n);
     for (const o of v.receivers) {
@@ -193,7 +194,7 @@ describe.skipIf(!isRoot)('run --gso through a lab (veth + bridge)', () => {
     }
     // the sender's namespace: one OutDatagram per GSO send (paced: one message per call), plus the FINs
     expect(sender.end.kernel_counters?.udp?.counters?.OutDatagrams).toBe(sender.end.send_calls + sender.end.fins_sent);
-    console.log(`lab, run --gso (46), 100k pps: sent ${n} in ${sender.end.send_calls} calls; received ${v.receivers.map((o) => o.result!.end.sum.packets).join(', ')}`);
+    console.log(`lab, run --gso (46), 60k pps: sent ${n} in ${sender.end.send_calls} calls; received ${v.receivers.map((o) => o.result!.end.sum.packets).join(', ')}`);
   }, 120000);
 });
 

@@ -119,11 +119,13 @@ describe('bad input: exit 2, one line, nothing made', () => {
 });
 
 describe.skipIf(!isRoot)('ndr --local end to end', () => {
-  it('a receiver with a small --rcvbuf: the found rate is lossless when re-run, 20% above it loses', async () => {
+  it('a receiver behind a GSO sender: the found rate is lossless when re-run, 20% above it loses', async () => {
     const file = join(dir, 'ndr.json');
-    // one receiver, 256 KiB socket buffer: on lo its limit is some 10^4 pps (scheduling bursts fill it)
-    const r = await mcbenchNoNet(['ndr', '--local', '-l', '1400', '--trial', '0.5', '--rcvbuf', '256K', '--receivers', '1',
-      '--max-pps', '150000', '--resolution', '10', '--max-trials', '9', '--json', file], 150000);
+    // one receiver, an 8 MiB socket buffer (forced: whatever rmem_max another test leaves): on lo
+    // the limit is the receiver's CPU (some 3 x 10^5 pps at 1400 B), above the sender's one
+    // datagram per call, so the search also shows --gso auto taking over
+    const r = await mcbenchNoNet(['ndr', '--local', '-l', '1400', '--trial', '0.5', '--rcvbuf', '8M', '--rcvbuf-force', '--receivers', '1',
+      '--resolution', '10', '--max-trials', '9', '--json', file], 150000);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as NdrReport;
     expect(report.schema).toBe(NDR_SCHEMA);
@@ -140,16 +142,22 @@ describe.skipIf(!isRoot)('ndr --local end to end', () => {
     // independent confirmation with `run` (the same flags, fresh namespaces)
     const confirm = async (pps: number) => {
       const f = join(dir, `run-${pps}.json`);
-      const c = await mcbenchNoNet(['run', '--local', '--pps', String(pps), '-l', '1400', '-t', '0.5', '--rcvbuf', '256K', '--receivers', '1',
+      const c = await mcbenchNoNet(['run', '--local', '--pps', String(pps), '-l', '1400', '-t', '0.5', '--rcvbuf', '8M', '--rcvbuf-force', '--receivers', '1',
         ...(size.gso ? ['--gso'] : []), '--json', f], 60000);
       expect(c.code === 0 || c.code === 1, c.stderr).toBe(true);
       const v = (JSON.parse(readFileSync(f, 'utf8')) as RunReport).variants[0]!;
       return v.receivers[0]!.result!.end.sum;
     };
-    const again = await confirm(size.lossless_pps);
-    const above = await confirm(Math.round(size.lossless_pps * 1.2));
-    console.log(`ndr --local (rcvbuf 256K): lossless ${size.lossless_pps} pps in ${size.trials.length} trials; re-run lost ${again.lost_packets}/${again.expected_packets}; at +20% lost ${above.lost_packets}/${above.expected_packets}`);
-    expect(again.lost_packets).toBe(0);
-    expect(above.lost_packets).toBeGreaterThan(0);
-  }, 200000);
+    // The receiver's limit moves with the other work on this 2-core machine and with the bursts'
+    // shape (a paced GSO burst is what is due at a wake-up): the boundary is soft. So: the found rate must be lossless in a
+    // re-run (one retry), and 20% above it must lose in at least one of three runs.
+    const again = [await confirm(size.lossless_pps)];
+    if (again[0]!.lost_packets > 0) again.push(await confirm(size.lossless_pps));
+    const above = [];
+    for (let i = 0; i < 3 && !above.some((x) => x.lost_packets > 0); i++) above.push(await confirm(Math.round(size.lossless_pps * 1.2)));
+    const show = (xs: typeof again) => xs.map((x) => `${x.lost_packets}/${x.expected_packets}`).join(', ');
+    console.log(`ndr --local (rcvbuf 8M): lossless ${size.lossless_pps} pps in ${size.trials.length} trials; re-run lost ${show(again)}; at +20% lost ${show(above)}`);
+    expect(again.at(-1)!.lost_packets).toBe(0);
+    expect(above.some((x) => x.lost_packets > 0)).toBe(true);
+  }, 240000);
 });

@@ -157,14 +157,24 @@ void Sender::run() {
     }
     if (cfg_.count) n = std::min(n, cfg_.count - seq);
 
-    uint64_t stampBase = pacer.unlimited() ? realNs() : 0;
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t stamp = pacer.unlimited() ? stampBase : realAtStart + (pacer.dueNs(seq + i) - start);
-      wire::patchSeqAndTime(static_cast<uint8_t*>(iov_[i].iov_base), seq + i, stamp);
+    if (pacer.unlimited()) {
+      // Unlimited: the send stamp is the actual time of this call, so one pass writes both (with
+      // GSO a call patches up to 2,048 headers: a second pass over them cost ~10% at 64 B).
+      const uint64_t stampNow = realNs();
+      for (uint64_t i = 0; i < n; ++i) {
+        auto* b = static_cast<uint8_t*>(iov_[i].iov_base);
+        wire::patchSeqAndTime(b, seq + i, stampNow);
+        if (v2_) wire::patchActual(b, stampNow);
+      }
+    } else {
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t stamp = realAtStart + (pacer.dueNs(seq + i) - start);
+        wire::patchSeqAndTime(static_cast<uint8_t*>(iov_[i].iov_base), seq + i, stamp);
+      }
     }
-    if (v2_) {
+    if (v2_ && !pacer.unlimited()) {
       // The actual send time, taken right before the call: actual - intended is the lateness.
-      uint64_t actual = pacer.unlimited() ? stampBase : realNs();
+      uint64_t actual = realNs();
       for (uint64_t i = 0; i < n; ++i) wire::patchActual(static_cast<uint8_t*>(iov_[i].iov_base), actual);
     }
     uint64_t sentNow = 0;
