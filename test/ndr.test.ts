@@ -5,7 +5,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NDR_SCHEMA, NdrSearch, receiverBounds, summarizeSize, trialPassed, type NdrReport, type NdrTrial } from '../src/core/ndr.js';
+import {
+  NDR_SCHEMA,
+  NdrSearch,
+  receiverBounds,
+  receiverTrial,
+  searchStart,
+  senderLimited,
+  skippedSize,
+  summarizeSize,
+  trialPassed,
+  type NdrReport,
+  type NdrTrial,
+} from '../src/core/ndr.js';
 import type { RunReport } from '../src/core/run-report.js';
 import { mcbenchNoNet } from './helpers/netns.js';
 
@@ -13,18 +25,30 @@ const isRoot = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-ndr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the search against receivers that lose exactly above their thresholds (pps). */
-function simulate(start: number, thresholds: Record<string, number>, opts = { lossTolerancePercent: 0, resolution: 0.01, maxTrials: 40, minPps: 10 }, flaky?: (pps: number, n: number) => boolean) {
+/**
+ * Runs the search against receivers that lose exactly above their thresholds (pps), behind a sender
+ * that reaches at most `senderCap` pps (its trials judged as src/run/ndr.ts judges them).
+ */
+function simulate(
+  start: number,
+  thresholds: Record<string, number>,
+  opts = { lossTolerancePercent: 0, resolution: 0.01, maxTrials: 40, minPps: 10 },
+  flaky?: (pps: number, n: number) => boolean,
+  senderCap = Infinity,
+) {
   const search = new NdrSearch(start, opts);
   const trials: NdrTrial[] = [];
   for (let step = search.next(); step; step = search.next()) {
     const n = trials.length;
+    const achieved = Math.min(step.pps, senderCap);
+    const sent = 1000;
     const receivers = Object.entries(thresholds).map(([guest, limit]) => {
-      const lost = step.pps > limit || (flaky?.(step.pps, n) ?? false) ? 5 : 0;
-      return { guest, expected_packets: 1000, lost_packets: lost, lost_percent: lost / 10, loss_where: lost ? 'socket buffer' : null };
+      const lost = achieved > limit || (flaky?.(step.pps, n) ?? false) ? 5 : 0;
+      return receiverTrial(guest, sent, { expected_packets: sent, packets: sent - lost, lost_packets: lost }, lost ? 'socket buffer' : null);
     });
-    const passed = trialPassed(receivers, opts.lossTolerancePercent);
-    trials.push({ offered_pps: step.pps, achieved_pps: step.pps, sent: 1000, gso: false, repeat: step.repeat, passed, receivers });
+    const short = senderLimited(step.pps, achieved);
+    const passed = !short && trialPassed(receivers, opts.lossTolerancePercent);
+    trials.push({ offered_pps: step.pps, achieved_pps: achieved, sent, gso: false, repeat: step.repeat, sender_limited: short, passed, receivers });
     search.record(step.pps, passed);
   }
   return { search, trials, size: summarizeSize(1400, false, start, search, trials, opts.lossTolerancePercent) };
@@ -65,7 +89,7 @@ describe('the search (pure)', () => {
   });
 
   it('tolerance: a trial passes with loss up to --loss-tolerance percent', () => {
-    const r = [{ guest: 'g2', expected_packets: 1000, lost_packets: 5, lost_percent: 0.5, loss_where: null }];
+    const r = [{ guest: 'g2', expected_packets: 1000, received_packets: 995, lost_packets: 5, lost_percent: 0.5, loss_where: null }];
     expect(trialPassed(r, 0)).toBe(false);
     expect(trialPassed(r, 0.5)).toBe(true);
     expect(trialPassed([{ ...r[0]!, lost_percent: null }], 100)).toBe(false);
@@ -87,10 +111,80 @@ describe('the search (pure)', () => {
 
   it('receiverBounds: a receiver\'s lossless rate needs two passes in a row at that rate', () => {
     const t = (pps: number, repeat: boolean, lost: number): NdrTrial => ({
-      offered_pps: pps, achieved_pps: pps, sent: 100, gso: false, repeat, passed: lost === 0,
-      receivers: [{ guest: 'g2', expected_packets: 100, lost_packets: lost, lost_percent: lost, loss_where: null }],
+      offered_pps: pps, achieved_pps: pps, sent: 100, gso: false, repeat, sender_limited: false, passed: lost === 0,
+      receivers: [{ guest: 'g2', expected_packets: 100, received_packets: 100 - lost, lost_packets: lost, lost_percent: lost, loss_where: null }],
     });
     expect(receiverBounds([t(100, false, 0), t(100, true, 1), t(50, false, 0), t(50, true, 0)], 0)).toEqual([{ guest: 'g2', lossless_pps: 50, first_loss_pps: 100 }]);
+    // passes at a rate the sender did not reach are no lossless rate
+    const short = (x: NdrTrial): NdrTrial => ({ ...x, sender_limited: true, passed: false });
+    expect(receiverBounds([short(t(100, false, 0)), t(100, true, 0)], 0)).toEqual([{ guest: 'g2', lossless_pps: 0, first_loss_pps: null }]);
+  });
+
+  it('a receiver that received nothing fails the trial: its loss is the sender\'s count, not 0% of nothing expected', () => {
+    // a snooping bridge that forwards nothing: the receiver expected 0, lost 0 by its own count
+    const none = receiverTrial('g2', 1000, { expected_packets: 0, packets: 0, lost_packets: 0 }, null);
+    expect(none).toEqual({ guest: 'g2', expected_packets: 0, received_packets: 0, lost_packets: 1000, lost_percent: 100, loss_where: 'nothing received' });
+    expect(trialPassed([none], 0)).toBe(false);
+    expect(trialPassed([none], 100)).toBe(false); // even at the widest tolerance
+    // the other receiver got everything: the group still fails
+    const all = receiverTrial('g3', 1000, { expected_packets: 1000, packets: 1000, lost_packets: 0 }, null);
+    expect(trialPassed([all], 0)).toBe(true);
+    expect(trialPassed([all, none], 0)).toBe(false);
+    // no result at all
+    const missing = receiverTrial('g4', 1000, null, null);
+    expect(missing.lost_percent).toBeNull();
+    expect(trialPassed([all, missing], 100)).toBe(false);
+    // joined late: it expected 600 of the 1000 sent and got them all; RFC 2544 loss is 400 of 1000
+    const late = receiverTrial('g5', 1000, { expected_packets: 600, packets: 600, lost_packets: 0 }, null);
+    expect([late.lost_packets, late.lost_percent, late.loss_where]).toEqual([400, 40, 'not expected by the receiver']);
+    expect(trialPassed([late], 0)).toBe(false);
+    // never less than the receiver's own count (a stray datagram from elsewhere does not hide a loss)
+    const own = receiverTrial('g6', 1000, { expected_packets: 1000, packets: 1001, lost_packets: 3 }, 'socket buffer');
+    expect([own.lost_packets, own.loss_where]).toEqual([3, 'socket buffer']);
+    // a sender that sent nothing: nothing to judge the receiver by
+    expect(trialPassed([receiverTrial('g2', 0, { expected_packets: 0, packets: 0, lost_packets: 0 }, null)], 100)).toBe(false);
+  });
+
+  it('a sender short of the offered rate is not a pass: the search goes below what it reaches, limited by the sender', () => {
+    expect(senderLimited(1000, 989)).toBe(true);
+    expect(senderLimited(1000, 990)).toBe(false);
+    // the unpaced probe reached 100,000 but paced the sender makes at most 80,000; no receiver loses
+    const { size, trials } = simulate(100_000, { g2: 1e9 }, undefined, undefined, 80_000);
+    expect(trials[0]).toMatchObject({ offered_pps: 100_000, achieved_pps: 80_000, sender_limited: true, passed: false });
+    for (const t of trials) expect(t.sender_limited).toBe(t.offered_pps > 80_000 / 0.99);
+    expect(trials.filter((t) => t.passed).every((t) => t.offered_pps <= 80_000 / 0.99)).toBe(true);
+    expect(size.lossless_pps).toBeLessThanOrEqual(80_000 / 0.99);
+    expect(size.lossless_pps).toBeGreaterThanOrEqual(80_000 * 0.99);
+    expect(size.limited_by).toEqual({ kind: 'sender' });
+    expect(size.first_loss).toBeNull();
+    // a receiver that loses below the sender's cap still limits it
+    const r = simulate(100_000, { g2: 50_000 }, undefined, undefined, 80_000).size;
+    expect(r.limited_by).toEqual({ kind: 'receiver', guest: 'g2' });
+    expect(r.lossless_pps).toBeLessThanOrEqual(50_000);
+  });
+
+  it('small rates: a search whose bounds are one apart stops (no repeats of the failing rate until --max-trials)', () => {
+    // pass 10, fail 11: mid rounds to 11, the failing rate
+    const { size, trials } = simulate(11, { g2: 10 }, { lossTolerancePercent: 0, resolution: 0.01, maxTrials: 40, minPps: 1 });
+    expect(size.lossless_pps).toBe(10);
+    expect(size.unresolved).toBe(false);
+    expect(trials.filter((t) => t.offered_pps === 11)).toHaveLength(1);
+    expect(trials.length).toBeLessThan(15);
+    // every rate tried at most twice (a trial and its repeat)
+    const counts = new Map<number, number>();
+    for (const t of trials) counts.set(t.offered_pps, (counts.get(t.offered_pps) ?? 0) + 1);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(2);
+  });
+
+  it('a start of 0 (a failed probe) is never tried as a rate: the size is skipped with the reason', () => {
+    expect(new NdrSearch(0, { lossTolerancePercent: 0, resolution: 0.01, maxTrials: 40, minPps: 10 }).next()).toBeNull();
+    expect(new NdrSearch(0, { lossTolerancePercent: 0, resolution: 0.01, maxTrials: 40, minPps: 10 }).unresolved).toBe(false);
+    expect(searchStart({ sent: 0, achieved_pps: 0 }, null, 10)).toEqual({ start: 0, skipped: expect.stringMatching(/probe sent nothing/) as unknown });
+    expect(searchStart({ sent: 40, achieved_pps: 80.4 }, null, 100)).toEqual({ start: 0, skipped: 'the sender\'s most, 80 pps, is below --min-pps 100' });
+    expect(searchStart({ sent: 5000, achieved_pps: 10_000.4 }, null, 100)).toEqual({ start: 10_000, skipped: null });
+    expect(searchStart({ sent: 5000, achieved_pps: 10_000 }, 2000, 100)).toEqual({ start: 2000, skipped: null });
+    const s = skippedSize(1400, false, 0, 'why', []);
+    expect([s.lossless_pps, s.limited_by, s.unresolved, s.skipped]).toEqual([0, null, false, 'why']);
   });
 });
 

@@ -117,7 +117,11 @@ function ndrTable(r: NdrReport): string[] {
   const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const notes = r.sizes.flatMap((s) => [
     ...(s.unresolved ? [`-l ${s.length}: --max-trials ran out before the resolution: the lossless rate is between ${formatCount(s.lossless_pps)} and ${formatCount(s.first_loss?.offered_pps ?? 0)} pps`] : []),
-    ...(s.lossless_pps === 0 && !s.unresolved ? [`-l ${s.length}: no rate down to --min-pps was lossless twice in a row`] : []),
+    ...(s.skipped !== null ? [`-l ${s.length}: skipped: ${s.skipped}`] : []),
+    ...(s.lossless_pps === 0 && !s.unresolved && s.skipped === null ? [`-l ${s.length}: no rate down to --min-pps was lossless twice in a row`] : []),
+    ...(s.trials.some((t) => t.sender_limited)
+      ? [`-l ${s.length}: the sender fell short of the offered rate (below 99%) in ${s.trials.filter((t) => t.sender_limited).length} trial(s): those did not pass`]
+      : []),
   ]);
   return [line(head), ...rows.map(line), ...notes, ...(r.partial ? ['partial: the search was interrupted'] : [])];
 }

@@ -10,6 +10,10 @@ import { MAX_GSO_SEGMENTS, MAX_PAYLOAD } from '../core/spec.js';
 import {
   NDR_SCHEMA,
   NdrSearch,
+  receiverTrial,
+  searchStart,
+  senderLimited,
+  skippedSize,
   summarizeSize,
   trialPassed,
   type NdrReceiverTrial,
@@ -48,26 +52,29 @@ function lossWhere(a: LossAttribution): string | null {
   return name;
 }
 
-function trialOf(outcome: VariantOutcome, offered: number, gso: boolean, repeat: boolean, tolerance: number): NdrTrial {
+/** One trial's figures; `offered` null for the unpaced probe (it offers what it achieves). */
+function trialOf(outcome: VariantOutcome, offered: number | null, gso: boolean, repeat: boolean, tolerance: number): NdrTrial {
+  const sent = outcome.sender?.end.packets ?? 0;
+  const achieved = outcome.sender?.end.packets_per_second ?? 0;
+  // each receiver's loss against the sender's own count (RFC 2544), not only what it expected
   const receivers: NdrReceiverTrial[] = outcome.receivers.map((o) => {
     const sum = o.result?.end.sum;
-    return {
-      guest: o.guest,
-      expected_packets: sum?.expected_packets ?? null,
-      lost_packets: sum?.lost_packets ?? null,
-      lost_percent: sum ? sum.lost_percent : null,
-      loss_where: o.result ? lossWhere(o.result.end.loss_attribution) : null,
-    };
+    const counts = sum ? { expected_packets: sum.expected_packets, packets: sum.packets, lost_packets: sum.lost_packets } : null;
+    return receiverTrial(o.guest, sent, counts, o.result ? lossWhere(o.result.end.loss_attribution) : null);
   });
   // A sender that failed or gave no result makes the trial say nothing about the receivers: failed.
   const senderOk = outcome.sender !== null && !outcome.sender.end.partial;
+  const offeredPps = offered ?? Math.round(achieved);
+  // a paced sender short of its rate did not offer it: the trial cannot pass at that rate
+  const short = offered !== null && senderLimited(offered, achieved);
   return {
-    offered_pps: offered,
-    achieved_pps: outcome.sender?.end.packets_per_second ?? 0,
-    sent: outcome.sender?.end.packets ?? 0,
+    offered_pps: offeredPps,
+    achieved_pps: achieved,
+    sent,
     gso,
     repeat,
-    passed: senderOk && !outcome.partial && trialPassed(receivers, tolerance),
+    sender_limited: short,
+    passed: senderOk && !short && !outcome.partial && trialPassed(receivers, tolerance),
     receivers,
   };
 }
@@ -118,12 +125,11 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
-        const t = trialOf(outcome, pps === 'unlimited' ? 0 : pps, gso, repeat, plan.search.lossTolerancePercent);
-        if (pps === 'unlimited') t.offered_pps = Math.round(t.achieved_pps);
+        const t = trialOf(outcome, pps === 'unlimited' ? null : pps, gso, repeat, plan.search.lossTolerancePercent);
         const worst = t.receivers.reduce<NdrReceiverTrial | null>((a, b) => (a === null || (b.lost_percent ?? Infinity) > (a.lost_percent ?? Infinity) ? b : a), null);
         opts.log(
           `  -l ${length}${gso ? ' --gso' : ''}: ${pps === 'unlimited' ? 'unlimited' : `${pps} pps`}${repeat ? ' (repeat)' : ''}: ` +
-            `sent ${t.sent} at ${Math.round(t.achieved_pps)} pps, ${t.passed ? 'pass' : 'LOSS'}` +
+            `sent ${t.sent} at ${Math.round(t.achieved_pps)} pps, ${t.passed ? 'pass' : t.sender_limited ? 'SENDER SHORT of the offered rate' : 'LOSS'}` +
             (worst && !t.passed ? ` (${worst.guest} ${worst.lost_percent === null ? 'no result' : `${worst.lost_percent.toFixed(3)}%`})` : ''),
         );
         return t;
@@ -144,7 +150,12 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
         }
       }
       const senderMax = Math.round(probe.achieved_pps);
-      const start = plan.maxPps !== null ? Math.min(plan.maxPps, senderMax) : senderMax;
+      const { start, skipped } = searchStart(probe, plan.maxPps, plan.search.minPps);
+      if (skipped !== null) {
+        opts.log(`  -l ${length}: skipped: ${skipped}`);
+        report.sizes.push(skippedSize(length, gso, senderMax, skipped, trials));
+        continue;
+      }
       const search = new NdrSearch(start, plan.search);
       for (let step = search.next(); step && !aborted(signal); step = search.next()) {
         const t = await trial(step.pps, gso, step.repeat);
