@@ -291,6 +291,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("rejectedSessions", n64(env, c.rejectedSessions));
     o.Set("evictedSessions", n64(env, c.evictedSessions));
     o.Set("bogusFins", n64(env, c.bogusFins));
+    o.Set("foreignSourceData", n64(env, c.foreignSourceData));
     o.Set("implausibleStamps", n64(env, c.implausibleStamps));
     o.Set("batches", n64(env, c.batches));
     o.Set("fullBatches", n64(env, c.fullBatches));

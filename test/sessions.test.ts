@@ -176,6 +176,26 @@ describe('FINs and the session table', () => {
     checkInvariants(got);
   });
 
+  it('DATA of a live session from another port is ignored and counted: it cannot fake loss, void the FIN or reorder the rest', async () => {
+    const rx = await startReceiver(5418, ['--sessions', '1', '--idle-timeout', '5']);
+    const S = '0000000000000302';
+    await craft(5418, [
+      ...range(0, 50).map((seq): Packet => ({ kind: 'data', session: S, seq, src: 40012, ageMs: 0.1 })),
+      { kind: 'data', session: S, seq: 49 + 2 ** 20 - 1, src: 40013 }, // just below the jump limit: ~1M fake loss if taken
+      { kind: 'data', session: S, seq: 5, src: 40013 }, // a fake late packet
+      ...range(50, 100).map((seq): Packet => ({ kind: 'data', session: S, seq, src: 40012, ageMs: 0.1 })),
+      { kind: 'fin', session: S, seq: 100, src: 40012 },
+    ]);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    expect(got.end.end_reason).toBe('fin');
+    expect(got.end.foreign_source_packets).toBe(2);
+    expect(only(got, S)).toMatchObject({ packets: 100, expected_packets: 100, lost_packets: 0, out_of_order: 0, duplicates: 0, tail_known: true, sender_packets: 100 });
+    expect(r.stderr).toMatch(/2 DATA packets of known sessions came from another address or port/);
+    checkInvariants(got);
+  });
+
   it('a flood of 40 junk session ids does not lock a real sender out: it is counted in full', async () => {
     const rx = await startReceiver(5405, ['--sessions', '1']);
     await craft(5405, range(0, 40).map((i): Packet => ({ kind: 'data', session: (0xd00 + i).toString(16).padStart(16, '0'), seq: 0, gapMs: 0.5 })));

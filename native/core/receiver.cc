@@ -15,10 +15,12 @@ namespace mcbench {
 
 Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions), stalls_(cfg.stallThresholdNs) {
   if (cfg_.batch == 0) cfg_.batch = 1;
-  if (!cfg_.noSocket) fd_ = openReceiverSocket(cfg_.socket, info_);
-  // RFC 3918 join delay runs from here (the membership was just added) to the first packet.
+  // RFC 3918 join delay runs from the join request to the first packet: the clocks are read
+  // before the membership is added (after it, a running stream's first packet can be stamped
+  // earlier than the join and read as a negative delay).
   joinMonoNs_ = monoNs();
   joinRealNs_ = realNs();
+  if (!cfg_.noSocket) fd_ = openReceiverSocket(cfg_.socket, info_);
   // A v2 session that started after this has its head counted as loss; one before, as not expected.
   table_.setListeningSince(joinRealNs_);
   controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
@@ -86,6 +88,7 @@ void Receiver::snapshot(ReceiverSnapshot& out, LatencyRecorder* lat) const {
   out.counters.rejectedSessions = table_.rejectedNewSessions();
   out.counters.evictedSessions = table_.evictedSessions();
   out.counters.bogusFins = table_.bogusFins();
+  out.counters.foreignSourceData = table_.foreignSourceData();
   out.counters.implausibleStamps = table_.implausibleStamps();
   out.sessions.clear();
   for (size_t i = 0; i < table_.size(); ++i) out.sessions.push_back(table_.at(i));

@@ -76,6 +76,7 @@ struct ReceiverCounters {
   // +-1 h of its arrival (kept out of delay and jitter).
   uint64_t evictedSessions = 0;
   uint64_t bogusFins = 0;
+  uint64_t foreignSourceData = 0;  // DATA of a known session from another source (ignored)
   uint64_t implausibleStamps = 0;
 };
 

@@ -38,12 +38,16 @@ SessionStats* SessionTable::find(uint64_t session, uint64_t monoNs, bool create)
   size_t slot = used_;
   if (used_ == capacity_) {
     // Full: junk (a flood of made-up session ids) must not lock real senders out. Evict the least
-    // recently heard session among those with few packets; an established sender is never evicted.
+    // recently heard session among those with few packets or none lately; a sender that is
+    // sending is never evicted.
     // This scan runs only for packets of new sessions when the table is full.
     size_t victim = capacity_;
     for (size_t i = 0; i < used_; ++i) {
       const SessionStats& s = stats_[i];
-      if (s.unique + s.duplicates >= kEvictableBelow) continue;
+      // Few packets, or silent for a while whatever its count (32 made-up ids of 16 packets each
+      // would otherwise hold the table for the rest of the run).
+      bool idle = monoNs > s.lastActiveMonoNs && monoNs - s.lastActiveMonoNs >= kEvictableIdleNs;
+      if (s.unique + s.duplicates >= kEvictableBelow && !idle) continue;
       if (victim == capacity_ || s.lastActiveMonoNs < stats_[victim].lastActiveMonoNs) victim = i;
     }
     if (victim == capacity_) return nullptr;
@@ -123,6 +127,12 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   if (s == nullptr) {
     ++rejected_;
     return Outcome::Rejected;
+  }
+  // DATA of a known session from another address or port is not its own (a forged packet could
+  // otherwise fake loss, void the real FIN or make every later packet look reordered).
+  if (s->started && source != 0 && s->source != 0 && source != s->source) {
+    ++foreignSourceData_;
+    return Outcome::Ignored;
   }
   size_t slot = static_cast<size_t>(s - stats_.get());
   s->lastActiveMonoNs = monoNs;

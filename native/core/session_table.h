@@ -84,6 +84,8 @@ class SessionTable {
   static constexpr uint64_t kDefaultJumpLimit = uint64_t{1} << 20;
   // Sessions with fewer packets than this may be evicted when the table is full.
   static constexpr uint64_t kEvictableBelow = 16;
+  // ... and so may sessions silent this long, whatever their count.
+  static constexpr uint64_t kEvictableIdleNs = 2000000000;
   // The widest span a session may reach: counts stay below 2^53, exact in JSON numbers.
   static constexpr uint64_t kMaxSpan = uint64_t{1} << 53;
 
@@ -91,7 +93,8 @@ class SessionTable {
   // Records one packet of a known-good header. recvNs: CLOCK_REALTIME receive stamp; source:
   // (IPv4 address << 16) | port of the datagram, 0 = unknown (not checked).
   // Rejected: the table is full of established sessions and the packet's session is new.
-  // Ignored: a bogus FIN, or DATA with an implausible sequence jump (both counted).
+  // Ignored: a bogus FIN, DATA with an implausible sequence jump, or DATA of a session from
+  // another source than its first packet's (all counted).
   Outcome record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs, uint64_t source = 0);
   // When this receiver began listening (CLOCK_REALTIME ns): decides whether a v2 session's head
   // was expected. 0 = unknown (the head is never counted).
@@ -104,6 +107,7 @@ class SessionTable {
   uint64_t evictedSessions() const { return evicted_; }
   uint64_t bogusFins() const { return bogusFins_; }
   uint64_t implausibleStamps() const { return implausibleStamps_; }
+  uint64_t foreignSourceData() const { return foreignSourceData_; }
 
  private:
   struct Word {  // 64 sequences: bit i is block * 64 + i; stale when block or generation differ
@@ -129,6 +133,7 @@ class SessionTable {
   uint64_t evicted_ = 0;
   uint64_t bogusFins_ = 0;
   uint64_t implausibleStamps_ = 0;
+  uint64_t foreignSourceData_ = 0;
   uint64_t listeningSinceNs_ = 0;
 };
 

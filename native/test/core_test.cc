@@ -1152,6 +1152,46 @@ TEST(session_implausible_stamps_are_counted_and_kept_out_of_jitter) {
   CHECK(!wire::plausibleStamp(recv0 - 3600 * kSecs - 1, recv0));
 }
 
+TEST(session_data_from_another_source_is_ignored_and_counted) {
+  SessionTable t;
+  const uint64_t real = (uint64_t{0x0a000002} << 16) | 5001, forger = (uint64_t{0x0a000009} << 16) | 5001;
+  uint64_t clock = 1 * kSecs;
+  auto rec = [&](uint64_t seq, uint64_t src) {
+    clock += kMs;
+    return t.record(data(7, seq, clock), kLen, clock, clock, src);
+  };
+  for (uint64_t i = 0; i < 100; ++i) rec(i, real);
+  // A forged packet just below the jump limit (would fake ~1M lost) and one far below.
+  CHECK(rec(99 + (uint64_t{1} << 20) - 1, forger) == SessionTable::Outcome::Ignored);
+  CHECK(rec(3, forger) == SessionTable::Outcome::Ignored);
+  for (uint64_t i = 100; i < 200; ++i) CHECK(rec(i, real) == SessionTable::Outcome::Unique);
+  CHECK_EQ(t.foreignSourceData(), 2u);
+  CHECK_EQ(t.at(0).maxSeq, 199u);
+  CHECK_EQ(t.at(0).lost(), 0u);
+  CHECK_EQ(t.at(0).reordered, 0u);
+  CHECK_EQ(t.at(0).duplicates, 0u);
+  // The real FIN still counts (the forged packet did not raise the highest sequence).
+  clock += kMs;
+  CHECK(t.record(fin(7, 200), 32, clock, clock, real) == SessionTable::Outcome::Fin);
+}
+
+TEST(session_flood_of_established_junk_goes_once_silent) {
+  // 32 made-up ids of 16 packets each fill the table with sessions too big to evict by count;
+  // once they have been silent for kEvictableIdleNs, a real sender gets in and is counted in full.
+  SessionTable t(32);
+  Feeder f{t};
+  for (uint64_t id = 1000; id < 1032; ++id) f.range(id, 0, SessionTable::kEvictableBelow);
+  CHECK_EQ(t.size(), size_t{32});
+  CHECK(!f.data(7, 0));  // rejected while the junk is fresh
+  f.clock += SessionTable::kEvictableIdleNs;
+  for (uint64_t i = 0; i < 1000; ++i) CHECK(f.data(7, i));
+  bool counted = false;
+  for (size_t i = 0; i < t.size(); ++i)
+    counted |= t.at(i).session == 7 && t.at(i).unique == 1000 && t.at(i).firstSeq == 0;
+  CHECK(counted);
+  CHECK_EQ(t.evictedSessions(), 1u);
+}
+
 // ---- end issue 9 (sessions)
 
 // ---- issue 13 (UDP GSO sender)

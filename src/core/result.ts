@@ -287,6 +287,8 @@ export interface ReceiverEnd {
   evicted_sessions: number;
   /** FINs ignored: of an unknown session, from another source than its data, or with a total below the highest sequence + 1 or beyond what the sender could have sent (100 Mpps + 1 s) */
   bogus_fins: number;
+  /** DATA packets of a known session from another address or port than the session's first packet: ignored (a forged packet does not count) */
+  foreign_source_packets: number;
   /** every datagram read, of any kind (FINs, duplicates, foreign included) */
   datagrams: number;
   /** datagrams that carried a kernel receive stamp (SO_TIMESTAMPNS) */

@@ -109,6 +109,8 @@ export interface NativeReceiverSnapshot {
   evictedSessions: number;
   /** FINs ignored: unknown session, another source, or a total below what arrived / beyond what could be sent */
   bogusFins: number;
+  /** DATA of a known session from another address or port than its first packet's: ignored */
+  foreignSourceData: number;
   /** unique DATA whose send stamp was more than 1 h from its arrival: kept out of delay and jitter */
   implausibleStamps: number;
   batches: number;

@@ -226,6 +226,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       rejected_session_packets: last.rejectedSessions,
       evicted_sessions: last.evictedSessions,
       bogus_fins: last.bogusFins,
+      foreign_source_packets: last.foreignSourceData,
       datagrams: last.datagrams,
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
@@ -297,6 +298,9 @@ function sessionWarnings(last: NativeReceiverSnapshot, sessions: SessionResult[]
   }
   if (last.bogusFins > 0) {
     w.push(`${formatCount(last.bogusFins)} FINs were ignored (unknown session, another source, or an impossible total)`);
+  }
+  if (last.foreignSourceData > 0) {
+    w.push(`${formatCount(last.foreignSourceData)} DATA packets of known sessions came from another address or port than the session's first packet: ignored`);
   }
   if (last.implausibleStamps > 0) {
     w.push(`${formatCount(last.implausibleStamps)} packets carried send stamps more than 1 h from their arrival: kept out of delay and jitter`);

@@ -18,6 +18,9 @@ export interface RunOutput {
 
 /** A private namespace for one test: the product's own PrivateNetns (as root, no user namespace). */
 export class TestNetns {
+  /** what it started that may still run: killed by close(), also when a test failed midway (a tcpdump left behind outlives the namespace) */
+  private readonly children = new Set<ChildProcess>();
+
   private constructor(private readonly ns: PrivateNetns) {}
 
   static async create(): Promise<TestNetns> {
@@ -31,7 +34,10 @@ export class TestNetns {
 
   /** Starts a command inside the namespace. */
   spawn(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-    return this.ns.spawn([cmd, ...args], opts);
+    const child = this.ns.spawn([cmd, ...args], opts);
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
   }
 
   /** Runs mcbench inside the namespace; resolves when it exits. */
@@ -47,7 +53,10 @@ export class TestNetns {
     return new Running(this.spawn(cmd, args), timeoutMs).done;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of left) c.kill('SIGKILL');
+    await Promise.all(left.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.on('exit', r)))));
     return this.ns.close();
   }
 }
