@@ -11,6 +11,7 @@ import type { ReceiverResult, SenderResult } from '../src/core/result.js';
 import type { RunReport } from '../src/core/run-report.js';
 import { conclusion, diagnosis } from '../src/report/run-table.js';
 import { MCBENCH, ROOT, Running, TestNetns, mcbenchNoNet } from './helpers/netns.js';
+import { readPcap, tcpdump, type Captured } from './helpers/pcap.js';
 
 const CRAFT = join(ROOT, 'test', 'helpers', 'craft.mjs');
 const GROUP = '239.255.10.9';
@@ -60,59 +61,9 @@ function childrenOf(ppid: number): Array<{ pid: number; cmd: string }> {
   return out;
 }
 
-/** One captured mcbench DATA datagram: the capture's own stamp (ns since the epoch) and its sequence. */
-interface Captured {
-  ns: bigint;
-  seq: bigint;
-  kind: number;
-}
 
-/**
- * A nanosecond pcap (tcpdump --time-stamp-precision=nano -w) of Ethernet-framed IPv4/UDP, read
- * here rather than trusting any mcbench code: stamp, then the mcbench header's kind and sequence.
- */
-function readPcap(file: string): Captured[] {
-  const b = readFileSync(file);
-  expect(b.readUInt32LE(0)).toBe(0xa1b23c4d); // nanosecond-resolution pcap
-  expect(b.readUInt32LE(20)).toBe(1); // LINKTYPE_ETHERNET (lo is captured as Ethernet)
-  const out: Captured[] = [];
-  for (let off = 24; off + 16 <= b.length; ) {
-    const sec = BigInt(b.readUInt32LE(off));
-    const nsec = BigInt(b.readUInt32LE(off + 4));
-    const incl = b.readUInt32LE(off + 8);
-    const frame = b.subarray(off + 16, off + 16 + incl);
-    off += 16 + incl;
-    if (frame.readUInt16BE(12) !== 0x0800) continue;
-    const ihl = (frame[14]! & 0x0f) * 4;
-    const udp = 14 + ihl;
-    const payload = frame.subarray(udp + 8);
-    if (payload.length < 24 || payload.subarray(0, 4).toString('latin1') !== 'MCB1') continue;
-    out.push({ ns: sec * 1_000_000_000n + nsec, seq: payload.readBigUInt64BE(16), kind: payload[5]! });
-  }
-  return out;
-}
-
-/** tcpdump on the namespace's lo, nanosecond stamps, only the test's port; stop() flushes it. */
-async function capture(port: number): Promise<{ file: string; stop: () => Promise<void> }> {
-  const file = join(dir, `cap-${port}.pcap`);
-  const td = ns.spawn('tcpdump', ['-i', 'lo', '--time-stamp-precision=nano', '-U', '-w', file, `udp port ${port}`]);
-  let err = '';
-  td.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + 10000;
-  while (!err.includes('listening on')) {
-    if (td.exitCode !== null || Date.now() > deadline) throw new Error(`tcpdump did not start: ${err}`);
-    await sleep(20);
-  }
-  return {
-    file,
-    stop: async () => {
-      await sleep(200);
-      const exited = new Promise((r) => td.on('exit', r));
-      td.kill('SIGINT');
-      await exited;
-    },
-  };
-}
+/** tcpdump on the namespace's lo, nanosecond stamps, only the test's port. */
+const capture = (port: number) => tcpdump(ns, 'lo', port, dir);
 
 /**
  * Every silence the capture shows longer than the receiver's threshold is a stall the receiver

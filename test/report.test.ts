@@ -6,7 +6,7 @@
 // page, every chart drawn, a screenshot next to each page. Hostile inputs: foreign JSON, a
 // truncated file, a field of the wrong type, HTML in host names.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -229,11 +229,13 @@ function expectStream(stdout: string, jsonFile: string, steps: number): void {
   expect(events.at(-1)!.data).toEqual(JSON.parse(readFileSync(jsonFile, 'utf8')));
 }
 
+let profile: string | null = null;
+
 describe('real runs and pages in a real browser', () => {
   beforeAll(async () => {
     if (!hasChromium) return;
-    const profile = join(OUT, 'chromium-profile');
-    rmSync(profile, { recursive: true, force: true });
+    // a fresh profile per run, removed afterwards (the pages and screenshots stay in OUT)
+    profile = mkdtempSync(join(tmpdir(), 'mcbench-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -245,6 +247,7 @@ describe('real runs and pages in a real browser', () => {
   afterAll(async () => {
     await context?.close();
     void browser;
+    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it.skipIf(!hasChromium)('the checked-in seed-002 lab run: stalls shaded, delay percentiles, loss attribution, settings per variant', async () => {
