@@ -1,11 +1,11 @@
 // Kernel drop counters: parsers on text captured from this machine (test/fixtures/counters) and
 // hand-written edge cases, attribution arithmetic with hand-computed answers, and one real run in
 // a private namespace that checks the kernel's counters against each other and against mcbench.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   attributeLoss, attributeSendLoss, diffDropCounters, formatAttribution, formatSendLoss, parseNetDev, parseRouteGet,
   parseSoftnetStat, parseTcQdisc, parseUdpSnmp,
@@ -299,6 +299,7 @@ describe('cross-check in a private namespace', () => {
     const ns = await TestNetns.create();
     try {
       const dir = mkdtempSync(join(tmpdir(), 'mcbench-counters-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       // Read inside the namespace: /proc/net/snmp and /proc/net/dev are the namespace's there.
       const script = `const c = await import(${JSON.stringify(pathToFileURL(COUNTERS_JS).href)});` +
         `console.log(JSON.stringify(c.readDropCounters(c.receiveInterface(${JSON.stringify(GROUP)}, null))));`;

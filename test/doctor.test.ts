@@ -2,10 +2,10 @@
 // snapshot of this host with entries overridden), so checks that depend on global sysctls
 // (net.core.*) never need them changed. The CLI runs on this host read-only (bad flags, --json)
 // and inside a private network namespace with a bridge the test makes (test/helpers/netns.ts).
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { DropCounterDelta, SoftnetCounters, UdpCounters } from '../src/core/counters.js';
 import {
   DOCTOR_SCHEMA,
@@ -375,6 +375,7 @@ describe('mcbench doctor (host)', () => {
     expect(r.stderr).toMatch(/^ok \(\d+\):$/m);
 
     const dir = mkdtempSync(join(tmpdir(), 'mcbench-doctor-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const w = await mcbenchNoNet(['doctor', '-I', 'lo', '--sample', '0', '--json', join(dir, 'd.json')]);
     expect(w.stdout).toMatch(/^mcbench doctor: .*counters not sampled$/m);
     expect((JSON.parse(readFileSync(join(dir, 'd.json'), 'utf8')) as DoctorReport).sample).toBeNull();

@@ -1,6 +1,6 @@
 // One-way delay against truth the receiver did not compute: crafted send stamps a known time in
 // the past (and in the future) from a test sender in a private namespace.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
@@ -16,7 +16,10 @@ beforeEach(async () => {
   ns = await TestNetns.create();
   dir = mkdtempSync(join(tmpdir(), 'mcbench-lat-'));
 });
-afterEach(async () => ns.close());
+afterEach(async () => {
+  await ns.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const packets = (session: string, n: number, ageMs: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ kind: 'data', session, seq: from + i, ageMs, gapMs: 1 }));

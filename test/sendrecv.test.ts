@@ -1,7 +1,7 @@
 // End to end: real mcbench processes, real sockets, inside a private namespace per test.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await ns.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const readJson = <T>(name: string): T => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;

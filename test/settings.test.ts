@@ -3,10 +3,10 @@
 // bridge, links and per-namespace sysctls inside a private network namespace the test makes
 // (test/helpers/netns.ts: it goes away with the test process, also when a test fails).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SETTINGS, findSettingDef, type SettingDef } from '../src/core/settings-registry.js';
 import { diffSettings, type KernelSettingsSnapshot, type SettingEntry } from '../src/core/settings.js';
 import { SettingsTargetError, snapshotKernelSettings } from '../src/host/settings.js';
@@ -296,6 +296,7 @@ describe('mcbench settings (host)', () => {
     expect(bare.stderr.trim().split('\n')).toHaveLength(1);
 
     const dir = mkdtempSync(join(tmpdir(), 'mcbench-settings-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'snap.json');
     const w = await mcbenchNoNet(['settings', '-I', 'lo', '--json', file]);
     expect(w.code, w.stderr).toBe(0);

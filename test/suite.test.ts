@@ -1,10 +1,10 @@
 // `mcbench suite`: the pure threshold and baseline logic, each exporter on hand-made reports, bad
 // suite files refused before anything is made, and the whole thing end to end with --local.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunReport, VariantOutcome } from '../src/core/run-report.js';
 import { benchmarkBigger, benchmarkSmaller } from '../src/report/suite-benchmark.js';
 import { suiteJunit, xmlEscape } from '../src/report/suite-junit.js';
@@ -17,6 +17,7 @@ import { parseSuite } from '../src/run/suite.js';
 import { MCBENCH, Running } from './helpers/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-suite-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const started: Running[] = [];
 function mcbench(args: string[], timeoutMs = 60000): Running {
   const r = new Running(spawn(process.execPath, [MCBENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
