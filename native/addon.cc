@@ -431,6 +431,41 @@ Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sendMldQuery(interface, version 1|2, maxResponseMs): one MLD general query (raw ICMPv6 socket).
+Napi::Value SendMldQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string iface = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  int version = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 2;
+  uint32_t ms = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 10000;
+  if (ms > 32767) ms = 32767;
+  guarded(env, [&] { mcbench::sendMldGeneralQuery(iface, version, static_cast<uint16_t>(ms)); });
+  return env.Undefined();
+}
+
+Napi::Object QuerierFamilyObject(Napi::Env env, const mcbench::QuerierFamilyState& f) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("address", f.address.empty() ? env.Null() : Napi::String::New(env, f.address));
+  o.Set("port_ifindex", f.port ? Napi::Number::New(env, f.port) : env.Null());
+  o.Set("other_querier_timer_cs", f.otherTimerCentiseconds >= 0
+                                      ? Napi::Number::New(env, static_cast<double>(f.otherTimerCentiseconds))
+                                      : env.Null());
+  return o;
+}
+
+// bridgeQuerierState(bridge): {supported, ipv4, ipv6} from IFLA_BR_MCAST_QUERIER_STATE; a family
+// is null when the bridge neither queries in it nor heard a querier.
+Napi::Value BridgeQuerierState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string br = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  mcbench::BridgeQuerierState s;
+  if (!guarded(env, [&] { s = mcbench::readBridgeQuerierState(br); })) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("supported", Napi::Boolean::New(env, s.supported));
+  o.Set("ipv4", s.ipv4.present ? QuerierFamilyObject(env, s.ipv4) : env.Null());
+  o.Set("ipv6", s.ipv6.present ? QuerierFamilyObject(env, s.ipv6) : env.Null());
+  return o;
+}
+
 int fdArg(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "a file descriptor");
   return info[0].As<Napi::Number>().Int32Value();
@@ -456,6 +491,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flockTry", Napi::Function::New(env, FlockTry));
   exports.Set("flockRelease", Napi::Function::New(env, FlockRelease));
   exports.Set("sendIgmpQuery", Napi::Function::New(env, SendIgmpQuery));
+  exports.Set("sendMldQuery", Napi::Function::New(env, SendMldQuery));
+  exports.Set("bridgeQuerierState", Napi::Function::New(env, BridgeQuerierState));
   exports.Set("Sender", SenderWrap::Init(env));
   exports.Set("Receiver", ReceiverWrap::Init(env));
   exports.Set("headerLength", Napi::Number::New(env, static_cast<double>(mcbench::wire::kHeaderLen)));

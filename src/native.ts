@@ -42,10 +42,14 @@ export interface ReceiverOptions {
   interface: string;
   rcvbuf: number;
   rcvbufForce: boolean;
+  /** SSM: join (S,G) for each source address; empty = any source */
+  sources: string[];
   batch: number;
   maxDatagram: number;
   readPauseNs: number;
   latency: boolean;
+  /** copy each datagram whole and check the sender's payload pattern (payloadErrors) */
+  verifyPayload: boolean;
   /** --stall in ns; 0 = max(50 ms, 20x the median inter-arrival) */
   stallThresholdNs: number;
 }
@@ -60,12 +64,34 @@ export interface NativeReceiver {
   latency(): NativeLatency;
 }
 
+/** One family's querier as the bridge sees it: itself when multicast_querier=1, or another one it heard. */
+export interface NativeQuerierFamily {
+  /** the querier's address; '0.0.0.0' or '::' when the bridge has none to say */
+  address: string | null;
+  /** ifindex of the port the other querier was heard on; null when none (the bridge itself) */
+  port_ifindex: number | null;
+  /** centiseconds left before the bridge stops believing in the other querier; null when it heard none */
+  other_querier_timer_cs: number | null;
+}
+
+export interface NativeBridgeQuerierState {
+  /** false: the kernel does not report it (older than 5.16) */
+  supported: boolean;
+  /** null: the bridge neither queries in this family nor heard a querier within multicast_querier_interval */
+  ipv4: NativeQuerierFamily | null;
+  ipv6: NativeQuerierFamily | null;
+}
+
 export interface Binding {
   Sender: new (o: SenderOptions) => NativeSender;
   Receiver: new (o: ReceiverOptions) => NativeReceiver;
   headerLength: number;
   /** one IGMPv2 general query on the interface (raw socket: root) */
   sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
+  /** one MLD general query to ff02::1 on the interface (raw ICMPv6 socket: root); version 1 (RFC 2710) or 2 (RFC 3810) */
+  sendMldQuery(iface: string, version: 1 | 2, maxResponseMs: number): void;
+  /** what the bridge knows of the IGMP and MLD queriers (IFLA_BR_MCAST_QUERIER_STATE), in this network namespace */
+  bridgeQuerierState(bridge: string): NativeBridgeQuerierState;
   /** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it */
   flockTry(fd: number): boolean;
   /** flock(fd, LOCK_UN) */
