@@ -6,7 +6,8 @@
       "native/core/sender.cc",
       "native/core/receiver.cc",
       "native/core/igmp.cc",
-      "native/core/flock.cc"
+      "native/core/flock.cc",
+      "native/core/rtt.cc"
     ],
     "mcbench_addon_sources": [
       "native/addon.cc"

@@ -20,7 +20,8 @@ constexpr size_t kHeaderLenV2 = 48;
 // Largest UDP payload over IPv4: 65535 - 20 (IP) - 8 (UDP).
 constexpr size_t kMaxPayload = 65507;
 
-enum class Kind : uint8_t { Data = 1, Fin = 2 };
+// Probe and Reply are the RTT mode's (ping/pong, below); decode() refuses them as a DATA stream's.
+enum class Kind : uint8_t { Data = 1, Fin = 2, Probe = 3, Reply = 4 };
 
 struct Header {
   Kind kind = Kind::Data;
@@ -102,6 +103,124 @@ inline DecodeResult decode(const uint8_t* buf, size_t len, Header& out) {
 constexpr uint64_t kPlausibleStampNs = 3600ull * 1000000000ull;  // 1 hour
 inline bool plausibleStamp(uint64_t stampNs, uint64_t recvNs) {
   return stampNs != 0 && (stampNs > recvNs ? stampNs - recvNs : recvNs - stampNs) <= kPlausibleStampNs;
+}
+
+// The payload after the header (--verify-payload): a pattern of the session and the byte's offset
+// in the datagram, so a receiver can check every byte without state. Word k (bytes 8k..8k+7,
+// big-endian; a short last word keeps its leading bytes) is splitmix64(session + k). It does not
+// depend on the sequence: the sender writes it once into buffers it reuses for every send
+// (nothing per packet); a datagram cut short, or with bytes from another session or none, differs.
+inline uint64_t payloadWord(uint64_t session, uint64_t k) {
+  uint64_t z = session + k * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+// Writes the pattern into buf[from, len) (from: the header's length, a multiple of 8).
+inline void fillPayload(uint8_t* buf, size_t from, size_t len, uint64_t session) {
+  for (size_t off = from; off < len; off += 8) {
+    uint8_t w[8];
+    put64(w, payloadWord(session, off / 8));
+    std::memcpy(buf + off, w, len - off < 8 ? len - off : 8);
+  }
+}
+// True when buf[from, len) holds the pattern.
+inline bool payloadOk(const uint8_t* buf, size_t from, size_t len, uint64_t session) {
+  for (size_t off = from; off < len; off += 8) {
+    uint8_t w[8];
+    put64(w, payloadWord(session, off / 8));
+    if (std::memcmp(buf + off, w, len - off < 8 ? len - off : 8) != 0) return false;
+  }
+  return true;
+}
+
+// ---- RTT mode (mcbench ping / pong): probe and reply, their own version 1 ----------------------
+// Probe (ping -> group), 32 bytes + padding: magic, version 1, kind Probe, header length, the
+// ping's session id, sequence, t1 (the ping's CLOCK_REALTIME just before the send).
+// Reply (pong -> the probe's source, unicast), 72 bytes: magic, version 1, kind Reply, header
+// length, the probe's session, sequence and t1 echoed, the reflector's id (random per pong run:
+// reflectors on one address are told apart), t2 (the pong's kernel receive stamp of the probe),
+// t3 (the pong's clock just before the reply's send), the probes of this session the pong has
+// seen so far and the first sequence it saw (they split the loss by direction).
+// A later version may grow either header (the length field says how much); never shrink it.
+constexpr uint8_t kRttVersion = 1;
+constexpr size_t kProbeLen = 32;
+constexpr size_t kReplyLen = 72;
+
+struct Probe {
+  uint64_t session = 0;
+  uint64_t seq = 0;
+  uint64_t t1Ns = 0;
+};
+struct Reply {
+  uint64_t session = 0;
+  uint64_t seq = 0;
+  uint64_t t1Ns = 0;
+  uint64_t reflector = 0;
+  uint64_t t2Ns = 0;
+  uint64_t t3Ns = 0;
+  uint64_t probesSeen = 0;
+  uint64_t firstSeq = 0;
+};
+
+inline void encodeRttHeader(uint8_t* buf, Kind kind, size_t len) {
+  std::memcpy(buf, kMagic, 4);
+  buf[4] = kRttVersion;
+  buf[5] = static_cast<uint8_t>(kind);
+  uint16_t l = htobe16(static_cast<uint16_t>(len));
+  std::memcpy(buf + 6, &l, 2);
+}
+// The buffer holds kProbeLen bytes.
+inline void encodeProbe(uint8_t* buf, const Probe& p) {
+  encodeRttHeader(buf, Kind::Probe, kProbeLen);
+  put64(buf + 8, p.session);
+  put64(buf + 16, p.seq);
+  put64(buf + 24, p.t1Ns);
+}
+// The buffer holds kReplyLen bytes.
+inline void encodeReply(uint8_t* buf, const Reply& r) {
+  encodeRttHeader(buf, Kind::Reply, kReplyLen);
+  put64(buf + 8, r.session);
+  put64(buf + 16, r.seq);
+  put64(buf + 24, r.t1Ns);
+  put64(buf + 32, r.reflector);
+  put64(buf + 40, r.t2Ns);
+  put64(buf + 48, r.t3Ns);
+  put64(buf + 56, r.probesSeen);
+  put64(buf + 64, r.firstSeq);
+}
+// Checks the common header of an RTT datagram of `kind` whose version-1 fields take `minLen` bytes.
+inline DecodeResult checkRttHeader(const uint8_t* buf, size_t len, Kind kind, size_t minLen) {
+  if (len < minLen) return DecodeResult::Short;
+  if (std::memcmp(buf, kMagic, 4) != 0) return DecodeResult::BadMagic;
+  if (buf[4] != kRttVersion) return DecodeResult::BadVersion;
+  if (buf[5] != static_cast<uint8_t>(kind)) return DecodeResult::BadKind;
+  uint16_t hlen;
+  std::memcpy(&hlen, buf + 6, 2);
+  hlen = be16toh(hlen);
+  if (hlen < minLen || hlen > len) return DecodeResult::BadHeaderLen;
+  return DecodeResult::Ok;
+}
+inline DecodeResult decodeProbe(const uint8_t* buf, size_t len, Probe& out) {
+  DecodeResult r = checkRttHeader(buf, len, Kind::Probe, kProbeLen);
+  if (r != DecodeResult::Ok) return r;
+  out.session = get64(buf + 8);
+  out.seq = get64(buf + 16);
+  out.t1Ns = get64(buf + 24);
+  return r;
+}
+inline DecodeResult decodeReply(const uint8_t* buf, size_t len, Reply& out) {
+  DecodeResult r = checkRttHeader(buf, len, Kind::Reply, kReplyLen);
+  if (r != DecodeResult::Ok) return r;
+  out.session = get64(buf + 8);
+  out.seq = get64(buf + 16);
+  out.t1Ns = get64(buf + 24);
+  out.reflector = get64(buf + 32);
+  out.t2Ns = get64(buf + 40);
+  out.t3Ns = get64(buf + 48);
+  out.probesSeen = get64(buf + 56);
+  out.firstSeq = get64(buf + 64);
+  return r;
 }
 
 }  // namespace mcbench::wire

@@ -21,6 +21,7 @@
 #include "core/histogram.h"
 #include "core/igmp.h"
 #include "core/pacer.h"
+#include "core/rtt.h"
 #include "core/sender.h"
 #include "core/session_table.h"
 #include "core/stall_detector.h"
@@ -1277,6 +1278,194 @@ TEST(sender_gso_each_segment_is_a_whole_datagram_with_its_own_sequence) {
 }
 
 // ---- end issue 13
+
+// ---- issue 11: RTT mode (ping/pong wire, reply matching, the four-timestamp arithmetic)
+
+// A reply written byte by byte from the format description in wire.h (not by encodeReply()).
+std::vector<uint8_t> handMadeReply(uint64_t session, uint64_t seq, uint64_t t1, uint64_t reflector, uint64_t t2,
+                                   uint64_t t3, uint64_t seen, uint64_t first) {
+  std::vector<uint8_t> b = {'M', 'C', 'B', '1', 1, 4, 0, 72};
+  for (uint64_t v : {session, seq, t1, reflector, t2, t3, seen, first})
+    for (int i = 7; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (i * 8)));
+  return b;
+}
+
+TEST(wire_rtt_probe_and_reply_layout) {
+  uint8_t probe[32];
+  wire::encodeProbe(probe, wire::Probe{0x0102030405060708ull, 1000, 1700000000000000000ull});
+  const uint8_t want[32] = {'M', 'C', 'B', '1', 1, 3, 0,    32,   0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                            0,   0,   0,   0,   0, 0, 0x03, 0xE8, 0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00};
+  for (size_t i = 0; i < 32; ++i) CHECK_EQ(unsigned{probe[i]}, unsigned{want[i]});
+  wire::Probe p;
+  CHECK_EQ(wire::decodeProbe(probe, sizeof probe, p), DecodeResult::Ok);
+  CHECK_EQ(p.seq, 1000u);
+  CHECK_EQ(p.t1Ns, 1700000000000000000ull);
+  // A probe is not a DATA packet (a recv on the group counts it as foreign) nor a reply.
+  Header h;
+  CHECK_EQ(wire::decode(probe, sizeof probe, h), DecodeResult::BadKind);
+  wire::Reply r;
+  CHECK_EQ(wire::decodeReply(probe, sizeof probe, r), DecodeResult::Short);
+
+  std::vector<uint8_t> hand = handMadeReply(7, 9, 11, 13, 15, 17, 19, 21);
+  uint8_t enc[72];
+  wire::encodeReply(enc, wire::Reply{7, 9, 11, 13, 15, 17, 19, 21});
+  CHECK_EQ(hand.size(), size_t{72});
+  CHECK(std::memcmp(enc, hand.data(), 72) == 0);
+  CHECK_EQ(wire::decodeReply(hand.data(), hand.size(), r), DecodeResult::Ok);
+  CHECK_EQ(r.session, 7u);
+  CHECK_EQ(r.reflector, 13u);
+  CHECK_EQ(r.t3Ns, 17u);
+  CHECK_EQ(r.firstSeq, 21u);
+}
+
+TEST(wire_rtt_rejects_short_foreign_and_bad_headers) {
+  std::vector<uint8_t> good = handMadeReply(1, 2, 3, 4, 5, 6, 7, 8);
+  wire::Reply r;
+  CHECK_EQ(wire::decodeReply(good.data(), 71, r), DecodeResult::Short);
+  std::vector<uint8_t> b = good;
+  b[0] = 'X';
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::BadMagic);
+  b = good;
+  b[4] = 2;
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::BadVersion);
+  b = good;
+  b[5] = 3;  // a probe's kind with a reply's length
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::BadKind);
+  b = good;
+  b[7] = 71;  // a header shorter than version 1's fields
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::BadHeaderLen);
+  b = good;
+  b[7] = 80;  // longer than the datagram
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::BadHeaderLen);
+  b = good;
+  b[7] = 80;  // a later version's longer header, with the bytes there: accepted
+  b.resize(80, 0);
+  CHECK_EQ(wire::decodeReply(b.data(), b.size(), r), DecodeResult::Ok);
+  CHECK_EQ(r.firstSeq, 8u);
+}
+
+sockaddr_storage v4From(const char* ip, uint16_t port) {
+  sockaddr_storage s{};
+  auto* a = reinterpret_cast<sockaddr_in*>(&s);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  inet_pton(AF_INET, ip, &a->sin_addr);
+  return s;
+}
+
+// The ping opens its socket (no probe is sent: run() never starts); replies are fed directly.
+PingConfig unitPingConfig() {
+  PingConfig c;
+  c.socket.group = "239.255.77.1";
+  c.socket.port = 47001;
+  c.socket.iface = "lo";
+  c.maxReflectors = 2;
+  return c;
+}
+
+TEST(ping_four_timestamps_rtt_and_offset) {
+  Ping ping(unitPingConfig());
+  const uint64_t T = 1700000000000000000ull;
+  ping.noteSent(T);  // seq 0
+  // True offset of the reflector's clock +3 ms, 10 us each way, 2 us of processing:
+  // t2 = T + 10 us + 3 ms, t3 = t2 + 2 us, t4 = T + 22 us -> RTT 20 us, offset 3 ms.
+  uint64_t t2 = T + 10000 + 3000000, t3 = t2 + 2000, t4 = T + 22000;
+  sockaddr_storage from = v4From("10.0.0.2", 5001);
+  std::vector<uint8_t> rep = handMadeReply(ping.session(), 0, T, 0xAA, t2, t3, 1, 0);
+  CHECK_EQ(ping.processReply(rep.data(), rep.size(), from, sizeof(sockaddr_in), t4, 1), Ping::Outcome::Recorded);
+  PingSnapshot s;
+  ping.snapshot(s);
+  CHECK_EQ(s.reflectors.size(), size_t{1});
+  CHECK_EQ(s.reflectors[0].replies, 1u);
+  CHECK_EQ(s.reflectors[0].bestRttNs, 20000u);
+  CHECK_EQ(s.reflectors[0].bestOffsetNs, int64_t{3000000});
+  LatencyHistogram rtt, round, proc;
+  CHECK(ping.histograms(0, rtt, round, proc));
+  CHECK_EQ(rtt.min(), 20000u);
+  CHECK_EQ(round.min(), 22000u);
+  CHECK_EQ(proc.min(), 2000u);
+  CHECK(!ping.histograms(1, rtt, round, proc));
+  // Negative offset: the reflector 1 ms behind. t2 = T1 + 10 us - 1 ms, t3 = t2 + 4 us, t4 = T1 + 24 us.
+  const uint64_t T1 = T + 100000000;
+  ping.noteSent(T1);  // seq 1
+  rep = handMadeReply(ping.session(), 1, T1, 0xAA, T1 + 10000 - 1000000, T1 + 14000 - 1000000, 2, 0);
+  CHECK_EQ(ping.processReply(rep.data(), rep.size(), from, sizeof(sockaddr_in), T1 + 24000, 2),
+           Ping::Outcome::Recorded);
+  ping.snapshot(s);
+  CHECK_EQ(s.reflectors[0].offsetMinNs, int64_t{-1000000});
+  CHECK_EQ(s.reflectors[0].offsetMaxNs, int64_t{3000000});
+  CHECK_EQ(s.reflectors[0].bestRttNs, 20000u);  // both 20 us: the first stays
+  CHECK_EQ(s.reflectors[0].maxSeq, 1u);
+  CHECK_EQ(s.reflectors[0].probesSeenAtMax, 2u);
+}
+
+TEST(ping_forged_and_foreign_replies_are_counted_and_ignored) {
+  Ping ping(unitPingConfig());
+  const uint64_t T = 1700000000000000000ull;
+  for (uint64_t i = 0; i < 3; ++i) ping.noteSent(T + i * 1000000);
+  sockaddr_storage a = v4From("10.0.0.2", 5001), b = v4From("10.0.0.3", 5001);
+  const socklen_t L = sizeof(sockaddr_in);
+  const uint64_t S = ping.session();
+  auto feed = [&](const std::vector<uint8_t>& r, const sockaddr_storage& from, uint64_t t4) {
+    return ping.processReply(r.data(), r.size(), from, L, t4, 1);
+  };
+  std::vector<uint8_t> ok = handMadeReply(S, 1, T + 1000000, 0xAA, 50, 60, 2, 0);
+  std::vector<uint8_t> shortOne(ok.begin(), ok.begin() + 40);
+  CHECK_EQ(feed(shortOne, a, T + 1100000), Ping::Outcome::Malformed);
+  CHECK_EQ(feed(handMadeReply(S ^ 1, 1, T + 1000000, 0xAA, 50, 60, 2, 0), a, T + 1100000), Ping::Outcome::OtherSession);
+  CHECK_EQ(feed(handMadeReply(S, 3, T + 3000000, 0xAA, 50, 60, 2, 0), a, T + 3100000),
+           Ping::Outcome::UnknownProbe);  // never sent
+  CHECK_EQ(feed(handMadeReply(S, 1, T + 1000001, 0xAA, 50, 60, 2, 0), a, T + 1100000),
+           Ping::Outcome::UnknownProbe);  // t1 not ours
+  CHECK_EQ(feed(handMadeReply(S, 1, T + 1000000, 0xAA, 60, 50, 2, 0), a, T + 1100000),
+           Ping::Outcome::Implausible);  // t3 < t2
+  // processing 200 us inside a 100 us round trip
+  CHECK_EQ(feed(handMadeReply(S, 1, T + 1000000, 0xAA, 0, 200000, 2, 0), a, T + 1100000), Ping::Outcome::Implausible);
+  CHECK_EQ(feed(ok, a, T + 900000), Ping::Outcome::Implausible);  // t4 before t1
+  PingSnapshot s;
+  ping.snapshot(s);
+  CHECK_EQ(s.reflectors.size(), size_t{0});  // nothing invalid made a reflector
+  CHECK_EQ(feed(ok, a, T + 1100000), Ping::Outcome::Recorded);
+  CHECK_EQ(feed(ok, a, T + 1200000), Ping::Outcome::Duplicate);
+  // the reflector's id from another address: ignored
+  CHECK_EQ(feed(handMadeReply(S, 2, T + 2000000, 0xAA, 50, 60, 3, 0), b, T + 2100000), Ping::Outcome::SourceMismatch);
+  // a second reflector at b, then a third beyond maxReflectors (2)
+  CHECK_EQ(feed(handMadeReply(S, 2, T + 2000000, 0xBB, 50, 60, 1, 2), b, T + 2100000), Ping::Outcome::Recorded);
+  CHECK_EQ(feed(handMadeReply(S, 2, T + 2000000, 0xCC, 50, 60, 1, 2), b, T + 2100000), Ping::Outcome::Rejected);
+  ping.snapshot(s);
+  CHECK_EQ(s.counters.sent, 3u);
+  CHECK_EQ(s.counters.malformed, 1u);
+  CHECK_EQ(s.counters.otherSession, 1u);
+  CHECK_EQ(s.counters.unknownProbe, 2u);
+  CHECK_EQ(s.counters.implausible, 3u);
+  CHECK_EQ(s.counters.sourceMismatch, 1u);
+  CHECK_EQ(s.counters.rejectedReflectors, 1u);
+  CHECK_EQ(s.reflectors.size(), size_t{2});
+  CHECK_EQ(s.reflectors[0].replies, 1u);
+  CHECK_EQ(s.reflectors[0].duplicates, 1u);
+  CHECK_EQ(s.reflectors[1].firstSeen, 2u);
+  LatencyHistogram rtt, round, proc;
+  CHECK(ping.histograms(0, rtt, round, proc));
+  CHECK_EQ(rtt.total(), 1u);  // the duplicate was not recorded again
+  CHECK_EQ(rtt.min(), 100000u - 10u);
+}
+
+TEST(ping_window_reuses_slots_and_refuses_late_replies) {
+  Ping ping(unitPingConfig());
+  const uint64_t T = 1700000000000000000ull;
+  sockaddr_storage a = v4From("10.0.0.2", 5001);
+  ping.noteSent(T);  // seq 0
+  std::vector<uint8_t> r0 = handMadeReply(ping.session(), 0, T, 0xAA, 10, 20, 1, 0);
+  CHECK_EQ(ping.processReply(r0.data(), r0.size(), a, sizeof(sockaddr_in), T + 1000, 1), Ping::Outcome::Recorded);
+  for (uint64_t i = 1; i <= Ping::kProbeWindow; ++i) ping.noteSent(T + i * 10);  // seq kProbeWindow reuses slot 0
+  CHECK_EQ(ping.processReply(r0.data(), r0.size(), a, sizeof(sockaddr_in), T + 1000, 1), Ping::Outcome::Late);
+  const uint64_t seqW = Ping::kProbeWindow, t1W = T + Ping::kProbeWindow * 10;
+  std::vector<uint8_t> rW = handMadeReply(ping.session(), seqW, t1W, 0xAA, 10, 20, 2, 0);
+  // slot 0's answered bit was cleared when seq kProbeWindow took it: a new answer, not a duplicate
+  CHECK_EQ(ping.processReply(rW.data(), rW.size(), a, sizeof(sockaddr_in), t1W + 1000, 2), Ping::Outcome::Recorded);
+}
+
+// ---- end issue 11 RTT
 
 }  // namespace
 
