@@ -71,12 +71,19 @@ std::string str(const Napi::Object& o, const char* key) {
   return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
 }
 // The TS layer validated everything; this only refuses what would be undefined behaviour.
-in_addr groupOf(Napi::Env env, const Napi::Object& o) {
-  in_addr a{};
-  if (inet_pton(AF_INET, str(o, "group").c_str(), &a) != 1)
-    throw SystemError(EINVAL, "inet_pton", "group is not an IPv4 address");
-  (void)env;
-  return a;
+mcbench::IpAddress groupOf(const Napi::Object& o) { return mcbench::parseIpAddress(str(o, "group")); }
+// SSM sources (`sources`: an array of address strings); absent or empty: any source.
+std::vector<mcbench::IpAddress> sourcesOf(const Napi::Object& o) {
+  std::vector<mcbench::IpAddress> out;
+  Napi::Value v = o.Get("sources");
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) throw SystemError(EINVAL, "inet_pton", "a source is not a string");
+    out.push_back(mcbench::parseIpAddress(s.As<Napi::String>().Utf8Value()));
+  }
+  return out;
 }
 // 64-bit counters cross as Numbers: exact up to 2^53, which no run reaches.
 Napi::Number n64(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
@@ -137,7 +144,7 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     Napi::Object o = info[0].As<Napi::Object>();
     guarded(env, [&] {
       mcbench::SenderConfig c;
-      c.socket.group = groupOf(env, o);
+      c.socket.group = groupOf(o);
       c.socket.port = static_cast<uint16_t>(num(o, "port", 0));
       c.socket.iface = mcbench::resolveInterface(str(o, "interface"));
       c.socket.ttl = static_cast<int>(num(o, "ttl", 1));
@@ -228,11 +235,13 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     Napi::Object o = info[0].As<Napi::Object>();
     guarded(env, [&] {
       mcbench::ReceiverConfig c;
-      c.socket.group = groupOf(env, o);
+      c.socket.group = groupOf(o);
       c.socket.port = static_cast<uint16_t>(num(o, "port", 0));
       c.socket.iface = mcbench::resolveInterface(str(o, "interface"));
       c.socket.rcvbuf = static_cast<int>(num(o, "rcvbuf", 0));
       c.socket.rcvbufForce = boolean(o, "rcvbufForce", false);
+      c.socket.sources = sourcesOf(o);
+      ipv6_ = c.socket.group.family() == AF_INET6;
       c.batch = static_cast<uint32_t>(num(o, "batch", 64));
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
@@ -320,7 +329,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       so.Set("startKnown", Napi::Boolean::New(env, s.startNs != 0));
       so.Set("seqJumps", n64(env, s.seqJumps));
       char src[32] = "";
-      if (s.source != 0)
+      // An IPv6 source is kept as a hash (FIN checks need equality only): not printable.
+      if (s.source != 0 && !ipv6_)
         snprintf(src, sizeof src, "%u.%u.%u.%u:%u", static_cast<unsigned>(s.source >> 40) & 255,
                  static_cast<unsigned>(s.source >> 32) & 255, static_cast<unsigned>(s.source >> 24) & 255,
                  static_cast<unsigned>(s.source >> 16) & 255, static_cast<unsigned>(s.source & 0xFFFF));
@@ -420,6 +430,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
   std::unique_ptr<DoneNotifier> notifier_;
   mcbench::ReceiverSnapshot snap_;  // reused: no allocation per snapshot once sized
   bool started_ = false;
+  bool ipv6_ = false;  // the group (and so every source) is IPv6
 };
 
 // sendIgmpQuery(interface, maxResponseDeciseconds): one IGMPv2 general query (raw socket).

@@ -28,7 +28,7 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
   scratch_.assign(cfg_.maxDatagram > kHeaderSlot ? cfg_.maxDatagram - kHeaderSlot : 1, 0);
   control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
   iov_.resize(static_cast<size_t>(cfg_.batch) * 2);
-  sources_.assign(cfg_.batch, sockaddr_in{});
+  sources_.assign(cfg_.batch, sockaddr_storage{});
   msgs_.resize(cfg_.batch);
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
     iovec* v = &iov_[static_cast<size_t>(i) * 2];
@@ -113,7 +113,7 @@ void Receiver::run() {
       msgs_[i].msg_hdr.msg_control = &control_[i * controlLen_];
       msgs_[i].msg_hdr.msg_controllen = controlLen_;
       msgs_[i].msg_hdr.msg_flags = 0;
-      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     }
     // Blocks for the first datagram (up to SO_RCVTIMEO), then takes what is queued.
     // The raw system call: glibc's recvmmsg wraps it in thread-cancellation bookkeeping that a
@@ -200,10 +200,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       uint64_t waited = appRealNs > recvNs ? appRealNs - recvNs : 0;
       c.firstMcbenchMonoNs = appMonoNs > waited ? appMonoNs - waited : appMonoNs;
     }
-    const sockaddr_in& from = sources_[i];
-    uint64_t source = mh.msg_namelen >= sizeof(sockaddr_in) && from.sin_family == AF_INET
-                          ? (uint64_t{ntohl(from.sin_addr.s_addr)} << 16) | ntohs(from.sin_port)
-                          : 0;
+    uint64_t source = sourceKey(sources_[i], mh.msg_namelen);
     SessionTable::Outcome outcome = table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs, source);
     if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
       stalls_.arrival(recvNs, h.session, h.seq);

@@ -140,7 +140,7 @@ class Receiver {
   size_t controlLen_ = 0;
   std::vector<iovec> iov_;  // two per datagram: header slot, shared scratch
   // each datagram's source address: a FIN must come from where its session's data came from
-  std::vector<sockaddr_in> sources_;
+  std::vector<sockaddr_storage> sources_;
   std::vector<mmsghdr> msgs_;
 
   mutable std::mutex mu_;  // guards table_ and counters_

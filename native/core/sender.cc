@@ -31,7 +31,7 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   if (segs > kMaxGsoSegments || static_cast<uint64_t>(segs) * cfg_.payloadLen > wire::kMaxPayload)
     throw SystemError(EINVAL, "sendmmsg",
                       "GSO: segments x payload length must fit one 65507-byte send, at most 64 segments");
-  fd_ = openSenderSocket(cfg_.socket, dest_);
+  fd_ = openSenderSocket(cfg_.socket, dest_, destLen_);
   messages_ = cfg_.batch;
   // Room for one call's datagrams: batch messages of segs datagrams each with GSO, else batch.
   const size_t capacity = static_cast<size_t>(cfg_.batch) * (segs ? segs : 1);
@@ -52,7 +52,7 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
     iov_[i].iov_len = cfg_.payloadLen;
     std::memset(&msgs_[i], 0, sizeof(mmsghdr));
     msgs_[i].msg_hdr.msg_name = &dest_;
-    msgs_[i].msg_hdr.msg_namelen = sizeof dest_;
+    msgs_[i].msg_hdr.msg_namelen = destLen_;
     msgs_[i].msg_hdr.msg_iov = &iov_[i];
     msgs_[i].msg_hdr.msg_iovlen = 1;
   }
@@ -69,7 +69,7 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
       std::memset(&gsoControl_[j], 0, sizeof(SegmentControl));
       msghdr& m = gsoMsgs_[j].msg_hdr;
       m.msg_name = &dest_;
-      m.msg_namelen = sizeof dest_;
+      m.msg_namelen = destLen_;
       m.msg_iov = &gsoIov_[j];
       m.msg_iovlen = 1;
       m.msg_control = gsoControl_[j].bytes;
@@ -260,7 +260,7 @@ void Sender::sendFins(uint64_t total) {
     if (i > 0) sleepUntilMono(monoNs() + cfg_.finSpacingNs);
     h.sendNs = h.actualNs = realNs();
     wire::encode(buf, h);
-    if (sendto(fd_.get(), buf, len, 0, reinterpret_cast<sockaddr*>(&dest_), sizeof dest_) == static_cast<ssize_t>(len))
+    if (sendto(fd_.get(), buf, len, 0, reinterpret_cast<sockaddr*>(&dest_), destLen_) == static_cast<ssize_t>(len))
       fins_.fetch_add(1, std::memory_order_relaxed);
   }
 }

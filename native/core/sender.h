@@ -79,7 +79,8 @@ class Sender {
   bool v2_ = false;           // the datagrams carry the v2 header (payload >= 48 bytes)
   uint64_t startRealNs_ = 0;  // CLOCK_REALTIME of the session's start (the thread's only)
   UniqueFd fd_;
-  sockaddr_in dest_{};
+  sockaddr_storage dest_{};  // the group and port, IPv4 or IPv6
+  socklen_t destLen_ = 0;
   std::vector<uint8_t> buffers_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;

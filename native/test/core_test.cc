@@ -1199,7 +1199,7 @@ TEST(session_flood_of_established_junk_goes_once_silent) {
 
 mcbench::SenderConfig gsoConfig(uint16_t port, uint32_t len, uint32_t segs) {
   mcbench::SenderConfig c;
-  inet_pton(AF_INET, "127.0.0.1", &c.socket.group);  // unicast on loopback: nothing leaves the host
+  c.socket.group = parseIpAddress("127.0.0.1");  // unicast on loopback: nothing leaves the host
   c.socket.port = port;
   c.payloadLen = len;
   c.gsoSegments = segs;

@@ -13,9 +13,9 @@ import { withProgress } from './stream.js';
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
-    .option('group', { alias: 'g', type: 'string', demandOption: true, describe: 'multicast group (IPv4, 224.0.0.0-239.255.255.255)' })
+    .option('group', { alias: 'g', type: 'string', demandOption: true, describe: 'multicast group: IPv4 224.0.0.0-239.255.255.255 or IPv6 ff00::/8 (ff02:: needs -I)' })
     .option('port', { alias: 'p', type: 'string', default: '5001', describe: 'UDP port (1-65535)' })
-    .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: routing table)' })
+    .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4/IPv6 addresses, fe80::1%eth0 (default: routing table)' })
     .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024)' })
     .option('interval', { alias: 'i', type: 'string', default: '1', describe: 'seconds between interval reports (0: none)' })
     .option('json', { type: 'string', describe: 'write the result as JSON to FILE (atomically); - for stdout' })
@@ -102,7 +102,8 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
     .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })
     .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' })
-    .option('gso', { describe: 'the sender uses UDP GSO: N datagrams per send (1-64; bare: as many as fit 64 KiB; auto: fall back when refused)' });
+    .option('gso', { describe: 'the sender uses UDP GSO: N datagrams per send (1-64; bare: as many as fit 64 KiB; auto: fall back when refused)' })
+    .option('source', { type: 'string', array: true, describe: 'receivers join (S,G) for this sender address only (SSM; repeatable; an SSM group 232/8 or ff3x:: needs it)' });
   return opts.set
     ? withFlags.option('set', { type: 'string', array: true, describe: 'a sysctl for the run, KEY=VALUE (repeatable; restored after)' })
     : withFlags;

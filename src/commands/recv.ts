@@ -15,8 +15,10 @@ export const recvCommand: CommandModule = {
       .option('sessions', { type: 'string', describe: 'stop once this many senders have finished (1-32) [default: when all seen have, after 1 s quiet]' })
       .option('latency', { type: 'boolean', default: true, describe: 'record one-way delay histograms (--no-latency: off)' })
       .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
+      .option('source', { type: 'string', array: true, describe: 'SSM: receive only from this sender address, (S,G) join (repeatable, up to 10); 232.0.0.0/8 and ff3x::/32 need it' })
       .option('stall', { type: 'string', describe: 'a silence between packets longer than SECONDS is a stall [default: max(50 ms, 20x the median inter-arrival)]' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
-      .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer'),
+      .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer')
+      .example('$0 recv -g ff3e::1:2 -I eth1 --source fd00::2', 'IPv6 SSM: only what fd00::2 sends to the group'),
   handler: (argv) => runCommand('recv', () => measure(recvSpec(argv as Record<string, unknown>), runReceiver, { jsonStream: argv['json-stream'] })),
 };

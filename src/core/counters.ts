@@ -4,6 +4,7 @@
 //
 //   Pure parsers, one per source, unit-tested on captured text (test/fixtures/counters):
 //     parseUdpSnmp(text: string): UdpCounters | null            /proc/net/snmp, the Udp: lines
+//     parseUdp6Snmp(text: string): UdpCounters | null           /proc/net/snmp6, the Udp6* lines (IPv6)
 //     parseSoftnetStat(text: string): SoftnetCounters | null    /proc/net/softnet_stat
 //     parseNetDev(text: string): Map<string, NetDevCounters> | null   /proc/net/dev
 //     parseTcQdisc(json: string): QdiscCounters | null          `tc -s -j qdisc show dev IF`
@@ -11,7 +12,7 @@
 //     sysfsMatchesNetDev(before: SysfsNetStats, proc: NetDevCounters, after: SysfsNetStats): boolean
 //
 //   Readers (I/O):
-//     readUdpCounters(): UdpCounters | null
+//     readUdpCounters(family?: 'ipv4' | 'ipv6'): UdpCounters | null   Udp (snmp) or Udp6 (snmp6)
 //     readSoftnet(): SoftnetCounters | null
 //     readInterface(iface: string): NetDevCounters | null       with rx_missed_errors from sysfs
 //                                                               when sysfs is this namespace's
@@ -19,7 +20,8 @@
 //     routeDevice(group: string): string | null                 runs ip (1 s timeout)
 //     receiveInterface(group: string, iface: string | null): string | null
 //         the device name for --interface (a name or one of its IPv4 addresses), or the route's
-//     readDropCounters(iface: string | null, opts?: { qdisc?: boolean }): DropCounters
+//     readDropCounters(iface: string | null, opts?: { qdisc?: boolean, family?: 'ipv4' | 'ipv6' }): DropCounters
+//         (an IPv6 group's UDP counters are /proc/net/snmp6's Udp6 ones: the kernel counts the families apart)
 //         all of the above; call once before and once after a run, off the hot path
 //     diffDropCounters(before: DropCounters, after: DropCounters): DropCounterDelta
 //         after - before per field; null where either side is null, the interface changed, or a
@@ -157,7 +159,7 @@ export type Delta<T> = { [K in keyof T]: number | null };
 export interface DropCounterDelta {
   /** the device the interface and qdisc groups describe (-I's, or the group's route); null when none was found */
   iface: string | null;
-  /** /proc/net/snmp Udp: counters of this network namespace, datagrams */
+  /** /proc/net/snmp Udp: counters of this network namespace (for an IPv6 group /proc/net/snmp6's Udp6 ones, same names), datagrams */
   udp: CounterGroup<Delta<UdpCounters>, 'namespace'>;
   /** /proc/net/softnet_stat summed over CPUs, host-wide; counters null when the CPU count changed */
   softnet: CounterGroup<Delta<SoftnetCounters>, 'host'>;
@@ -183,6 +185,24 @@ export function parseUdpSnmp(text: string): UdpCounters | null {
     const i = names.indexOf(n);
     return i < 0 ? null : count(values[i]);
   };
+  const req = UDP_REQUIRED.map(field);
+  if (req.some((v) => v === null)) return null;
+  const [InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors] = req as number[];
+  return {
+    InDatagrams: InDatagrams!, NoPorts: NoPorts!, InErrors: InErrors!, OutDatagrams: OutDatagrams!,
+    RcvbufErrors: RcvbufErrors!, SndbufErrors: SndbufErrors!,
+    InCsumErrors: field('InCsumErrors'), IgnoredMulti: field('IgnoredMulti'), MemErrors: field('MemErrors'),
+  };
+}
+
+/** /proc/net/snmp6's "Udp6InDatagrams 5" lines (one name and value a line), as the Udp: fields of the same names. */
+export function parseUdp6Snmp(text: string): UdpCounters | null {
+  const values = new Map<string, number | null>();
+  for (const line of text.split('\n')) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name?.startsWith('Udp6') === true) values.set(name.slice(4), count(value));
+  }
+  const field = (n: string) => values.get(n) ?? null;
   const req = UDP_REQUIRED.map(field);
   if (req.some((v) => v === null)) return null;
   const [InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors] = req as number[];

@@ -140,11 +140,15 @@ export interface SessionResult extends ThroughputFigures, LossFigures {
 }
 
 export interface ReceiverConfig {
-  /** -g: the IPv4 multicast group address joined, dotted quad */
+  /** -g: the multicast group joined, an IPv4 dotted quad or an IPv6 address (ff00::/8) */
   group: string;
+  /** the group's address family (absent in results before IPv6 support: ipv4) */
+  family?: 'ipv4' | 'ipv6';
+  /** --source: the SSM sources joined, (S,G) each (MCAST_JOIN_SOURCE_GROUP); empty = any source (absent in results before SSM support: any source) */
+  source?: string[];
   /** -p: the UDP port listened on */
   port: number;
-  /** -I as given: an interface name or one of its IPv4 addresses; null = chosen by the routing table */
+  /** -I as given: an interface name or one of its IPv4 or IPv6 addresses; null = chosen by the routing table */
   interface: string | null;
   /** --rcvbuf: the SO_RCVBUF asked for, bytes; null = the kernel default (net.core.rmem_default) */
   rcvbuf_requested: number | null;
@@ -344,11 +348,13 @@ export interface ReceiverResult {
 }
 
 export interface SenderConfig {
-  /** -g: the IPv4 multicast group address sent to, dotted quad */
+  /** -g: the multicast group sent to, an IPv4 dotted quad or an IPv6 address (ff00::/8) */
   group: string;
+  /** the group's address family (absent in results before IPv6 support: ipv4) */
+  family?: 'ipv4' | 'ipv6';
   /** -p: the UDP destination port */
   port: number;
-  /** -I as given: an interface name or one of its IPv4 addresses; null = chosen by the routing table */
+  /** -I as given: an interface name or one of its IPv4 or IPv6 addresses; null = chosen by the routing table */
   interface: string | null;
   /** UDP payload bytes per datagram, mcbench header included */
   length: number;

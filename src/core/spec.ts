@@ -1,6 +1,7 @@
 // Validated, typed run specifications. Every flag is checked here, before the addon is
 // loaded or a socket opened, so bad input gets one line naming the flag and its valid range.
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+import { checkSsm, parseGroupAddress, parseSources, type AddressFamily } from './multicast-address.js';
 import { HEADER_LENGTH } from './wire.js';
 import { shown, UsageError } from './errors.js';
 import { inRange, parseCount, parseInteger, parseRate, parseSeconds, parseSize } from './units.js';
@@ -12,8 +13,10 @@ const MAX_RCVBUF_ASK = Math.floor(MAX_RCVBUF / 2);
 
 export interface CommonSpec {
   group: string;
+  /** the group's address family */
+  family: AddressFamily;
   port: number;
-  /** interface name or one of its IPv4 addresses; null = routing table */
+  /** interface name or one of its IPv4 or IPv6 addresses (fe80::1%eth0 with its zone); null = routing table */
   interface: string | null;
   batch: number;
   intervalSeconds: number;
@@ -83,16 +86,14 @@ export interface RecvSpec extends CommonSpec {
   hgrm: string | null;
   /** --stall: a silence between DATA arrivals longer than this is a stall, s; null = max(50 ms, 20x the median inter-arrival) */
   stallSeconds: number | null;
+  /** --source: SSM, join (S,G) for each of these; empty = any source */
+  sources: string[];
+  /** a note for the user (a source on an ASM group); null = none */
+  ssmNote: string | null;
 }
 
 export function parseGroup(raw: unknown): string {
-  const g = typeof raw === 'string' ? raw.trim() : String(raw);
-  if (!isIPv4(g)) throw new UsageError(`-g/--group: '${g}' is not an IPv4 address (multicast range 224.0.0.0 to 239.255.255.255)`);
-  const first = Number(g.split('.')[0]);
-  if (first < 224 || first > 239) {
-    throw new UsageError(`-g/--group: ${g} is not a multicast address (valid range 224.0.0.0 to 239.255.255.255)`);
-  }
-  return g;
+  return parseGroupAddress(raw).address;
 }
 
 export function parsePort(raw: unknown): number {
@@ -108,6 +109,14 @@ export function parseInterface(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   const s = shown(raw).trim();
   if (/^[\d.]+$/.test(s) && !isIPv4(s)) throw new UsageError(`-I/--interface: '${s}' is neither an interface name nor an IPv4 address`);
+  if (s.includes(':')) {
+    const zone = s.indexOf('%');
+    const addr = zone >= 0 ? s.slice(0, zone) : s;
+    if (!isIPv6(addr) || (zone >= 0 && !/^[^\s/%]{1,15}$/.test(s.slice(zone + 1)))) {
+      throw new UsageError(`-I/--interface: '${s}' is neither an interface name nor an IPv6 address (fe80::1%eth0 names the zone)`);
+    }
+    return s;
+  }
   if (!isIPv4(s) && (s.length > 15 || /[\s/]/.test(s))) {
     throw new UsageError(`-I/--interface: '${s}' is not a valid interface name (at most 15 characters, no '/' or spaces)`);
   }
@@ -128,10 +137,14 @@ export function outputPath(flag: string, raw: unknown): string | null {
 
 
 function common(a: Record<string, unknown>, defaultBatch: number): CommonSpec {
+  const group = parseGroupAddress(a.group);
+  const iface = parseInterface(a.interface);
+  if (group.linkLocal && iface === null) throw new UsageError(`-I/--interface: ${group.address} is a link-local group (ff02::/16): name its interface with -I`);
   return {
-    group: parseGroup(a.group),
+    group: group.address,
+    family: group.family,
     port: parsePort(a.port),
-    interface: parseInterface(a.interface),
+    interface: iface,
     batch: a.batch === undefined ? defaultBatch : parseInteger('--batch', a.batch, 1, 1024),
     intervalSeconds: a.interval === undefined ? 1 : intervalSeconds(a.interval),
     json: outputPath('--json', a.json),
@@ -186,8 +199,13 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   if (a.latency === false && typeof a.hgrm === 'string') throw new UsageError('--hgrm: needs latency recording (drop --no-latency)');
   const hgrm = outputPath('--hgrm', a.hgrm);
   if (hgrm === '-') throw new UsageError('--hgrm: give a file (the JSON result can go to stdout with --json -)');
+  const group = parseGroupAddress(a.group);
+  const sources = parseSources(a.source, group);
+  const ssmNote = checkSsm(group, sources);
   return {
     ...c,
+    sources,
+    ssmNote,
     rcvbuf,
     rcvbufForce,
     idleTimeoutSeconds: a['idle-timeout'] === undefined ? 3 : inRange('--idle-timeout', parseSeconds('--idle-timeout', a['idle-timeout']), 0.1, 86400, ' s'),

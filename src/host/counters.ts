@@ -2,10 +2,10 @@
 // core/counters.ts, whose parsers, deltas and attribution are pure.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import os from 'node:os';
 import {
-  count, parseNetDev, parseRouteGet, parseSoftnetStat, parseTcQdisc, parseUdpSnmp, sysfsMatchesNetDev, SYSFS_FIELDS,
+  count, parseNetDev, parseRouteGet, parseSoftnetStat, parseTcQdisc, parseUdp6Snmp, parseUdpSnmp, sysfsMatchesNetDev, SYSFS_FIELDS,
   type DropCounters, type NetDevCounters, type QdiscCounters, type SoftnetCounters, type SysfsNetStats, type UdpCounters,
 } from '../core/counters.js';
 
@@ -17,9 +17,11 @@ const readText = (path: string): string | null => {
   }
 };
 
-export function readUdpCounters(): UdpCounters | null {
-  const t = readText('/proc/net/snmp');
-  return t === null ? null : parseUdpSnmp(t);
+/** The namespace's UDP counters of one family: IPv4's from /proc/net/snmp, IPv6's from /proc/net/snmp6. */
+export function readUdpCounters(family: 'ipv4' | 'ipv6' = 'ipv4'): UdpCounters | null {
+  const t = readText(family === 'ipv6' ? '/proc/net/snmp6' : '/proc/net/snmp');
+  if (t === null) return null;
+  return family === 'ipv6' ? parseUdp6Snmp(t) : parseUdpSnmp(t);
 }
 
 export function readSoftnet(): SoftnetCounters | null {
@@ -66,23 +68,25 @@ export function readQdisc(iface: string): QdiscCounters | null {
 }
 
 export function routeDevice(group: string): string | null {
-  if (!isIPv4(group)) return null;
-  const out = runJson('ip', ['-j', 'route', 'get', group]);
+  if (isIP(group) === 0) return null;
+  const out = runJson('ip', ['-j', ...(isIPv4(group) ? [] : ['-6']), 'route', 'get', group]);
   return out === null ? null : parseRouteGet(out);
 }
 
-/** --interface as given (a device name, or one of its IPv4 addresses), or the route to the group. */
+/** --interface as given (a device name, one of its addresses, fe80::1%eth0's zone), or the route to the group. */
 export function receiveInterface(group: string, iface: string | null): string | null {
   if (iface === null) return routeDevice(group);
-  if (!isIPv4(iface)) return iface;
+  const zone = iface.indexOf('%');
+  if (zone >= 0 && isIP(iface.slice(0, zone)) === 6) return iface.slice(zone + 1);
+  if (isIP(iface) === 0) return iface;
   const match = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === iface));
   return match ? match[0] : null;
 }
 
-export function readDropCounters(iface: string | null, opts: { qdisc?: boolean } = {}): DropCounters {
+export function readDropCounters(iface: string | null, opts: { qdisc?: boolean; family?: 'ipv4' | 'ipv6' } = {}): DropCounters {
   return {
     iface,
-    udp: { scope: 'namespace', counters: readUdpCounters() },
+    udp: { scope: 'namespace', counters: readUdpCounters(opts.family) },
     softnet: { scope: 'host', counters: readSoftnet() },
     interface: { scope: 'interface', counters: iface === null ? null : readInterface(iface) },
     qdisc: { scope: 'interface', counters: iface === null || opts.qdisc === false ? null : readQdisc(iface) },

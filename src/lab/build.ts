@@ -46,6 +46,17 @@ function isolateBridge(br: string): void {
   for (const [k, v] of BRIDGE_IPV4_CONF) writeSys(`/proc/sys/net/ipv4/conf/${br}/${k}`, v);
 }
 
+/**
+ * The guest's IPv6: its ULA address without duplicate address detection (nodad, accept_dad=0),
+ * so the address, its link-local and the MLD reports sent from it are there the moment the link
+ * is up (DAD would hold them back for a second). IPv6 multicast needs no route: the kernel adds
+ * ff00::/8 to the local table of every IPv6 interface.
+ */
+async function guestIPv6(netns: string, address6: string, step: (args: string[]) => Promise<void>): Promise<void> {
+  await step(['netns', 'exec', netns, 'sysctl', '-q', '-w', `net.ipv6.conf.${GUEST_IF}.disable_ipv6=0`, `net.ipv6.conf.${GUEST_IF}.accept_dad=0`]);
+  await step(['-n', netns, 'addr', 'add', address6, 'dev', GUEST_IF, 'nodad']);
+}
+
 export async function build(spec: LabSpec, state: LabState, check: () => void): Promise<void> {
   const step = async (args: string[]) => {
     check();
@@ -80,6 +91,7 @@ export async function build(spec: LabSpec, state: LabState, check: () => void): 
     await step(['-n', g.netns, 'link', 'set', 'dev', 'lo', 'up']);
     if (linkOpts.length) await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, ...linkOpts]);
     await step(['-n', g.netns, 'addr', 'add', g.address, 'dev', GUEST_IF]);
+    if (g.address6 !== undefined) await guestIPv6(g.netns, g.address6, step);
     await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, 'up']);
     await step(['-n', g.netns, 'route', 'add', '224.0.0.0/4', 'dev', GUEST_IF]);
   }));

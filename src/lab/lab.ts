@@ -18,7 +18,7 @@ import {
 import {
   claimState, isStale, listStates, ownerAlive, readState, selfOwner, statePath, STATE_SCHEMA, writeState, type GuestRecord, type LabState,
 } from './state.js';
-import { guestAddress, hostPrefixes, parsePrefix, pickSubnet } from './subnet.js';
+import { guestAddress, guestAddress6, hostPrefixes, parsePrefix, pickSubnet } from './subnet.js';
 import { ipJson, readSys } from './sys.js';
 import { findLab, isEmpty, teardown, teardownSync, type TeardownReport } from './teardown.js';
 import { build, clearStale } from './build.js';
@@ -159,6 +159,7 @@ export class Lab {
         netns: guestNetns(spec.name, i + 1),
         host_link: hostLinkName(spec.name, i + 1),
         address: guestAddress(subnet, i + 1),
+        address6: guestAddress6(subnet, i + 1),
         role: 'guest' as const,
       })),
     };

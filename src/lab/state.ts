@@ -22,6 +22,8 @@ export interface GuestRecord {
   host_link: string;
   /** 10.200.X.K/24 */
   address: string;
+  /** fd6d:6362:X:Y::K/64, the lab's ULA (absent in state files of labs made before IPv6) */
+  address6?: string;
   /** what this guest is for; 'guest' now, later e.g. 'querier' (an upstream IGMP querier) */
   role: 'guest';
 }

@@ -67,6 +67,16 @@ export function pickSubnet(used: Prefix[]): string {
   throw new RunError('no free /24 between 10.200.0.0 and 10.255.255.0 for the lab');
 }
 
+/**
+ * Guest K's IPv6 address: a ULA /64 (RFC 4193) derived from the lab's IPv4 /24 10.X.Y.0, so two
+ * labs never share one: fd6d:6362:X:Y::K/64 (X, Y in hex; "6d6362" is "mcb").
+ */
+export function guestAddress6(subnet: string, k: number): string {
+  const p = parsePrefix(subnet)!;
+  const hex = (v: number) => v.toString(16);
+  return `fd6d:6362:${hex((p.net >>> 16) & 255)}:${hex((p.net >>> 8) & 255)}::${hex(k)}/64`;
+}
+
 /** The address of guest K in a subnet 'a.b.c.0/24': a.b.c.K/24. */
 export function guestAddress(subnet: string, k: number): string {
   const p = parsePrefix(subnet)!;

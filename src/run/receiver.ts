@@ -26,7 +26,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const binding = loadBinding();
   // Kernel drop counters, read before the join and after the run (never per packet).
   const countersDevice = receiveInterface(spec.group, spec.interface);
-  const countersBefore = readDropCounters(countersDevice, { qdisc: false });
+  const countersBefore = readDropCounters(countersDevice, { qdisc: false, family: spec.family });
   let rx: NativeReceiver;
   try {
     rx = new binding.Receiver({
@@ -35,6 +35,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       interface: spec.interface ?? '',
       rcvbuf: spec.rcvbuf ?? 0,
       rcvbufForce: spec.rcvbufForce,
+      sources: spec.sources,
       batch: spec.batch,
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
@@ -50,8 +51,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
   const clamped = rcvbufClamped(spec.rcvbuf, rcvbufActual);
   const warnings: string[] = [];
+  if (spec.ssmNote !== null) out.info(spec.ssmNote);
   out.info(
-    `mcbench recv: listening on ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
+    `mcbench recv: listening on ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}:${spec.port}${spec.sources.length ? ` from ${spec.sources.join(', ')} only (SSM)` : ''}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
       `SO_RCVBUF ${formatCount(rcvbufActual)} bytes${spec.rcvbuf ? ` (asked ${formatCount(spec.rcvbuf)})` : ' (kernel default)'}`,
   );
   // joined: the orchestrator starts the sender once every receiver's start event arrived
@@ -152,7 +154,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     if (uniqueSoFar(last) !== uniqueSoFar(prev)) emitInterval(last, at);
   }
 
-  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { qdisc: false }));
+  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { qdisc: false, family: spec.family }));
   const sessions = last.sessions.filter((s) => s.started || s.finSeen).map(sessionResult);
   const sum = sumSessions(sessions);
   const lat = last.latency ?? rx.latency();
@@ -203,6 +205,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       ...start,
       config: {
         group: spec.group,
+        family: spec.family,
+        source: spec.sources,
         port: spec.port,
         interface: spec.interface,
         rcvbuf_requested: spec.rcvbuf,

@@ -137,7 +137,7 @@ export function findScenario(name: string): Scenario | undefined {
 const SCENARIO_FLAGS: Array<[key: string, shown: string]> = [
   ['group', '-g/--group'], ['port', '-p/--port'], ['bandwidth', '-b/--bandwidth'], ['pps', '--pps'], ['length', '-l/--length'],
   ['time', '-t/--time'], ['rcvbuf', '--rcvbuf'], ['rcvbuf-force', '--rcvbuf-force'], ['receivers', '--receivers'],
-  ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'], ['gso', '--gso'],
+  ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'], ['gso', '--gso'], ['source', '--source'],
 ];
 
 /**
@@ -169,6 +169,7 @@ export interface CustomRunFlags {
   snooping?: unknown;
   querier?: unknown;
   gso?: unknown;
+  source?: unknown;
 }
 
 /**
@@ -201,8 +202,10 @@ export function customScenario(f: CustomRunFlags): Scenario {
   const recvArgs: string[] = [];
   if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', shown(f.rcvbuf));
   if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
-  const send = sendSpec({ group, port, length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined, gso: f.gso });
-  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'] });
+  const sources = f.source === undefined ? [] : (Array.isArray(f.source) ? f.source : [f.source]).map(shown);
+  for (const s of sources) recvArgs.push('--source', s);
+  const send = sendSpec({ group, port, interface: 'eth0', length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined ? (f.bandwidth ?? '100M') : undefined, gso: f.gso });
+  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], source: f.source, interface: 'eth0' });
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
   const sysctls = parseSetFlags(f.set) as Record<string, number>;
   const lab: LabSpecInput = {};

@@ -18,7 +18,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   const binding = loadBinding();
   // The send device: -I's, or the group's route (the same lookup as the receiver's).
   const countersDevice = receiveInterface(spec.group, spec.interface);
-  const countersBefore = readDropCounters(countersDevice);
+  const countersBefore = readDropCounters(countersDevice, { family: spec.family });
   let tx: NativeSender;
   try {
     tx = new binding.Sender({
@@ -45,7 +45,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     .filter(Boolean)
     .join(' or ');
   const gsoText = spec.gso ? ` (UDP GSO, ${spec.gso.segments} per send${spec.gso.fallback ? ' or fewer' : ''})` : '';
-  out.info(`mcbench send: to ${spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams${gsoText}, ${target}, for ${limit}, TTL ${spec.ttl}`);
+  out.info(`mcbench send: to ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams${gsoText}, ${target}, for ${limit}, TTL ${spec.ttl}`);
   out.event('start', start);
 
   const intervals: SenderInterval[] = [];
@@ -110,7 +110,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
 
   tx.close();
   const last = tx.snapshot();
-  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice));
+  const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { family: spec.family }));
   const sendDrops = attributeSendLoss({ enobufs: last.enobufs, eagain: last.eagain, delta: kernelDelta });
   const seconds = last.endMonoNs > last.startMonoNs ? (last.endMonoNs - last.startMonoNs) / 1e9 : 0;
   const totals = spanThroughput(last.sent, last.bytes, (last.lastSendMonoNs - last.firstSendMonoNs) / 1e9, seconds);
@@ -142,6 +142,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       ...start,
       config: {
         group: spec.group,
+        family: spec.family,
         port: spec.port,
         interface: spec.interface,
         length: spec.length,
