@@ -12,6 +12,7 @@
 #include "core/flock.h"
 #include "core/igmp.h"
 #include "core/receiver.h"
+#include "core/rtt.h"
 #include "core/sender.h"
 
 namespace {
@@ -218,6 +219,7 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
 
 class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
  public:
+  friend class PingWrap;  // the RTT histograms cross like the latency ones: histogram()
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Receiver",
                        {InstanceMethod("start", &ReceiverWrap::Start), InstanceMethod("close", &ReceiverWrap::Close),
@@ -433,6 +435,231 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
   bool ipv6_ = false;  // the group (and so every source) is IPv6
 };
 
+// RTT mode (native/core/rtt.h): Ping and Pong. Options in, snapshots out; the histograms of one
+// reflector on request (a few hundred KiB each: at the end, not per tick).
+mcbench::RttSocketOptions rttSocketOf(const Napi::Object& o) {
+  mcbench::RttSocketOptions s;
+  s.group = str(o, "group");
+  s.port = static_cast<uint16_t>(num(o, "port", 0));
+  s.iface = str(o, "interface");
+  s.ttl = static_cast<int>(num(o, "ttl", 1));
+  s.loop = boolean(o, "loop", true);
+  return s;
+}
+// A reflector's address as text ("10.0.0.2:5001", "[fd00::2]:5001").
+std::string addressText(const sockaddr_storage& a) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  if (a.ss_family == AF_INET) {
+    const auto& s = reinterpret_cast<const sockaddr_in&>(a);
+    inet_ntop(AF_INET, &s.sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(s.sin_port));
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& s = reinterpret_cast<const sockaddr_in6&>(a);
+    inet_ntop(AF_INET6, &s.sin6_addr, ip, sizeof ip);
+    return "[" + std::string(ip) + "]:" + std::to_string(ntohs(s.sin6_port));
+  }
+  return "";
+}
+// Signed ns (offsets) as Numbers: exact within +-2^53 ns (104 days).
+Napi::Number i64(Napi::Env env, int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+
+class PingWrap : public Napi::ObjectWrap<PingWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Ping",
+                       {InstanceMethod("start", &PingWrap::Start), InstanceMethod("close", &PingWrap::Close),
+                        InstanceMethod("snapshot", &PingWrap::Snapshot),
+                        InstanceMethod("histograms", &PingWrap::Histograms)});
+  }
+  explicit PingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PingWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Ping(options): options object required").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    guarded(env, [&] {
+      mcbench::PingConfig c;
+      c.socket = rttSocketOf(o);
+      c.rate = num(o, "rate", 10);
+      c.count = static_cast<uint64_t>(num(o, "count", 0));
+      c.durationNs = static_cast<uint64_t>(num(o, "durationNs", 0));
+      c.waitNs = static_cast<uint64_t>(num(o, "waitNs", 1e9));
+      c.length = static_cast<uint32_t>(num(o, "length", 32));
+      c.maxReflectors = static_cast<size_t>(num(o, "maxReflectors", 64));
+      ping_ = std::make_unique<mcbench::Ping>(c);
+    });
+  }
+  ~PingWrap() override {
+    if (ping_) ping_->stop();
+    if (notifier_) notifier_->release();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ping_ || started_) {
+      Napi::Error::New(env, "ping not open or already started").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    started_ = true;
+    Napi::Function cb = info[0].IsFunction() ? info[0].As<Napi::Function>() : Napi::Function();
+    notifier_ = std::make_unique<DoneNotifier>(env, cb, "mcbench.ping.done");
+    DoneNotifier* n = notifier_.get();
+    ping_->start([n] { n->fire(); });
+    return env.Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (ping_) ping_->stop();
+    if (notifier_) notifier_->release();
+    return info.Env().Undefined();
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ping_) return env.Null();
+    ping_->snapshot(snap_);
+    const mcbench::PingCounters& c = snap_.counters;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("sessionId", hex64(env, snap_.session));
+    o.Set("sent", n64(env, c.sent));
+    o.Set("sendErrors", n64(env, c.sendErrors));
+    o.Set("lastSendErrno", Napi::Number::New(env, c.lastSendErrno));
+    o.Set("datagrams", n64(env, c.datagrams));
+    o.Set("truncated", n64(env, c.truncated));
+    o.Set("malformed", n64(env, c.malformed));
+    o.Set("otherSession", n64(env, c.otherSession));
+    o.Set("unknownProbe", n64(env, c.unknownProbe));
+    o.Set("late", n64(env, c.late));
+    o.Set("implausible", n64(env, c.implausible));
+    o.Set("sourceMismatch", n64(env, c.sourceMismatch));
+    o.Set("rejectedReflectors", n64(env, c.rejectedReflectors));
+    o.Set("noKernelStamp", n64(env, c.noKernelStamp));
+    o.Set("firstSendRealNs", n64(env, c.firstSendRealNs));
+    o.Set("lastSendRealNs", n64(env, c.lastSendRealNs));
+    o.Set("running", Napi::Boolean::New(env, snap_.running));
+    o.Set("sendingDone", Napi::Boolean::New(env, snap_.sendingDone));
+    o.Set("error", threadError(env, snap_.error));
+    Napi::Array list = Napi::Array::New(env, snap_.reflectors.size());
+    for (size_t i = 0; i < snap_.reflectors.size(); ++i) {
+      const mcbench::ReflectorStats& r = snap_.reflectors[i];
+      Napi::Object ro = Napi::Object::New(env);
+      ro.Set("reflectorId", hex64(env, r.reflector));
+      ro.Set("address", Napi::String::New(env, addressText(r.address)));
+      ro.Set("replies", n64(env, r.replies));
+      ro.Set("duplicates", n64(env, r.duplicates));
+      ro.Set("firstSeen", u64exact(env, r.firstSeen));
+      ro.Set("maxSeq", u64exact(env, r.maxSeq));
+      ro.Set("probesSeenAtMax", u64exact(env, r.probesSeenAtMax));
+      ro.Set("firstReplyMonoNs", n64(env, r.firstReplyMonoNs));
+      ro.Set("lastReplyMonoNs", n64(env, r.lastReplyMonoNs));
+      ro.Set("bestRttNs", n64(env, r.bestRttNs));
+      ro.Set("bestOffsetNs", i64(env, r.bestOffsetNs));
+      ro.Set("offsetSumNs", i64(env, r.offsetSumNs));
+      ro.Set("offsetMinNs", i64(env, r.offsetMinNs));
+      ro.Set("offsetMaxNs", i64(env, r.offsetMaxNs));
+      list[i] = ro;
+    }
+    o.Set("reflectors", list);
+    return o;
+  }
+  // histograms(i): { rtt, roundTrip, processing } of reflector i (as in the snapshot), or null.
+  Napi::Value Histograms(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ping_ || !info[0].IsNumber()) return env.Null();
+    if (!rtt_) {
+      rtt_ = std::make_unique<mcbench::LatencyHistogram>();
+      roundTrip_ = std::make_unique<mcbench::LatencyHistogram>();
+      processing_ = std::make_unique<mcbench::LatencyHistogram>();
+    }
+    size_t i = info[0].As<Napi::Number>().Uint32Value();
+    if (!ping_->histograms(i, *rtt_, *roundTrip_, *processing_)) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rtt", ReceiverWrap::histogram(env, *rtt_));
+    o.Set("roundTrip", ReceiverWrap::histogram(env, *roundTrip_));
+    o.Set("processing", ReceiverWrap::histogram(env, *processing_));
+    return o;
+  }
+
+  std::unique_ptr<mcbench::Ping> ping_;
+  std::unique_ptr<DoneNotifier> notifier_;
+  std::unique_ptr<mcbench::LatencyHistogram> rtt_, roundTrip_, processing_;  // reused across calls
+  mcbench::PingSnapshot snap_;
+  bool started_ = false;
+};
+
+class PongWrap : public Napi::ObjectWrap<PongWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Pong",
+                       {InstanceMethod("start", &PongWrap::Start), InstanceMethod("close", &PongWrap::Close),
+                        InstanceMethod("snapshot", &PongWrap::Snapshot)});
+  }
+  explicit PongWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PongWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Pong(options): options object required").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    guarded(env, [&] {
+      mcbench::PongConfig c;
+      c.socket = rttSocketOf(o);
+      pong_ = std::make_unique<mcbench::Pong>(c);
+    });
+  }
+  ~PongWrap() override {
+    if (pong_) pong_->stop();
+    if (notifier_) notifier_->release();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!pong_ || started_) {
+      Napi::Error::New(env, "pong not open or already started").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    started_ = true;
+    Napi::Function cb = info[0].IsFunction() ? info[0].As<Napi::Function>() : Napi::Function();
+    notifier_ = std::make_unique<DoneNotifier>(env, cb, "mcbench.pong.error");
+    DoneNotifier* n = notifier_.get();
+    pong_->start([n] { n->fire(); });
+    return env.Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (pong_) pong_->stop();
+    if (notifier_) notifier_->release();
+    return info.Env().Undefined();
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!pong_) return env.Null();
+    mcbench::PongSnapshot s;
+    pong_->snapshot(s);
+    const mcbench::PongCounters& c = s.counters;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("reflectorId", hex64(env, s.reflector));
+    o.Set("datagrams", n64(env, c.datagrams));
+    o.Set("truncated", n64(env, c.truncated));
+    o.Set("malformed", n64(env, c.malformed));
+    o.Set("probes", n64(env, c.probes));
+    o.Set("replies", n64(env, c.replies));
+    o.Set("replyErrors", n64(env, c.replyErrors));
+    o.Set("lastReplyErrno", Napi::Number::New(env, c.lastReplyErrno));
+    o.Set("noKernelStamp", n64(env, c.noKernelStamp));
+    o.Set("sessions", n64(env, c.sessions));
+    o.Set("evictedSessions", n64(env, c.evictedSessions));
+    o.Set("running", Napi::Boolean::New(env, s.running));
+    o.Set("error", threadError(env, s.error));
+    return o;
+  }
+
+  std::unique_ptr<mcbench::Pong> pong_;
+  std::unique_ptr<DoneNotifier> notifier_;
+  bool started_ = false;
+};
+
 // sendIgmpQuery(interface, maxResponseDeciseconds): one IGMPv2 general query (raw socket).
 Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -506,6 +733,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bridgeQuerierState", Napi::Function::New(env, BridgeQuerierState));
   exports.Set("Sender", SenderWrap::Init(env));
   exports.Set("Receiver", ReceiverWrap::Init(env));
+  exports.Set("Ping", PingWrap::Init(env));
+  exports.Set("Pong", PongWrap::Init(env));
   exports.Set("headerLength", Napi::Number::New(env, static_cast<double>(mcbench::wire::kHeaderLen)));
   return exports;
 }
