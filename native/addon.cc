@@ -690,7 +690,7 @@ Napi::Object QuerierFamilyObject(Napi::Env env, const mcbench::QuerierFamilyStat
   return o;
 }
 
-// bridgeQuerierState(bridge): {supported, ipv4, ipv6} from IFLA_BR_MCAST_QUERIER_STATE; a family
+// bridgeQuerierState(bridge): {reported, ipv4, ipv6} from IFLA_BR_MCAST_QUERIER_STATE; a family
 // is null when the bridge neither queries in it nor heard a querier.
 Napi::Value BridgeQuerierState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -698,7 +698,7 @@ Napi::Value BridgeQuerierState(const Napi::CallbackInfo& info) {
   mcbench::BridgeQuerierState s;
   if (!guarded(env, [&] { s = mcbench::readBridgeQuerierState(br); })) return env.Undefined();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("supported", Napi::Boolean::New(env, s.supported));
+  o.Set("reported", Napi::Boolean::New(env, s.reported));
   o.Set("ipv4", s.ipv4.present ? QuerierFamilyObject(env, s.ipv4) : env.Null());
   o.Set("ipv6", s.ipv6.present ? QuerierFamilyObject(env, s.ipv6) : env.Null());
   return o;

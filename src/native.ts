@@ -48,8 +48,6 @@ export interface ReceiverOptions {
   maxDatagram: number;
   readPauseNs: number;
   latency: boolean;
-  /** copy each datagram whole and check the sender's payload pattern (payloadErrors) */
-  verifyPayload: boolean;
   /** --stall in ns; 0 = max(50 ms, 20x the median inter-arrival) */
   stallThresholdNs: number;
 }
@@ -75,8 +73,8 @@ export interface NativeQuerierFamily {
 }
 
 export interface NativeBridgeQuerierState {
-  /** false: the kernel does not report it (older than 5.16) */
-  supported: boolean;
+  /** the kernel sent IFLA_BR_MCAST_QUERIER_STATE: it leaves it out when both families are null, and before 5.16 always */
+  reported: boolean;
   /** null: the bridge neither queries in this family nor heard a querier within multicast_querier_interval */
   ipv4: NativeQuerierFamily | null;
   ipv6: NativeQuerierFamily | null;

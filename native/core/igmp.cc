@@ -215,7 +215,7 @@ BridgeQuerierState readBridgeQuerierState(const std::string& bridgeName) {
       if (t2 != IFLA_INFO_DATA) return;
       forEachAttr(p2, len2, [&](unsigned t3, const uint8_t* p3, size_t len3) {
         if (t3 != IFLA_BR_MCAST_QUERIER_STATE) return;
-        state.supported = true;
+        state.reported = true;
         forEachAttr(p3, len3, [&](unsigned q, const uint8_t* v, size_t vl) {
           switch (q) {
             case BRIDGE_QUERIER_IP_ADDRESS: family(state.ipv4, AF_INET, v, vl); break;

@@ -35,7 +35,7 @@ struct QuerierFamilyState {
   int64_t otherTimerCentiseconds = -1;  // time left on the other-querier-present timer (-1: none)
 };
 struct BridgeQuerierState {
-  bool supported = false;  // false: the kernel does not report it (older than 5.16)
+  bool reported = false;  // the kernel sent the attribute: it leaves it out when empty, and before 5.16
   QuerierFamilyState ipv4;
   QuerierFamilyState ipv6;
 };

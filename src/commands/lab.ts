@@ -8,7 +8,7 @@ import { Lab, requireRoot } from '../lab/lab.js';
 import type { LabStatus } from '../lab/lab.js';
 import { isStale, listStates } from '../lab/state.js';
 import { findLabSync } from '../lab/teardown.js';
-import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN } from '../core/lab-spec.js';
+import { DEFAULT_LAB_NAME, INTERVAL_KNOBS, labSpec, MAX_GUESTS, MIN_GUESTS, MTU_MAX, MTU_MIN, type LabSpec } from '../core/lab-spec.js';
 import { runCommand } from './common.js';
 
 const log = (line: string) => process.stderr.write(`mcbench lab: ${line}\n`);
@@ -24,6 +24,13 @@ const openLab = (raw: unknown, check: () => void = () => {}) => {
   requireRoot();
   return Lab.open(name, log);
 };
+
+/** The guests' pinned IGMP/MLD versions, e.g. 'g2 force_igmp_version 2'; '' when none (or a state file from before they existed). */
+function pinnedVersions(spec: LabSpec): string {
+  const list = (vals: ReadonlyArray<number | null> | undefined, what: string) =>
+    (vals ?? []).flatMap((v, i) => (v === null ? [] : [`g${i + 1} ${what} ${v}`]));
+  return [...list(spec.forceIgmpVersion, 'force_igmp_version'), ...list(spec.forceMldVersion, 'force_mld_version')].join(', ');
+}
 
 const upCommand: CommandModule = {
   command: 'up',
@@ -42,6 +49,11 @@ const upCommand: CommandModule = {
       .option('mtu', { type: 'string', describe: `MTU of the bridge and every veth (${MTU_MIN}-${MTU_MAX}) [default: 1500]` })
       .option('upstream-querier', { type: 'string', describe: 'g1 plays the upstream switch\'s IGMP querier: once (one query, then quiet: seed 002), periodic, off [default: off]' })
       .option('upstream-query-interval', { type: 'string', describe: 'seconds between the upstream querier\'s queries when periodic (1-3600) [default: 125]' })
+      .option('upstream-query-protocol', { type: 'string', describe: 'what the upstream querier sends: igmp (IGMPv2), mld (MLDv2, from g1\'s link-local address), both [default: igmp]' })
+      .option('igmp-version', { type: 'string', describe: 'IGMP version of the bridge\'s own queries, 2|3 [kernel default: 2]' })
+      .option('mld-version', { type: 'string', describe: 'MLD version of the bridge\'s own queries, 1|2 [kernel default: 1]; with --querier 1 the bridge keeps a link-local IPv6 address to send them from' })
+      .option('force-igmp-version', { type: 'string', array: true, describe: 'pin the guests\' IGMP version (net.ipv4.conf.eth0.force_igmp_version): V for every guest or gK=V, repeatable; V 0 (follow the querier) to 3' })
+      .option('force-mld-version', { type: 'string', array: true, describe: 'pin the guests\' MLD version (net.ipv6.conf.eth0.force_mld_version): V or gK=V, repeatable; V 0 (follow the querier), 1 or 2' })
       .example('$0 lab up --guests 3 --snooping 1 --querier 0 --membership-interval 10', 'seed 002: snooping without a querier');
   },
   handler: (argv) =>
@@ -53,6 +65,8 @@ const upCommand: CommandModule = {
         responseInterval: a['response-interval'], startupQueryInterval: a['startup-query-interval'],
         stp: a.stp, txqueuelen: a.txqueuelen, mtu: a.mtu,
         upstreamQuerier: a['upstream-querier'], upstreamQueryInterval: a['upstream-query-interval'],
+        upstreamQueryProtocol: a['upstream-query-protocol'], igmpVersion: a['igmp-version'], mldVersion: a['mld-version'],
+        forceIgmpVersion: a['force-igmp-version'], forceMldVersion: a['force-mld-version'],
       });
       requireRoot();
       const lab = await Lab.up(spec, { persistent: true, log });
@@ -185,14 +199,18 @@ export function formatStatus(st: LabStatus): string {
   L.push(`  subnet ${st.subnet ?? '?'}; bridge ${b.name}${b.exists ? ` (${b.operstate}, mtu ${val(b.mtu)}, ${ip4}${ip6}${fwd})` : ' (missing)'}`);
   if (b.exists) {
     const m = b.multicast;
-    L.push(`  multicast: snooping ${val(m.snooping)}, querier ${val(m.querier)}, IGMPv${val(m.igmp_version)}, membership interval ${sec(m.membership_interval)}, ` +
+    L.push(`  multicast: snooping ${val(m.snooping)}, querier ${val(m.querier)}, IGMPv${val(m.igmp_version)}, MLDv${val(m.mld_version)}, membership interval ${sec(m.membership_interval)}, ` +
       `querier interval ${sec(m.querier_interval)}, query interval ${sec(m.query_interval)}, response interval ${sec(m.query_response_interval)}, ` +
       `startup query interval ${sec(m.startup_query_interval)}, last member interval ${sec(m.last_member_interval)}`);
     L.push(`  stp ${b.stp.stp_state ? 'on' : 'off'} (forward delay ${sec(b.stp.forward_delay)}); ports: ${b.ports.join(' ') || 'none'}`);
   }
   if (st.spec && st.spec.upstreamQuerier !== 'off') {
-    L.push(`  upstream querier: g1, ${st.spec.upstreamQuerier === 'once' ? 'one IGMPv2 general query at lab up, then quiet' : `an IGMPv2 general query every ${st.spec.upstreamQueryInterval} s`}`);
+    // a state file from before the protocol was a knob: IGMP
+    const q = { igmp: 'IGMPv2', mld: 'MLDv2', both: 'IGMPv2 and MLDv2' }[(st.spec as Partial<LabSpec>).upstreamQueryProtocol ?? 'igmp'];
+    L.push(`  upstream querier: g1, ${st.spec.upstreamQuerier === 'once' ? `one ${q} general query at lab up, then quiet` : `an ${q} general query every ${st.spec.upstreamQueryInterval} s`}`);
   }
+  const pins = st.spec ? pinnedVersions(st.spec) : '';
+  if (pins) L.push(`  pinned: ${pins}`);
   if (st.bridge_nf) {
     const nf = Object.entries(st.bridge_nf).map(([k, v]) => `${k} ${val(v)}`).join(', ');
     const note = st.bridge_nf['bridge-nf-call-iptables'] === 1 ? ' (bridged IPv4 passes the host\'s iptables; left as is)' : ' (left as is)';

@@ -37,8 +37,21 @@ export interface LabSpec {
   upstreamQuerier: 'off' | 'once' | 'periodic';
   /** seconds between the upstream querier's queries when periodic (RFC 2236 default 125) */
   upstreamQueryInterval: number;
+  /** which queries the upstream querier sends: IGMPv2, MLD (the guests need IPv6), or both */
+  upstreamQueryProtocol: 'igmp' | 'mld' | 'both';
   txqueuelen: number | null;
   mtu: number | null;
+  /** the IGMP version of the bridge's own queries (mcast_igmp_version: 2 or 3; kernel default 2) */
+  igmpVersion: 2 | 3 | null;
+  /** the MLD version of the bridge's own queries (mcast_mld_version: 1 or 2; kernel default 1) */
+  mldVersion: 1 | 2 | null;
+  /**
+   * Per guest (index k-1): net.ipv4.conf.eth0.force_igmp_version in its namespace (0 follows
+   * the querier, 1-3 pins the version the guest reports with); null leaves the kernel's 0.
+   */
+  forceIgmpVersion: Array<0 | 1 | 2 | 3 | null>;
+  /** per guest: net.ipv6.conf.eth0.force_mld_version (0 follows the querier, 1 or 2 pins it) */
+  forceMldVersion: Array<0 | 1 | 2 | null>;
 }
 
 export type LabSpecInput = Partial<LabSpec>;
@@ -104,6 +117,37 @@ function checkInterval(knob: IntervalKnob, raw: unknown): number | null {
   return s;
 }
 
+function checkChoice<T extends number>(flag: string, raw: unknown, allowed: readonly T[]): T | null {
+  if (raw === undefined || raw === null) return null;
+  const v = allowed.find((x) => raw === x || raw === String(x));
+  if (v === undefined) throw new UsageError(`${flag}: '${shown(raw)}' is out of range (${allowed.join(' or ')})`);
+  return v;
+}
+
+/**
+ * A per-guest knob: 'V' (every guest) or 'gK=V' (guest K), repeatable; later items win. The
+ * result has one entry per guest, null where nothing was asked.
+ */
+function checkPerGuest<T extends number>(flag: string, raw: unknown, allowed: readonly T[], guests: number): Array<T | null> {
+  const out: Array<T | null> = Array.from({ length: guests }, () => null);
+  if (raw === undefined || raw === null) return out;
+  if (Array.isArray(raw) && raw.length === guests && raw.every((x) => x === null || allowed.includes(x as T))) {
+    return raw as Array<T | null>; // a spec read back from a state file
+  }
+  for (const item of Array.isArray(raw) ? raw : [raw]) {
+    const text = typeof item === 'number' ? String(item) : typeof item === 'string' ? item : shown(item);
+    const m = /^(?:g(\d{1,2})=)?(\d)$/.exec(text);
+    const v = m ? allowed.find((x) => String(x) === m[2]) : undefined;
+    if (!m || v === undefined) {
+      throw new UsageError(`${flag}: '${text}' is not V or gK=V with V ${allowed.join(', ')} and K a guest (1-${guests})`);
+    }
+    const k = m[1] === undefined ? null : Number(m[1]);
+    if (k !== null && (k < 1 || k > guests)) throw new UsageError(`${flag}: guest g${k} is out of range (g1-g${guests})`);
+    for (let i = 0; i < guests; i++) if (k === null || i === k - 1) out[i] = v;
+  }
+  return out;
+}
+
 function checkCount(flag: string, raw: unknown, min: number, max: number): number {
   return inRange(flag, parseCount(flag, raw), min, max);
 }
@@ -140,8 +184,13 @@ export function labSpec(input: Record<string, unknown> | LabSpecInput): LabSpec 
       const v = raw.upstreamQueryInterval ?? raw['upstream-query-interval'];
       return v === undefined || v === null ? 125 : inRange('--upstream-query-interval', parseSeconds('--upstream-query-interval', v), 1, 3600, ' s');
     })(),
+    upstreamQueryProtocol: checkQueryProtocol(raw.upstreamQueryProtocol ?? raw['upstream-query-protocol']),
     txqueuelen: raw.txqueuelen === undefined || raw.txqueuelen === null ? null : checkCount('--txqueuelen', raw.txqueuelen, 0, TXQUEUELEN_MAX),
     mtu: raw.mtu === undefined || raw.mtu === null ? null : checkCount('--mtu', raw.mtu, MTU_MIN, MTU_MAX),
+    igmpVersion: checkChoice('--igmp-version', raw.igmpVersion ?? raw['igmp-version'], [2, 3] as const),
+    mldVersion: checkChoice('--mld-version', raw.mldVersion ?? raw['mld-version'], [1, 2] as const),
+    forceIgmpVersion: checkPerGuest('--force-igmp-version', raw.forceIgmpVersion ?? raw['force-igmp-version'], [0, 1, 2, 3] as const, guests),
+    forceMldVersion: checkPerGuest('--force-mld-version', raw.forceMldVersion ?? raw['force-mld-version'], [0, 1, 2] as const, guests),
   };
 }
 
@@ -149,6 +198,12 @@ function checkUpstreamQuerier(raw: unknown): LabSpec['upstreamQuerier'] {
   if (raw === undefined || raw === null) return 'off';
   if (raw === 'off' || raw === 'once' || raw === 'periodic') return raw;
   throw new UsageError(`--upstream-querier: '${shown(raw)}' is not one of off, once, periodic`);
+}
+
+function checkQueryProtocol(raw: unknown): LabSpec['upstreamQueryProtocol'] {
+  if (raw === undefined || raw === null) return 'igmp';
+  if (raw === 'igmp' || raw === 'mld' || raw === 'both') return raw;
+  throw new UsageError(`--upstream-query-protocol: '${shown(raw)}' is not one of igmp, mld, both`);
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

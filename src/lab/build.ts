@@ -7,7 +7,7 @@ import { RunError } from '../core/errors.js';
 import { GUEST_IF, INTERVAL_KNOBS, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
 import type { LabLog } from './lab.js';
 import { isStale, readState, statePath, type LabState } from './state.js';
-import { BRIDGE_IPV4_CONF, ip, readSys, readSysNumber, sysNet, writeSys } from './sys.js';
+import { BRIDGE_IPV4_CONF, BRIDGE_IPV6_QUERIER_CONF, ip, readSys, readSysNumber, sysNet, writeSys } from './sys.js';
 import { findLab, isEmpty, teardown } from './teardown.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -47,6 +47,28 @@ function isolateBridge(br: string): void {
 }
 
 /**
+ * A querier bridge keeps IPv6 so it can serve MLD too: the kernel sends its MLD queries from
+ * the bridge's link-local address and sends none without one. Only the link-local: no router
+ * advertisements taken, no solicitations or autoconfigured addresses, never forwarded, no DAD
+ * (so the address is there for the first startup query). Set before the link goes up.
+ */
+function mldQuerierBridge(br: string): void {
+  for (const [k, v] of BRIDGE_IPV6_QUERIER_CONF) writeSys(`/proc/sys/net/ipv6/conf/${br}/${k}`, v);
+}
+
+/** The guest's pinned IGMP/MLD versions (spec.forceIgmpVersion, forceMldVersion), in its namespace. */
+async function pinGuestVersions(spec: LabSpec, netns: string, index: number, step: (args: string[]) => Promise<void>): Promise<void> {
+  const igmp = spec.forceIgmpVersion[index - 1] ?? null;
+  const mld = spec.forceMldVersion[index - 1] ?? null;
+  const sets = [
+    ...(igmp !== null ? [`net.ipv4.conf.${GUEST_IF}.force_igmp_version=${igmp}`] : []),
+    ...(mld !== null ? [`net.ipv6.conf.${GUEST_IF}.force_mld_version=${mld}`] : []),
+  ];
+  // sysctl in the guest's namespace: the files under /proc/sys/net follow the writer's namespace
+  if (sets.length) await step(['netns', 'exec', netns, 'sysctl', '-q', '-w', ...sets]);
+}
+
+/**
  * The guest's IPv6: its ULA address without duplicate address detection (nodad, accept_dad=0),
  * so the address, its link-local and the MLD reports sent from it are there the moment the link
  * is up (DAD would hold them back for a second). IPv6 multicast needs no route: the kernel adds
@@ -70,12 +92,15 @@ export async function build(spec: LabSpec, state: LabState, check: () => void): 
   if (spec.stp === 1) brArgs.push('forward_delay', '200');
   if (spec.snooping !== null) brArgs.push('mcast_snooping', String(spec.snooping));
   if (spec.querier !== null) brArgs.push('mcast_querier', String(spec.querier));
+  if (spec.igmpVersion !== null) brArgs.push('mcast_igmp_version', String(spec.igmpVersion));
+  if (spec.mldVersion !== null) brArgs.push('mcast_mld_version', String(spec.mldVersion));
   for (const k of Object.keys(INTERVAL_KNOBS) as IntervalKnob[]) {
     const v = spec[k];
     if (v !== null) brArgs.push(INTERVAL_KNOBS[k].ipName, String(toCentiseconds(v)));
   }
   await step(brArgs);
-  disableIPv6(br);
+  if (spec.querier === 1) mldQuerierBridge(br);
+  else disableIPv6(br);
   isolateBridge(br);
   if (spec.mtu !== null) await step(['link', 'set', 'dev', br, 'mtu', String(spec.mtu)]);
   await step(['link', 'set', 'dev', br, 'up']);
@@ -92,6 +117,7 @@ export async function build(spec: LabSpec, state: LabState, check: () => void): 
     if (linkOpts.length) await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, ...linkOpts]);
     await step(['-n', g.netns, 'addr', 'add', g.address, 'dev', GUEST_IF]);
     if (g.address6 !== undefined) await guestIPv6(g.netns, g.address6, step);
+    await pinGuestVersions(spec, g.netns, g.index, (args) => step(args));
     await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, 'up']);
     await step(['-n', g.netns, 'route', 'add', '224.0.0.0/4', 'dev', GUEST_IF]);
   }));
@@ -119,7 +145,7 @@ const MCBENCH_BIN = fileURLToPath(new URL('../../bin/mcbench.js', import.meta.ur
 async function startUpstreamQuerier(spec: LabSpec, state: LabState): Promise<void> {
   if (spec.upstreamQuerier === 'off') return;
   const g1 = state.guests[0]!;
-  const argv = ['netns', 'exec', g1.netns, process.execPath, MCBENCH_BIN, 'igmp-query', '-I', GUEST_IF];
+  const argv = ['netns', 'exec', g1.netns, process.execPath, MCBENCH_BIN, 'igmp-query', '-I', GUEST_IF, '--protocol', spec.upstreamQueryProtocol];
   if (spec.upstreamQuerier === 'once') {
     await new Promise<void>((resolve, reject) => {
       const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });

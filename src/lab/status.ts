@@ -30,6 +30,7 @@ export interface BridgeStatus {
     last_member_count: number | null;
     startup_query_count: number | null;
     igmp_version: number | null;
+    mld_version: number | null;
     router: number | null;
   };
   stp: { stp_state: number | null; forward_delay: number | null };
@@ -118,6 +119,7 @@ export function readBridge(br: string): BridgeStatus {
       last_member_count: b('multicast_last_member_count'),
       startup_query_count: b('multicast_startup_query_count'),
       igmp_version: b('multicast_igmp_version'),
+      mld_version: b('multicast_mld_version'),
       router: b('multicast_router'),
     },
     stp: { stp_state: b('stp_state'), forward_delay: cs(b('forward_delay')) },
@@ -203,7 +205,10 @@ export function problemsOf(st: LabStatus, spec: LabSpec | null): string[] {
     for (const [k, v] of BRIDGE_IPV4_CONF) {
       if (br.ipv4_conf[k] !== v) p.push(`bridge ${br.name}: net.ipv4.conf.${br.name}.${k} is ${br.ipv4_conf[k]}, the lab sets ${v}`);
     }
-    if (br.ipv6_disabled === false) p.push(`bridge ${br.name} has IPv6 on: the host takes part`);
+    // A querier bridge keeps its link-local address to send MLD queries from (build.ts).
+    const mldQuerier = spec?.querier === 1;
+    if (br.ipv6_disabled === false && !mldQuerier) p.push(`bridge ${br.name} has IPv6 on: the host takes part`);
+    if (br.ipv6_disabled === true && mldQuerier) p.push(`bridge ${br.name} has IPv6 off: as querier it sends IGMP queries but no MLD queries`);
     const ours = new Set(st.guests.map((g) => g.host_link.name));
     const foreign = br.ports.filter((x) => !ours.has(x));
     if (foreign.length) p.push(`bridge ${br.name} has ports that are not the lab's: ${foreign.join(', ')}`);
@@ -228,6 +233,8 @@ export function readbackProblems(spec: LabSpec, br: BridgeStatus): string[] {
   bit(spec.snooping, br.multicast.snooping, 'multicast_snooping');
   bit(spec.querier, br.multicast.querier, 'multicast_querier');
   bit(spec.stp, br.stp.stp_state, 'stp_state');
+  if (spec.igmpVersion !== null && br.multicast.igmp_version !== spec.igmpVersion) p.push(`bridge multicast_igmp_version reads ${br.multicast.igmp_version}, asked ${spec.igmpVersion}`);
+  if (spec.mldVersion !== null && br.multicast.mld_version !== spec.mldVersion) p.push(`bridge multicast_mld_version reads ${br.multicast.mld_version}, asked ${spec.mldVersion}`);
   const got: Record<IntervalKnob, number | null> = {
     membershipInterval: br.multicast.membership_interval,
     querierInterval: br.multicast.querier_interval,

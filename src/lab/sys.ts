@@ -107,3 +107,11 @@ export const sysNet = (dev: string, file: string) => `/sys/class/net/${dev}/${fi
  * source the host would not route back this way.
  */
 export const BRIDGE_IPV4_CONF: ReadonlyArray<[string, number]> = [['forwarding', 0], ['arp_ignore', 8], ['rp_filter', 1]];
+
+/**
+ * A querier bridge's IPv6 settings (mldQuerierBridge in build.ts): a link-local address to send
+ * MLD queries from and nothing else; IPv6 on (disable_ipv6 last, once the rest is set).
+ */
+export const BRIDGE_IPV6_QUERIER_CONF: ReadonlyArray<[string, number]> = [
+  ['forwarding', 0], ['accept_ra', 0], ['autoconf', 0], ['router_solicitations', 0], ['accept_dad', 0], ['disable_ipv6', 0],
+];
