@@ -9,6 +9,8 @@ import { hostsCommand } from './commands/hosts.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
 import { labCommand } from './commands/lab.js';
 import { ndrCommand } from './commands/ndr.js';
+import { pingCommand } from './commands/ping.js';
+import { pongCommand } from './commands/pong.js';
 import { recvCommand } from './commands/recv.js';
 import { reportCommand } from './commands/report.js';
 import { runCommandModule } from './commands/run.js';
@@ -17,7 +19,7 @@ import { settingsCommand } from './commands/settings.js';
 import { suiteCommand } from './commands/suite.js';
 import { VERSION } from './host/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, ndrCommand, abCommand, suiteCommand, reportCommand, demoCommand, settingsCommand, doctorCommand, labCommand, hostsCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, ndrCommand, abCommand, suiteCommand, reportCommand, demoCommand, settingsCommand, doctorCommand, labCommand, hostsCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand, pingCommand, pongCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError } from './core/errors.js';
 import type { NativeLatency } from './core/latency.js';
+import type { NativePingSnapshot, NativePongSnapshot, NativeRttHistograms } from './core/rtt.js';
 import type { NativeReceiverSnapshot, NativeSenderSnapshot } from './core/snapshots.js';
 
 export type { NativeReceiverSnapshot, NativeSenderSnapshot, NativeSessionSnapshot, ThreadErrorInfo } from './core/snapshots.js';
@@ -80,9 +81,49 @@ export interface NativeBridgeQuerierState {
   ipv6: NativeQuerierFamily | null;
 }
 
+/** RTT mode: the sockets of a ping (probes to the group) and of a pong (a reflector that joins it). */
+export interface RttSocketOptions {
+  group: string;
+  port: number;
+  /** name or address; '' = the routing table */
+  interface: string;
+  ttl?: number;
+  loop?: boolean;
+}
+
+export interface PingOptions extends RttSocketOptions {
+  /** probes per second */
+  rate: number;
+  /** 0 = until durationNs */
+  count: number;
+  durationNs: number;
+  /** after the last probe, wait this long for late replies */
+  waitNs: number;
+  /** probe bytes (32 = the header alone) */
+  length: number;
+}
+
+export interface NativePing {
+  /** onDone: the thread ended (probed and waited, or close()) */
+  start(onDone: () => void): void;
+  close(): void;
+  snapshot(): NativePingSnapshot;
+  /** reflector i's histograms (index as in the snapshot), or null */
+  histograms(i: number): NativeRttHistograms | null;
+}
+
+export interface NativePong {
+  /** onError: the thread stopped on a socket error */
+  start(onError: () => void): void;
+  close(): void;
+  snapshot(): NativePongSnapshot;
+}
+
 export interface Binding {
   Sender: new (o: SenderOptions) => NativeSender;
   Receiver: new (o: ReceiverOptions) => NativeReceiver;
+  Ping: new (o: PingOptions) => NativePing;
+  Pong: new (o: RttSocketOptions) => NativePong;
   headerLength: number;
   /** one IGMPv2 general query on the interface (raw socket: root) */
   sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
