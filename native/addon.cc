@@ -159,6 +159,15 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
       c.finCount = static_cast<uint32_t>(num(o, "finCount", 5));
       c.gsoSegments = static_cast<uint32_t>(num(o, "gsoSegments", 0));
       c.gsoFallback = boolean(o, "gsoFallback", false);
+      const std::string pattern = str(o, "pattern");
+      c.pattern.kind = pattern == "burst"         ? mcbench::PatternKind::Burst
+                       : pattern == "isochronous" ? mcbench::PatternKind::Isochronous
+                                                  : mcbench::PatternKind::None;
+      c.pattern.unitsPerSecond = num(o, "unitsPerSecond", 0);
+      c.pattern.burstDatagrams = static_cast<uint32_t>(num(o, "burstDatagrams", 0));
+      c.pattern.frameMeanBytes = num(o, "frameMeanBytes", 0);
+      c.pattern.frameStddevBytes = num(o, "frameStddevBytes", 0);
+      c.pattern.seed = static_cast<uint64_t>(num(o, "seed", 1));
       sender_ = std::make_unique<mcbench::Sender>(c);
     });
   }
@@ -207,6 +216,16 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
     o.Set("lastSendMonoNs", n64(env, s.lastSendMonoNs));
     o.Set("gsoSegments", Napi::Number::New(env, s.gsoSegments));
     o.Set("gsoRefusedErrno", Napi::Number::New(env, s.gsoRefusedErrno));
+    o.Set("patternUnits", n64(env, s.patternUnits));
+    o.Set("unitsFinished", n64(env, s.unitsFinished));
+    o.Set("gapSumNs", n64(env, s.gapSumNs));
+    o.Set("gapMaxNs", n64(env, s.gapMaxNs));
+    o.Set("spanSumNs", n64(env, s.spanSumNs));
+    o.Set("spanMaxNs", n64(env, s.spanMaxNs));
+    o.Set("unitDatagramsMax", n64(env, s.unitDatagramsMax));
+    o.Set("unitBytesMax", n64(env, s.unitBytesMax));
+    o.Set("firstUnitMonoNs", n64(env, s.firstUnitMonoNs));
+    o.Set("lastUnitMonoNs", n64(env, s.lastUnitMonoNs));
     o.Set("done", Napi::Boolean::New(env, s.done));
     o.Set("error", threadError(env, s.error));
     return o;

@@ -29,6 +29,17 @@ export interface SenderOptions {
   gsoSegments?: number;
   /** on EIO/EINVAL/EMSGSIZE from the first GSO send, go on one datagram per message */
   gsoFallback?: boolean;
+  /** --burst / --isochronous: units of datagrams back to back on a schedule (pps is then unused) */
+  pattern?: 'burst' | 'isochronous';
+  /** bursts or frames per second */
+  unitsPerSecond?: number;
+  /** --burst N */
+  burstDatagrams?: number;
+  /** --isochronous: the frames' log-normal size, mean and standard deviation, bytes */
+  frameMeanBytes?: number;
+  frameStddevBytes?: number;
+  /** the frame size draws' seed */
+  seed?: number;
 }
 
 export interface NativeSender {

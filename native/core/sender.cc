@@ -31,6 +31,15 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   if (segs > kMaxGsoSegments || static_cast<uint64_t>(segs) * cfg_.payloadLen > wire::kMaxPayload)
     throw SystemError(EINVAL, "sendmmsg",
                       "GSO: segments x payload length must fit one 65507-byte send, at most 64 segments");
+  if (cfg_.pattern.kind != PatternKind::None) {
+    const PatternConfig& p = cfg_.pattern;
+    if (segs) throw SystemError(EINVAL, "sendmmsg", "a traffic pattern (burst, isochronous) cannot be sent with GSO");
+    if (!(p.unitsPerSecond > 0) || (p.kind == PatternKind::Burst && p.burstDatagrams == 0) ||
+        (p.kind == PatternKind::Isochronous && !(p.frameMeanBytes >= 1)))
+      throw SystemError(EINVAL, "sendmmsg", "a traffic pattern needs a rate and a burst or frame size");
+    // A burst of up to 1024 (UIO_MAXIOV) datagrams is one sendmmsg call, back to back.
+    if (p.kind == PatternKind::Burst) cfg_.batch = std::max(cfg_.batch, std::min<uint32_t>(p.burstDatagrams, 1024));
+  }
   fd_ = openSenderSocket(cfg_.socket, dest_, destLen_);
   messages_ = cfg_.batch;
   // Room for one call's datagrams: batch messages of segs datagrams each with GSO, else batch.
@@ -115,6 +124,16 @@ SenderSnapshot Sender::snapshot() const {
   s.lastSendMonoNs = lastSend_.load(std::memory_order_relaxed);
   s.gsoSegments = gsoInUse_.load(std::memory_order_relaxed);
   s.gsoRefusedErrno = gsoRefused_.load(std::memory_order_relaxed);
+  s.patternUnits = units_.load(std::memory_order_relaxed);
+  s.unitsFinished = unitsDone_.load(std::memory_order_relaxed);
+  s.gapSumNs = gapSum_.load(std::memory_order_relaxed);
+  s.gapMaxNs = gapMax_.load(std::memory_order_relaxed);
+  s.spanSumNs = spanSum_.load(std::memory_order_relaxed);
+  s.spanMaxNs = spanMax_.load(std::memory_order_relaxed);
+  s.unitDatagramsMax = unitDgMax_.load(std::memory_order_relaxed);
+  s.unitBytesMax = unitBytesMax_.load(std::memory_order_relaxed);
+  s.firstUnitMonoNs = firstUnit_.load(std::memory_order_relaxed);
+  s.lastUnitMonoNs = lastUnit_.load(std::memory_order_relaxed);
   s.done = done_.load(std::memory_order_acquire);
   s.error.err = errno_.load(std::memory_order_relaxed);
   s.error.syscall = errSyscall_.load(std::memory_order_relaxed);
@@ -135,8 +154,9 @@ void Sender::run() {
   Pacer pacer(cfg_.pps, start);
   const uint64_t end = cfg_.durationNs ? start + cfg_.durationNs : UINT64_MAX;
   uint64_t seq = 0, bytes = 0, calls = 0, maxLate = 0, lateSum = 0;
+  if (cfg_.pattern.kind != PatternKind::None) seq = runPattern(start, realAtStart, end);
 
-  while (!stop_.load(std::memory_order_relaxed)) {
+  while (cfg_.pattern.kind == PatternKind::None && !stop_.load(std::memory_order_relaxed)) {
     uint64_t now = monoNs();
     if (now >= end) break;
     if (cfg_.count && seq >= cfg_.count) break;
@@ -244,6 +264,122 @@ int Sender::sendBurst(uint64_t n, uint64_t& sent) {
   // All messages before the last are full; the last one holds the remainder.
   if (r > 0) sent = static_cast<uint64_t>(r) == k ? n : static_cast<uint64_t>(r) * segs;
   return r;
+}
+
+uint64_t Sender::runPattern(uint64_t start, uint64_t realAtStart, uint64_t end) {
+  const PatternConfig& p = cfg_.pattern;
+  const uint32_t len = cfg_.payloadLen;
+  const uint32_t minLen = v2_ ? wire::kHeaderLenV2 : wire::kHeaderLen;
+  FrameSizer sizer(p.frameMeanBytes, p.frameStddevBytes, p.seed);
+  uint64_t seq = 0, bytes = 0, calls = 0, maxLate = 0, lateSum = 0;
+  uint64_t next = 0;       // index of the next unit to begin
+  uint64_t left = 0;       // datagrams of the current unit still to send (0: begin the next)
+  uint32_t lastLen = len;  // the current unit's last datagram's length
+  uint64_t unitBytes = 0, unitDatagrams = 0, unitDue = 0, unitFirstCall = 0;
+  bool unitBegun = false;  // its first sendmmsg call was made
+  uint64_t units = 0, finished = 0, gapSum = 0, gapMax = 0, spanSum = 0, spanMax = 0, dgMax = 0, bytesMax = 0;
+
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (left == 0) {
+      unitDue = unitDueNs(start, p.unitsPerSecond, next++);
+      if (p.kind == PatternKind::Burst) {
+        left = p.burstDatagrams;
+        lastLen = len;
+      } else {
+        // The frame's bytes cut into datagrams of len; the remainder is the last, padded to a header.
+        const uint64_t frame = sizer.next();
+        left = (frame + len - 1) / len;
+        lastLen = std::max<uint32_t>(static_cast<uint32_t>(frame - (left - 1) * len), minLen);
+      }
+      unitDatagrams = left;
+      unitBytes = (left - 1) * len + lastLen;
+      unitBegun = false;
+    }
+    const uint64_t now = monoNs();
+    if (now >= end) break;
+    if (cfg_.count && seq >= cfg_.count) break;
+    if (now < unitDue) {
+      sleepUntilMono(std::min<uint64_t>({unitDue, now + uint64_t{100000000}, end}));
+      continue;
+    }
+    uint64_t n = std::min<uint64_t>(left, cfg_.batch);
+    if (cfg_.count) n = std::min(n, cfg_.count - seq);
+    const bool endsUnit = n == left;
+    // Every datagram of a unit is due at the unit's time: one behind others of its burst waits.
+    const uint64_t stamp = realAtStart + (unitDue - start);
+    for (uint64_t i = 0; i < n; ++i) wire::patchSeqAndTime(static_cast<uint8_t*>(iov_[i].iov_base), seq + i, stamp);
+    if (v2_) {
+      const uint64_t actual = realNs();
+      for (uint64_t i = 0; i < n; ++i) wire::patchActual(static_cast<uint8_t*>(iov_[i].iov_base), actual);
+    }
+    if (endsUnit) iov_[n - 1].iov_len = lastLen;
+    const uint64_t callAt = monoNs();
+    uint64_t sentNow = 0;
+    const int r = sendBurst(n, sentNow);
+    const uint64_t returned = monoNs();
+    if (endsUnit) iov_[n - 1].iov_len = len;
+    if (r < 0) {
+      const int e = errno;
+      if (e == EINTR) continue;
+      if (e == ENOBUFS) {
+        enobufs_.fetch_add(1, std::memory_order_relaxed);
+        sched_yield();
+        continue;
+      }
+      if (e == EAGAIN || e == EWOULDBLOCK) {
+        eagain_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      errSyscall_.store("sendmmsg", std::memory_order_relaxed);
+      errno_.store(e, std::memory_order_relaxed);
+      break;
+    }
+    if (!unitBegun) {
+      unitBegun = true;
+      const uint64_t late = callAt > unitDue ? callAt - unitDue : 0;
+      lateSum += late;
+      maxLate = std::max(maxLate, late);
+      if (units > 0) {
+        const uint64_t gap = callAt - unitFirstCall;
+        gapSum += gap;
+        gapMax = std::max(gapMax, gap);
+      } else {
+        firstUnit_.store(callAt, std::memory_order_relaxed);
+      }
+      lastUnit_.store(callAt, std::memory_order_relaxed);
+      unitFirstCall = callAt;
+      ++units;
+      dgMax = std::max(dgMax, unitDatagrams);
+      bytesMax = std::max(bytesMax, unitBytes);
+    }
+    if (calls == 0) firstSend_.store(callAt, std::memory_order_relaxed);
+    lastSend_.store(callAt, std::memory_order_relaxed);
+    bytes += sentNow * len;
+    if (endsUnit && sentNow == n) bytes -= len - lastLen;
+    seq += sentNow;
+    left -= sentNow;
+    ++calls;
+    if (left == 0) {
+      const uint64_t span = returned - unitFirstCall;
+      spanSum += span;
+      spanMax = std::max(spanMax, span);
+      ++finished;
+    }
+    sent_.store(seq, std::memory_order_relaxed);
+    bytes_.store(bytes, std::memory_order_relaxed);
+    calls_.store(calls, std::memory_order_relaxed);
+    maxLate_.store(maxLate, std::memory_order_relaxed);
+    lateSum_.store(lateSum, std::memory_order_relaxed);
+    units_.store(units, std::memory_order_relaxed);
+    unitsDone_.store(finished, std::memory_order_relaxed);
+    gapSum_.store(gapSum, std::memory_order_relaxed);
+    gapMax_.store(gapMax, std::memory_order_relaxed);
+    spanSum_.store(spanSum, std::memory_order_relaxed);
+    spanMax_.store(spanMax, std::memory_order_relaxed);
+    unitDgMax_.store(dgMax, std::memory_order_relaxed);
+    unitBytesMax_.store(bytesMax, std::memory_order_relaxed);
+  }
+  return seq;
 }
 
 void Sender::sendFins(uint64_t total) {

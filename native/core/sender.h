@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "error.h"
+#include "pacer.h"
 #include "socket.h"
 
 namespace mcbench {
@@ -33,6 +34,9 @@ struct SenderConfig {
   // each a whole mcbench datagram with its own header, as one message the kernel segments.
   uint32_t gsoSegments = 0;
   bool gsoFallback = false;  // on EIO/EINVAL/EMSGSIZE from the first GSO send: go on one datagram per message
+  // --burst / --isochronous: units of datagrams back to back on a schedule (pps is then unused;
+  // a burst of up to 1024 datagrams is one sendmmsg call whatever batch says). Not with GSO.
+  PatternConfig pattern;
 };
 
 struct SenderSnapshot {
@@ -52,6 +56,15 @@ struct SenderSnapshot {
   uint64_t lastSendMonoNs = 0;   // achieved rate is (sent - 1) over that span
   uint32_t gsoSegments = 0;      // segments per GSO send in use (0: none, also after a fallback)
   int gsoRefusedErrno = 0;       // the errno with which the kernel refused GSO (fallback taken)
+  // With a pattern: units (bursts, frames) begun; the gaps between consecutive units' first
+  // sendmmsg calls (sum, max: mean = sum / (units - 1)); the span from a unit's first call to the
+  // return of its last (sum, max); the largest unit in datagrams and bytes; the first and the last
+  // unit's first call (the achieved unit rate is (units - 1) over that span).
+  uint64_t patternUnits = 0, unitsFinished = 0;  // begun; all their datagrams sent
+  uint64_t gapSumNs = 0, gapMaxNs = 0;
+  uint64_t spanSumNs = 0, spanMaxNs = 0;
+  uint64_t unitDatagramsMax = 0, unitBytesMax = 0;
+  uint64_t firstUnitMonoNs = 0, lastUnitMonoNs = 0;
   bool done = false;
   ThreadError error;
 };
@@ -74,6 +87,8 @@ class Sender {
   void sendFins(uint64_t total);
   // Sends datagrams [0, n) of the buffers: one GSO message per gsoSegments, or one message each.
   int sendBurst(uint64_t n, uint64_t& sent);
+  // The --burst / --isochronous loop; returns the DATA datagrams sent.
+  uint64_t runPattern(uint64_t start, uint64_t realAtStart, uint64_t end);
 
   SenderConfig cfg_;
   bool v2_ = false;           // the datagrams carry the v2 header (payload >= 48 bytes)
@@ -102,6 +117,9 @@ class Sender {
   std::atomic<uint64_t> sent_{0}, bytes_{0}, calls_{0}, enobufs_{0}, eagain_{0}, fins_{0};
   std::atomic<uint64_t> startMono_{0}, endMono_{0}, maxLate_{0}, lateSum_{0};
   std::atomic<bool> done_{false};
+  std::atomic<uint64_t> units_{0}, unitsDone_{0}, gapSum_{0}, gapMax_{0}, spanSum_{0}, spanMax_{0}, unitDgMax_{0},
+      unitBytesMax_{0};
+  std::atomic<uint64_t> firstUnit_{0}, lastUnit_{0};
   std::atomic<int> errno_{0};
   std::atomic<const char*> errSyscall_{""};
 };

@@ -860,6 +860,47 @@ TEST(pacer_schedule_is_consistent) {
   }
 }
 
+// --burst / --isochronous: unit k is due at start + k / rate, exactly the Pacer's arithmetic.
+TEST(pattern_unit_schedule) {
+  using mcbench::unitDueNs;
+  CHECK_EQ(unitDueNs(100, 10, 0), 100u);
+  CHECK_EQ(unitDueNs(100, 10, 1), 100 + 100 * kMs);
+  CHECK_EQ(unitDueNs(0, 60, 60), kSecs);
+  CHECK_EQ(unitDueNs(0, 60, 1), 16666666u);  // 16.67 ms truncated
+  CHECK_EQ(unitDueNs(0, 0.5, 3), 6 * kSecs);
+}
+
+// Frame sizes: the log-normal's own mean and standard deviation are the ones asked for (checked
+// over 200,000 draws), the same seed gives the same sizes, another seed others, 0 stddev the mean.
+TEST(frame_sizer_lognormal_moments_and_seed) {
+  using mcbench::FrameSizer;
+  const double mean = 4166.67, sd = 1041.67;  // 60:2M,0.5M
+  FrameSizer a(mean, sd, 7), b(mean, sd, 7), c(mean, sd, 8);
+  double sum = 0, sum2 = 0;
+  bool same = true, differs = false;
+  uint64_t lo = UINT64_MAX;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t x = a.next();
+    same = same && x == b.next();
+    differs = differs || x != c.next();
+    lo = std::min(lo, x);
+    sum += static_cast<double>(x);
+    sum2 += static_cast<double>(x) * static_cast<double>(x);
+  }
+  const double m = sum / n, v = sum2 / n - m * m;
+  CHECK(same);
+  CHECK(differs);
+  CHECK(lo >= 1);
+  CHECK(std::fabs(m - mean) / mean < 0.01);
+  CHECK(std::fabs(std::sqrt(v) - sd) / sd < 0.03);
+  FrameSizer flat(1500.4, 0, 3);
+  CHECK_EQ(flat.next(), 1500u);
+  CHECK_EQ(flat.next(), 1500u);
+  FrameSizer huge(1e12, 0, 3);  // capped
+  CHECK_EQ(huge.next(), FrameSizer::kMaxFrameBytes);
+}
+
 // ---- StallDetector (issue 9 item 3) -----------------------------------------------------------
 // Arrivals are fed with hand-chosen stamps; every expected stall is read off the schedule.
 TEST(stall_detector_locates_silences) {

@@ -377,6 +377,52 @@ export interface SenderConfig {
   /** what the send stamp holds: the packet's scheduled time when paced (so a late sender shows
    * as latency, no coordinated omission), the time of the sendmmsg call when unlimited */
   send_stamp: 'intended' | 'actual';
+  /** --burst / --isochronous: the traffic pattern asked for; absent when evenly paced or unlimited */
+  pattern?: SenderPatternConfig;
+}
+
+/** --burst N --burst-interval T, or --isochronous FPS:MEAN[,STDDEV] (iperf2's), as asked */
+export interface SenderPatternConfig {
+  /** burst: N datagrams back to back every T; isochronous: frames at a frame rate, of log-normal sizes */
+  kind: 'burst' | 'isochronous';
+  /** burst: --burst N, datagrams per burst; null for isochronous */
+  burst_datagrams: number | null;
+  /** burst: --burst-interval T, seconds from a burst's start to the next's; null for isochronous */
+  burst_interval_seconds: number | null;
+  /** isochronous: FPS, frames per second; null for bursts */
+  frames_per_second: number | null;
+  /** isochronous: MEAN, the mean load, bit/s of UDP payload; null for bursts */
+  mean_bits_per_second: number | null;
+  /** isochronous: STDDEV, the load's standard deviation, bit/s; null for bursts */
+  stddev_bits_per_second: number | null;
+  /** isochronous: a frame's mean size, MEAN / 8 / FPS, bytes; null for bursts */
+  frame_mean_bytes: number | null;
+  /** isochronous: --seed of the frame size draws (the same seed, the same sizes); null for bursts */
+  seed: number | null;
+}
+
+/** The traffic pattern the sender achieved, from its own clock readings around each sendmmsg call */
+export interface SenderPattern {
+  /** what the units are: bursts (--burst) or frames (--isochronous) */
+  kind: 'burst' | 'isochronous';
+  /** bursts or frames whose first datagram went out */
+  units: number;
+  /** achieved bursts or frames per second: (units - 1) over the span from the first one's first sendmmsg call to the last one's; null with fewer than 2 */
+  units_per_second: number | null;
+  /** datagrams per burst or frame: mean (sent / units) and the largest */
+  datagrams_per_unit_mean: number | null;
+  datagrams_per_unit_max: number;
+  /** UDP payload bytes per burst or frame: mean (bytes / units) and the largest */
+  bytes_per_unit_mean: number | null;
+  bytes_per_unit_max: number;
+  /** sendmmsg calls per burst or frame, mean (1: each went out in one call) */
+  calls_per_unit_mean: number | null;
+  /** the gap from one unit's first sendmmsg call to the next one's, ms: mean and max (the asked gap is 1000 / rate); null with fewer than 2 */
+  gap_mean_ms: number | null;
+  gap_max_ms: number | null;
+  /** a unit's first sendmmsg call to the return of its last, ms (how long it took to hand the kernel a whole burst or frame): mean and max over finished units */
+  span_mean_ms: number | null;
+  span_max_ms: number | null;
 }
 
 export interface SenderInterval extends ThroughputFigures {
@@ -401,9 +447,11 @@ export interface SenderGso {
 export interface SenderEnd extends ThroughputFigures {
   /** --gso: absent when sending one datagram per message */
   gso?: SenderGso;
+  /** --burst / --isochronous: the pattern achieved; absent when evenly paced or unlimited */
+  pattern?: SenderPattern;
   /** this sender's random session id, 16 hex digits (receivers report per session id) */
   session_id: string;
-  /** achieved / target packet rate; null when unlimited */
+  /** achieved / target packet rate (with --burst / --isochronous: achieved / asked bursts or frames per second); null when unlimited */
   rate_ratio: number | null;
   /** sendmmsg calls that sent at least one datagram */
   send_calls: number;
@@ -415,7 +463,7 @@ export interface SenderEnd extends ThroughputFigures {
   fins_sent: number;
   /** paced: how far behind its schedule the sender was at worst, ms; null when unlimited */
   late_max_ms: number | null;
-  /** paced: how far behind its schedule the sender was, mean per sendmmsg call, ms; null when unlimited */
+  /** paced: how far behind its schedule the sender was, mean per sendmmsg call (with a pattern: per burst or frame), ms; null when unlimited */
   late_mean_ms: number | null;
   /** the send thread's own cost: mcbench must not be the bottleneck */
   sender_thread: ThreadCost;

@@ -30,6 +30,22 @@ export interface NativeSenderSnapshot {
   gsoSegments: number;
   /** the errno with which the kernel refused GSO (--gso auto fell back); 0 when it did not */
   gsoRefusedErrno: number;
+  /** --burst / --isochronous: units (bursts, frames) begun */
+  patternUnits: number;
+  /** ... of which all datagrams were sent (the last one may be cut by -t or -n) */
+  unitsFinished: number;
+  /** gaps between consecutive units' first sendmmsg calls, summed and the largest, ns */
+  gapSumNs: number;
+  gapMaxNs: number;
+  /** a unit's first call to the return of its last, summed over finished units and the largest, ns */
+  spanSumNs: number;
+  spanMaxNs: number;
+  /** the largest unit, datagrams and bytes */
+  unitDatagramsMax: number;
+  unitBytesMax: number;
+  /** CLOCK_MONOTONIC of the first and the last unit's first call */
+  firstUnitMonoNs: number;
+  lastUnitMonoNs: number;
   done: boolean;
   error: ThreadErrorInfo | null;
 }

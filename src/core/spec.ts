@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { checkSsm, parseGroupAddress, parseSources, type AddressFamily } from './multicast-address.js';
 import { HEADER_LENGTH } from './wire.js';
+import { parsePattern, patternRate, type PatternSpec } from './pattern.js';
 import { shown, UsageError } from './errors.js';
 import { inRange, parseCount, parseInteger, parseRate, parseSeconds, parseSize } from './units.js';
 
@@ -61,6 +62,8 @@ export function parseGso(raw: unknown, length: number): GsoSpec | null {
 export interface SendSpec extends CommonSpec {
   /** --gso: null = one datagram per message */
   gso: GsoSpec | null;
+  /** --burst / --isochronous: null = evenly paced (or unlimited) */
+  pattern: PatternSpec | null;
   length: number;
   /** packets per second; 0 = unlimited */
   pps: number;
@@ -166,7 +169,9 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
   }
   let pps: number;
   let bitsPerSecond: number;
-  if (a.pps !== undefined) {
+  const pattern = parsePattern(a);
+  if (pattern) ({ pps, bitsPerSecond } = patternRate(pattern, length));
+  else if (a.pps !== undefined) {
     if (a.bandwidth !== undefined) throw new UsageError('-b/--bandwidth and --pps: give one rate, not both');
     pps = inRange('--pps', parseRate('--pps', a.pps), 0, 1e8, ' pps');
     bitsPerSecond = pps * length * 8;
@@ -174,7 +179,7 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
     bitsPerSecond = a.bandwidth === undefined ? 1e6 : inRange('-b/--bandwidth', parseRate('-b/--bandwidth', a.bandwidth), 0, 1e12, ' bit/s');
     pps = bitsPerSecond / (length * 8);
   }
-  if (pps > 0 && pps < 0.01) throw new UsageError(`-b/--bandwidth: the rate gives ${pps.toPrecision(2)} packets/s; the lowest is 0.01 (or 0 for unlimited)`);
+  if (!pattern && pps > 0 && pps < 0.01) throw new UsageError(`-b/--bandwidth: the rate gives ${pps.toPrecision(2)} packets/s; the lowest is 0.01 (or 0 for unlimited)`);
   const count = a.count === undefined ? null : inRange('-n/--count', parseCount('-n/--count', a.count), 1, 2 ** 53);
   let timeSeconds: number | null = a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s');
   if (timeSeconds === null && count === null) timeSeconds = 10; // iperf's default
@@ -188,6 +193,7 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
     ttl: a.ttl === undefined ? 1 : parseInteger('--ttl', a.ttl, 0, 255),
     loop: a.loop !== false,
     gso: parseGso(a.gso, length),
+    pattern,
   };
 }
 

@@ -1,7 +1,7 @@
 // Human output in iperf's style: one line per interval, then a summary block.
 import { formatAttribution, formatSendLoss } from '../core/counters.js';
 import type { LatencySummary } from '../core/latency.js';
-import type { ThreadCost, ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
+import type { SenderPattern, ThreadCost, ReceiverEnd, ReceiverInterval, SenderEnd, SenderInterval, SessionResult } from '../core/result.js';
 import { formatCount, formatRate, formatU64 } from '../core/units.js';
 
 const range = (start: number, end: number) => `${start.toFixed(2)}-${end.toFixed(2)} sec`.padEnd(16);
@@ -121,10 +121,19 @@ export function senderSummaryLines(end: SenderEnd): string[] {
     const late = end.late_mean_ms !== null && end.late_max_ms !== null ? ` · behind schedule: mean ${end.late_mean_ms.toFixed(3)} ms, worst ${end.late_max_ms.toFixed(3)} ms` : '';
     lines.push(`target ${(end.rate_ratio * 100).toFixed(2)}% reached${late}`);
   }
+  if (end.pattern) lines.push(patternLine(end.pattern));
   lines.push(`sendmmsg calls ${formatCount(end.send_calls)} · FIN sent ${end.fins_sent} · ${formatSendLoss(end.send_drops)}`);
   lines.push(`send thread: ${threadLine(end.sender_thread)}`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;
+}
+
+/** The achieved burst or frame pattern: units/s, their size, the gaps between them, how long each took to send. */
+function patternLine(p: SenderPattern): string {
+  const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)} ms`);
+  const perSecond = p.units_per_second === null ? '' : `, ${p.units_per_second.toFixed(2)}/s`;
+  const size = p.datagrams_per_unit_mean === null ? '' : ` · ${p.datagrams_per_unit_mean.toFixed(1)} datagrams (max ${formatCount(p.datagrams_per_unit_max)}), ${formatCount(Math.round(p.bytes_per_unit_mean ?? 0))} bytes each (max ${formatCount(p.bytes_per_unit_max)}) in ${(p.calls_per_unit_mean ?? 0).toFixed(2)} sendmmsg`;
+  return `pattern: ${formatCount(p.units)} ${p.kind === 'burst' ? 'bursts' : 'frames'}${perSecond}${size} · gap mean ${ms(p.gap_mean_ms)}, max ${ms(p.gap_max_ms)} · sent within mean ${ms(p.span_mean_ms)}, max ${ms(p.span_max_ms)}`;
 }
 
 function threadLine(t: ThreadCost): string {

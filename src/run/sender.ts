@@ -7,9 +7,10 @@ import { spanThroughput, threadCost, throughput } from '../core/metrics.js';
 import type { EndReason, SenderInterval, SenderResult } from '../core/result.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { SendSpec } from '../core/spec.js';
+import { describePattern, frameBytes, patternConfig, patternFigures, unitsPerSecond } from '../core/pattern.js';
 import { startInfo } from '../host/system.js';
 import { formatCount, formatRate } from '../core/units.js';
-import { loadBinding, type NativeSender, type NativeSenderSnapshot } from '../native.js';
+import { loadBinding, type NativeSender, type NativeSenderSnapshot, type SenderOptions } from '../native.js';
 import { SENDER_HEADER, senderIntervalLine, senderSummaryLines } from '../report/human.js';
 import type { Output } from '../report/output.js';
 import { explainSendError, explainSocketError, gsoRefusal } from './native-errors.js';
@@ -35,6 +36,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       finCount: 5,
       gsoSegments: spec.gso?.segments ?? 0,
       gsoFallback: spec.gso?.fallback ?? false,
+      ...(spec.pattern ? nativePattern(spec.pattern) : {}),
     });
   } catch (e) {
     throw explainSocketError(e, spec);
@@ -45,6 +47,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     .filter(Boolean)
     .join(' or ');
   const gsoText = spec.gso ? ` (UDP GSO, ${spec.gso.segments} per send${spec.gso.fallback ? ' or fewer' : ''})` : '';
+  if (spec.pattern) out.info(`mcbench send: pattern: ${describePattern(spec.pattern, spec.length)}`);
   out.info(`mcbench send: to ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams${gsoText}, ${target}, for ${limit}, TTL ${spec.ttl}`);
   out.event('start', start);
 
@@ -113,13 +116,19 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
   const kernelDelta = diffDropCounters(countersBefore, readDropCounters(countersDevice, { family: spec.family }));
   const sendDrops = attributeSendLoss({ enobufs: last.enobufs, eagain: last.eagain, delta: kernelDelta });
   const seconds = last.endMonoNs > last.startMonoNs ? (last.endMonoNs - last.startMonoNs) / 1e9 : 0;
-  const totals = spanThroughput(last.sent, last.bytes, (last.lastSendMonoNs - last.firstSendMonoNs) / 1e9, seconds);
+  const pattern = spec.pattern ? patternFigures(spec.pattern.kind, last) : null;
+  // A pattern's rate is its units' (a burst's datagrams share one moment, not the span's gaps).
+  const totals = pattern?.units_per_second
+    ? { ...throughput(last.sent, last.bytes, seconds), packets_per_second: (last.sent / pattern.units) * pattern.units_per_second, bits_per_second: (last.bytes / pattern.units) * pattern.units_per_second * 8 }
+    : spanThroughput(last.sent, last.bytes, (last.lastSendMonoNs - last.firstSendMonoNs) / 1e9, seconds);
   const failedAtOnce = reason === 'error' && last.sent === 0;
   if (failedAtOnce && last.error) {
     tx.close();
     throw explainSendError(last.error, spec);
   }
-  const rateRatio = spec.pps > 0 && last.sent > 1 ? totals.packets_per_second / spec.pps : null;
+  const rateRatio = spec.pattern
+    ? pattern?.units_per_second ? pattern.units_per_second / unitsPerSecond(spec.pattern) : null
+    : spec.pps > 0 && last.sent > 1 ? totals.packets_per_second / spec.pps : null;
   const warnings: string[] = [];
   const busy = seconds > 0 ? Math.min(1, last.threadCpuNs / 1e9 / seconds) : 0;
   if (rateRatio !== null && rateRatio < 0.99 && reason !== 'signal' && reason !== 'error') {
@@ -152,14 +161,17 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
         count_limit: spec.count,
         ttl: spec.ttl,
         loop: spec.loop,
-        batch: spec.batch,
+        // a burst of up to 1024 datagrams is one sendmmsg call whatever --batch says
+        batch: spec.pattern?.kind === 'burst' ? Math.max(spec.batch, Math.min(spec.pattern.datagrams, 1024)) : spec.batch,
         interval_seconds: spec.intervalSeconds,
         send_stamp: spec.pps > 0 ? 'intended' : 'actual',
+        ...(spec.pattern ? { pattern: patternConfig(spec.pattern) } : {}),
       },
     },
     intervals,
     end: {
       ...(spec.gso ? { gso: { mode: spec.gso.fallback ? 'auto' : 'on', segments: spec.gso.segments, used: last.gsoSegments > 0, refused: gsoRefused } as const } : {}),
+      ...(pattern ? { pattern } : {}),
       session_id: last.sessionId,
       ...totals,
       rate_ratio: rateRatio,
@@ -168,7 +180,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       eagain: last.eagain,
       fins_sent: last.finsSent,
       late_max_ms: spec.pps > 0 ? last.maxLateNs / 1e6 : null,
-      late_mean_ms: spec.pps > 0 && last.calls > 0 ? last.lateSumNs / last.calls / 1e6 : null,
+      late_mean_ms: spec.pps > 0 && last.calls > 0 ? last.lateSumNs / (pattern ? Math.max(1, pattern.units) : last.calls) / 1e6 : null,
       sender_thread: threadCost(last.threadCpuNs, seconds, last.sent),
       send_drops: sendDrops,
       kernel_counters: kernelDelta,
@@ -186,4 +198,11 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
 function errnoName(errno: number): string {
   const hit = Object.entries(osConstants.errno).find(([, n]) => n === errno);
   return hit ? hit[0] : `errno ${errno}`;
+}
+
+/** The pattern as the addon takes it. */
+function nativePattern(p: NonNullable<SendSpec['pattern']>): Partial<SenderOptions> {
+  if (p.kind === 'burst') return { pattern: 'burst', unitsPerSecond: unitsPerSecond(p), burstDatagrams: p.datagrams };
+  const f = frameBytes(p);
+  return { pattern: 'isochronous', unitsPerSecond: p.framesPerSecond, frameMeanBytes: f.mean, frameStddevBytes: f.stddev, seed: p.seed };
 }
