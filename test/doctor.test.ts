@@ -125,8 +125,9 @@ describe('diagnose (pure, synthetic snapshots)', () => {
   it('runs every check once, each finding complete; fixes and seed citations on everything that is not ok', () => {
     const findings = diagnose(withBridge(), sampleOf(1, {}), []);
     const ids = findings.map((f) => f.id);
-    expect(ids).toEqual(['rmem-max', 'rmem-default', 'bridge-querier', 'bridge-membership-interval', 'bridge-nf-call', 'bridge-stp',
-      'txqueuelen', 'nic-driver', 'kvm-acceleration', 'udp-receive-errors', 'softnet-backlog-drops', 'igmp-version', 'igmp-max-memberships']);
+    expect(ids).toEqual(['rmem-max', 'rmem-default', 'bridge-querier', 'bridge-mld-querier', 'bridge-membership-interval', 'bridge-nf-call', 'bridge-stp',
+      'txqueuelen', 'nic-driver', 'kvm-acceleration', 'udp-receive-errors', 'softnet-backlog-drops', 'igmp-version', 'mld-version', 'ssm-report-version',
+      'igmp-max-memberships']);
     for (const f of findings) {
       expect(f.seen.length, f.id).toBeGreaterThan(10);
       if (f.severity === 'ok' || f.severity === 'skipped') {

@@ -3,8 +3,9 @@
 // seconds (host/doctor-probes.ts); the checks themselves are pure (core/doctor.ts). Exit 0 with no problem, 1 with one
 // (like a linter), 2 on bad input.
 import type { Argv, CommandModule } from 'yargs';
-import { diagnose, doctorExitCode, doctorReport, formatDoctor } from '../core/doctor.js';
-import { readLinks, sampleDropCounters } from '../host/doctor-probes.js';
+import { diagnose, doctorExitCode, doctorReport, formatDoctor, type DoctorGroup } from '../core/doctor.js';
+import { parseGroupAddress } from '../core/multicast-address.js';
+import { readBridgeQuerier, readLinks, sampleDropCounters } from '../host/doctor-probes.js';
 import { inRange, parseSeconds } from '../core/units.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput } from '../report/output.js';
@@ -19,6 +20,15 @@ function parseSample(raw: unknown): number {
   return inRange('--sample', parseSeconds('--sample', raw), 0, MAX_SAMPLE_SECONDS, ' s');
 }
 
+/** -g, repeatable: the groups the receivers will join (for the membership and SSM checks). */
+function parseGroups(raw: unknown): DoctorGroup[] {
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map((g) => {
+    const { address, family, ssm } = parseGroupAddress(g);
+    return { address, family, ssm };
+  });
+}
+
 export const doctorCommand: CommandModule = {
   command: 'doctor',
   describe: 'check this host for the known causes of multicast loss between VM guests, and name each fix',
@@ -27,6 +37,7 @@ export const doctorCommand: CommandModule = {
       .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
       .option('bridge', { type: 'string', describe: 'bridge to check (default: the interface if it is one, or the bridge it is enslaved to)' })
       .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - for stdout' })
+      .option('group', { alias: 'g', type: 'string', array: true, describe: 'a group the receivers join, repeatable: checked against net.ipv4.igmp_max_memberships and for SSM (232.0.0.0/8, ff3x::/32)' })
       .option('sample', { type: 'string', describe: `seconds to watch the UDP and softnet drop counters (0: do not; at most ${MAX_SAMPLE_SECONDS})`, default: '1' })
       .example('$0 doctor --bridge br0', 'the host bridge the guests share')
       .example('$0 doctor -I eth1 --sample 10 --json doctor.json', 'in a guest, while the multicast load runs'),
@@ -34,13 +45,15 @@ export const doctorCommand: CommandModule = {
     runCommand('doctor', async () => {
       const a = argv as Record<string, unknown>;
       const seconds = parseSample(a.sample);
+      const groups = parseGroups(a.group);
       const { snapshot, json } = snapshotFromFlags(a);
       const links = readLinks(snapshot);
+      const ctx = { groups, querier: readBridgeQuerier(snapshot) };
       const sample = seconds > 0 ? await sampleDropCounters(snapshot.interface?.name ?? null, seconds) : null;
-      const findings = diagnose(snapshot, sample, links);
+      const findings = diagnose(snapshot, sample, links, ctx);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       for (const line of formatDoctor(snapshot, sample, findings)) out.summary(line);
-      if (json) emitJson(json, doctorReport(snapshot, sample, findings));
+      if (json) emitJson(json, doctorReport(snapshot, sample, findings, undefined, ctx));
       return doctorExitCode(findings);
     }),
 };

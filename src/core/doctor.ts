@@ -92,6 +92,44 @@ export interface LinkFact {
   driver: string | null;
 }
 
+/** One family's querier as the bridge reports it (IFLA_BR_MCAST_QUERIER_STATE). */
+export interface QuerierFamilyFact {
+  /** its address; null (or '0.0.0.0', '::') when the bridge knows none */
+  address: string | null;
+  /** the port it was heard on; null: the bridge itself, or unknown */
+  port: string | null;
+  /** seconds before the bridge stops believing in this other querier; null: it heard none */
+  other_querier_seconds: number | null;
+}
+
+/** What the bridge knows of its queriers, read over rtnetlink (host/doctor-probes.ts). */
+export interface BridgeQuerierFact {
+  bridge: string;
+  /** whether this kernel reports querier state (Linux 5.16+): if so, a family left out means no querier */
+  kernel_reports: boolean;
+  /** null: the bridge neither queries in this family nor heard a querier (when kernel_reports) */
+  ipv4: QuerierFamilyFact | null;
+  ipv6: QuerierFamilyFact | null;
+  /** the bridge has an IPv6 link-local address to send MLD queries from; null: unknown */
+  ipv6_link_local: boolean | null;
+  /** set when the state could not be read (then ipv4 and ipv6 say nothing) */
+  error: string | null;
+}
+
+/** A group doctor was asked about (-g). */
+export interface DoctorGroup {
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  /** in a source-specific range (232.0.0.0/8, ff3x::/32): receivers join it with --source */
+  ssm: boolean;
+}
+
+/** What doctor knows besides the settings: the groups asked for, the bridge's querier state. */
+export interface DoctorContext {
+  groups?: readonly DoctorGroup[];
+  querier?: BridgeQuerierFact | null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
@@ -478,29 +516,188 @@ function checkIgmpVersion(s: KernelSettingsSnapshot, links: readonly LinkFact[] 
     ev);
 }
 
-function checkIgmpMemberships(s: KernelSettingsSnapshot): Finding {
+function checkIgmpMemberships(s: KernelSettingsSnapshot, ctx: DoctorContext): Finding {
   const id = 'igmp-max-memberships';
   const e = byKey(s, 'net.ipv4.igmp_max_memberships');
   const v = num(e);
   if (v === null) return skipped(id, null, unreadable(e, 'net.ipv4.igmp_max_memberships'));
-  if (v >= IGMP_MAX_MEMBERSHIPS_MIN) return ok(id, null, `${show(s, e!)}: at least the kernel default ${IGMP_MAX_MEMBERSHIPS_MIN}`, [e!.id]);
-  return finding(id, 'info', null,
-    `${show(s, e!)}, below the kernel default ${IGMP_MAX_MEMBERSHIPS_MIN}`,
-    'seed 001 (corosync joins its groups on one socket): a socket may join at most this many groups; the join past it fails with ENOBUFS',
-    `sysctl -w net.ipv4.igmp_max_memberships=${IGMP_MAX_MEMBERSHIPS_MIN}  # per network namespace; persist in /etc/sysctl.d`,
-    [e!.id]);
+  const groups = ctx.groups ?? [];
+  const v4 = groups.filter((g) => g.family === 'ipv4').length;
+  const v6 = groups.length - v4;
+  const msf = (key: string, fam: 'ipv4' | 'ipv6') => {
+    const m = byKey(s, key);
+    return groups.some((g) => g.family === fam && g.ssm) && num(m) !== null ? [m!] : [];
+  };
+  const msfs = [...msf('net.ipv4.igmp_max_msf', 'ipv4'), ...msf('net.ipv6.mld_max_msf', 'ipv6')];
+  const optmem = byKey(s, 'net.core.optmem_max');
+  const extra = [
+    ...msfs.map((m) => `${show(s, m)}: at most that many --source per group and socket`),
+    ...(v6 && num(optmem) !== null ? [`${plural(v6, 'IPv6 group')}: no count limit, each join is charged to ${show(s, optmem!)} per socket`] : []),
+  ];
+  const ev = [e!.id, ...msfs.map((m) => m.id), ...(v6 && optmem ? [optmem.id] : [])];
+  const tail = extra.length ? `; ${extra.join('; ')}` : '';
+  if (v4 > v) {
+    return finding(id, 'problem', null,
+      `${plural(v4, 'IPv4 group')} asked for, ${show(s, e!)}: one socket joins at most ${v}; the join of group ${v + 1} fails with ENOBUFS${tail}`,
+      'seed 001 (corosync joins its groups on one socket): the kernel refuses a socket\'s membership past net.ipv4.igmp_max_memberships with ENOBUFS, ' +
+        'which reads like a memory error (smcroute#46 is this)',
+      `sysctl -w net.ipv4.igmp_max_memberships=${Math.max(v4, IGMP_MAX_MEMBERSHIPS_MIN)}  # per network namespace; persist in /etc/sysctl.d`,
+      ev);
+  }
+  if (v < IGMP_MAX_MEMBERSHIPS_MIN) {
+    return finding(id, 'info', null,
+      `${show(s, e!)}, below the kernel default ${IGMP_MAX_MEMBERSHIPS_MIN}` + (v4 ? ` (${plural(v4, 'IPv4 group')} asked for fit)` : '') + tail,
+      'seed 001 (corosync joins its groups on one socket): a socket may join at most this many groups; the join past it fails with ENOBUFS',
+      `sysctl -w net.ipv4.igmp_max_memberships=${IGMP_MAX_MEMBERSHIPS_MIN}  # per network namespace; persist in /etc/sysctl.d`,
+      ev);
+  }
+  return ok(id, null, v4
+    ? `${plural(v4, 'IPv4 group')} asked for, ${show(s, e!)}: they fit on one socket${tail}`
+    : `${show(s, e!)}: at least the kernel default ${IGMP_MAX_MEMBERSHIPS_MIN}${tail}`, ev);
+}
+
+/** A querier as the bridge reports it, for a finding's text. */
+function querierText(f: QuerierFamilyFact): string {
+  const addr = f.address && f.address !== '::' && f.address !== '0.0.0.0' ? f.address : 'an unknown address';
+  return `${addr}${f.port ? ` on port ${f.port}` : ''}` +
+    (f.other_querier_seconds !== null ? `, believed for another ${+f.other_querier_seconds.toFixed(2)} s` : '');
+}
+
+/**
+ * MLD snooping without an MLD querier: seed 002's trap for IPv6 groups. The bridge snoops MLD
+ * with the same multicast_snooping flag, and its own querier serves MLD only when it has an IPv6
+ * link-local address to send from (the kernel skips the MLD query otherwise).
+ */
+function checkMldQuerier(s: KernelSettingsSnapshot, links: readonly LinkFact[] | null, ctx: DoctorContext): Finding {
+  const id = 'bridge-mld-querier';
+  if (!s.bridge) return noBridge(id, s, links);
+  const br = s.bridge.name;
+  const snoop = byKey(s, 'bridge.<bridge>.multicast_snooping');
+  const querier = byKey(s, 'bridge.<bridge>.multicast_querier');
+  const v6off = byKey(s, 'net.ipv6.conf.<bridge>.disable_ipv6');
+  const mldv = num(byKey(s, 'bridge.<bridge>.multicast_mld_version'));
+  const sv = num(snoop);
+  const qv = num(querier);
+  const ev = [snoop, querier, v6off, byKey(s, 'bridge.<bridge>.multicast_mld_version')]
+    .filter((e): e is SettingEntry => e?.available === true).map((e) => e.id);
+  const q = ctx.querier?.bridge === br ? ctx.querier : null;
+  if (q) ev.push('IFLA_BR_MCAST_QUERIER_STATE');
+  if (sv === null) return skipped(id, br, unreadable(snoop, 'multicast_snooping'), ev);
+  if (sv === 0) return ok(id, br, `${br}: multicast_snooping=0: IPv6 groups are flooded to every port too, no MLD membership can expire`, ev);
+  if (qv === null) return skipped(id, br, unreadable(querier, 'multicast_querier'), ev);
+  const seen = q && !q.error ? q.ipv6 : null;
+  const heard = seen && seen.other_querier_seconds !== null ? seen : null;
+  if (heard) return ok(id, br, `${br}: an MLD querier was heard: ${querierText(heard)}`, ev);
+  const linkLocal = q?.ipv6_link_local ?? null;
+  const noAddress = num(v6off) === 1 || linkLocal === false;
+  const v6groups = (ctx.groups ?? []).filter((g) => g.family === 'ipv6');
+  const severity: Severity = v6groups.length ? 'problem' : 'warning';
+  const asked = v6groups.length ? ` (asked for ${v6groups.map((g) => g.address).join(', ')})` : ' (no IPv6 group asked for with -g: a problem once IPv6 multicast crosses it)';
+  const why = 'seed 002, for IPv6: the bridge forwards an IPv6 group only to ports that reported it in MLD, and a membership lives multicast_membership_interval after the last report; ' +
+    'hosts report again only when a query asks them. Kernels without the upstream fix stop forwarding then; newer ones flood while they know no MLD querier, so delivery hangs on whatever querier is on the LAN';
+  if (qv !== 0) {
+    if (!noAddress) {
+      return ok(id, br, `${br}: multicast_querier=1 and ${br} has IPv6 (a link-local address to query from): it sends MLD${mldv !== null ? `v${mldv}` : ''} queries` +
+        (seen ? `; the bridge reports the MLD querier ${querierText(seen)}` : ''), ev);
+    }
+    return finding(id, severity, br,
+      `${br}: multicast_querier=1 but ${br} has no IPv6 link-local address (${num(v6off) === 1 ? `net.ipv6.conf.${br}.disable_ipv6=1` : 'none configured'}): it sends IGMP queries and no MLD query, and no other MLD querier was heard${asked}`,
+      `${why}. The kernel sends a bridge's MLD queries from its link-local address and skips them without one`,
+      `sysctl -w net.ipv6.conf.${br}.disable_ipv6=0 net.ipv6.conf.${br}.accept_ra=0  # a link-local address for the bridge's MLD queries (nothing routed); or run an MLD querier on the LAN`,
+      ev);
+  }
+  const unknown = !q || q.error !== null || !q.kernel_reports;
+  const state = unknown
+    ? (q?.error ? `the bridge's querier state could not be read (${q.error})` : 'this kernel does not say whether an MLD querier was heard (Linux 5.16+ does)')
+    : 'and the bridge has heard no MLD querier within multicast_querier_interval';
+  return finding(id, severity, br,
+    `${br}: multicast_snooping=1, multicast_querier=0, ${state}${asked}`,
+    why,
+    bridgeSet(s, br, 'multicast_querier', 'mcast_querier', 1) + (noAddress ? ` && sysctl -w net.ipv6.conf.${br}.disable_ipv6=0` : '') +
+      '  # the bridge then queries MLD from its link-local address; or run an MLD querier on the LAN (seed 002)',
+    ev);
+}
+
+const MLD_NAME: Record<number, string> = { 1: 'MLDv1', 2: 'MLDv2' };
+
+/** force_mld_version: the kernel takes the all value when it is not 0, else the interface's (mld_force_mld_version). */
+function forcedMld(s: KernelSettingsSnapshot): { forced: 1 | 2 | null; by: SettingEntry | null; all: SettingEntry | undefined; dev: SettingEntry | undefined } {
+  const all = byKey(s, 'net.ipv6.conf.all.force_mld_version');
+  const dev = byKey(s, 'net.ipv6.conf.<iface>.force_mld_version');
+  const av = num(all);
+  const by = av !== null && av !== 0 ? all! : num(dev) !== null && num(dev) !== 0 ? dev! : null;
+  const v = num(by ?? undefined);
+  return { forced: v === 1 || v === 2 ? v : null, by, all, dev };
+}
+
+function checkMldVersion(s: KernelSettingsSnapshot, links: readonly LinkFact[] | null): Finding {
+  const id = 'mld-version';
+  const { forced, by, all, dev } = forcedMld(s);
+  if (num(all) === null && num(dev) === null) return skipped(id, null, unreadable(all, 'net.ipv6.conf.all.force_mld_version'));
+  if (!s.bridge) return noBridge(id, s, links);
+  const br = s.bridge.name;
+  const be = byKey(s, 'bridge.<bridge>.multicast_mld_version');
+  const bv = num(be);
+  const ev = [all, dev, be].filter((e): e is SettingEntry => e?.available === true).map((e) => e.id);
+  if (bv === null) return skipped(id, br, unreadable(be, 'multicast_mld_version'), ev);
+  if (forced === null || forced === bv) {
+    return ok(id, br, forced === null
+      ? `force_mld_version ${[all, dev].filter((e) => num(e) !== null).map((e) => `${e!.target ?? 'all'}=${num(e)}`).join(', ')}: reports follow the querier; ${br} queries in ${MLD_NAME[bv] ?? `v${bv}`}`
+      : `MLD reports forced to ${MLD_NAME[forced]}, the version ${br} queries in`, ev);
+  }
+  return finding(id, forced === 1 ? 'warning' : 'info', br,
+    `${show(s, by!)} but ${br} queries in ${MLD_NAME[bv] ?? `v${bv}`} (${show(s, be!)})`,
+    'seed 001, for IPv6: the hosts\' MLD version has to be one the snooping switch or bridge handles. ' + (forced === 1
+      ? 'MLDv1 reports answer the v2 queries and the bridge snoops them, but MLDv1 has no source lists: source-specific (ff3x::) joins go out as any-source reports'
+      : 'the Linux bridge snoops MLDv2 reports whatever version it queries in, an MLDv1-only snooping switch does not'),
+    `sysctl -w ${by!.id}=0  # follow the querier; or match it: ip link set ${br} type bridge mcast_mld_version ${forced}`,
+    ev);
+}
+
+/**
+ * force_igmp_version 1 or 2 (or force_mld_version 1) on the receiver's interface: a source-
+ * specific join still succeeds, the kernel filters by source locally, but the report on the wire
+ * is an IGMPv2/MLDv1 any-source report that cannot carry the source list.
+ */
+function checkSsmReportVersion(s: KernelSettingsSnapshot, ctx: DoctorContext): Finding {
+  const id = 'ssm-report-version';
+  const iall = byKey(s, 'net.ipv4.conf.all.force_igmp_version');
+  const idev = byKey(s, 'net.ipv4.conf.<iface>.force_igmp_version');
+  const mld = forcedMld(s);
+  const ev = [iall, idev, mld.all, mld.dev].filter((e): e is SettingEntry => e?.available === true).map((e) => e.id);
+  if (ev.length === 0) return skipped(id, null, unreadable(iall, 'net.ipv4.conf.all.force_igmp_version'));
+  const igmpForcing = [iall, idev].filter((e): e is SettingEntry => num(e) === 1 || num(e) === 2);
+  const mldForcing = mld.forced === 1 ? [mld.by!] : [];
+  const target = s.interface?.name ?? null;
+  if (igmpForcing.length === 0 && mldForcing.length === 0) {
+    return ok(id, target, `no IGMPv1/v2 or MLDv1 pinned${target ? ` on ${target}` : ''}: source-specific joins go out as IGMPv3/MLDv2 reports with their sources`, ev);
+  }
+  const ssm = (ctx.groups ?? []).filter((g) => g.ssm && (g.family === 'ipv4' ? igmpForcing.length > 0 : mldForcing.length > 0));
+  const forcing = [...igmpForcing, ...mldForcing];
+  return finding(id, ssm.length ? 'problem' : 'warning', target,
+    `${forcing.map((e) => show(s, e)).join(', ')}: source-specific joins (recv --source) on ${target ?? 'this host'} leave as ` +
+      `${[igmpForcing.length ? 'IGMPv2' : null, mldForcing.length ? 'MLDv1' : null].filter(Boolean).join(' and ')} reports, which carry no source list` +
+      (ssm.length ? `; the SSM group${ssm.length > 1 ? 's' : ''} asked for (${ssm.map((g) => g.address).join(', ')}) cannot be received through a router` : ''),
+    'seed 001 pinned the guests to IGMPv2 to match ESX; with SSM that fails silently: the join call succeeds and the kernel filters by source on the host, ' +
+      'but IGMPv2 (RFC 2236) and MLDv1 (RFC 2710) reports name only the group, and an SSM router or IGMPv3/MLDv2-snooping switch ignores them for 232.0.0.0/8 and ff3x::/32 (RFC 4607 section 4), ' +
+      'so (S,G) traffic never arrives and nothing reports an error. On one Linux bridge it still flows, as any-source traffic',
+    `sysctl -w ${forcing.map((e) => `${e.id}=0`).join(' ')}  # follow the querier (IGMPv3/MLDv2 by default); persist in /etc/sysctl.d`,
+    ev);
 }
 
 /**
  * Every check, in a fixed order (settings first, then what the counters showed). `sample`:
  * drop counters over a window (null or absent: those checks are skipped). `links`: the
  * namespace's links, for bridge ports, other bridges and queue disciplines (null: unknown).
+ * `ctx`: the groups asked for (-g) and the bridge's querier state (absent: not known).
  */
-export function diagnose(snapshot: KernelSettingsSnapshot, sample: CounterSample | null = null, links: readonly LinkFact[] | null = null): Finding[] {
+export function diagnose(snapshot: KernelSettingsSnapshot, sample: CounterSample | null = null, links: readonly LinkFact[] | null = null,
+  ctx: DoctorContext = {}): Finding[] {
   return [
     checkRmemMax(snapshot),
     checkRmemDefault(snapshot),
     checkQuerier(snapshot, links),
+    checkMldQuerier(snapshot, links, ctx),
     checkMembershipInterval(snapshot, links),
     checkBridgeNf(snapshot, links),
     checkStp(snapshot, links),
@@ -510,7 +707,9 @@ export function diagnose(snapshot: KernelSettingsSnapshot, sample: CounterSample
     ...checkUdpErrors(snapshot, sample),
     checkSoftnet(snapshot, sample),
     checkIgmpVersion(snapshot, links),
-    checkIgmpMemberships(snapshot),
+    checkMldVersion(snapshot, links),
+    checkSsmReportVersion(snapshot, ctx),
+    checkIgmpMemberships(snapshot, ctx),
   ];
 }
 
@@ -546,12 +745,17 @@ export interface DoctorReport {
   };
   /** the counter window, or null with --sample 0 */
   sample: { seconds: number; delta: DropCounterDelta } | null;
+  /** the groups asked for with -g (empty: none) */
+  groups: DoctorGroup[];
+  /** what the bridge reported of its IGMP and MLD queriers; null: no bridge, or not read */
+  querier: BridgeQuerierFact | null;
   counts: Record<Severity, number>;
   exit_code: 0 | 1;
   findings: Finding[];
 }
 
-export function doctorReport(snapshot: KernelSettingsSnapshot, sample: CounterSample | null, findings: Finding[], time = new Date().toISOString()): DoctorReport {
+export function doctorReport(snapshot: KernelSettingsSnapshot, sample: CounterSample | null, findings: Finding[], time = new Date().toISOString(),
+  ctx: DoctorContext = {}): DoctorReport {
   const { schema, time: snapTime, host, virtualization, netns, interface: iface, bridge, notes } = snapshot;
   return {
     schema: DOCTOR_SCHEMA,
@@ -561,6 +765,8 @@ export function doctorReport(snapshot: KernelSettingsSnapshot, sample: CounterSa
       settings: Object.fromEntries(snapshot.entries.map((e) => [e.id, e.available ? e.value : null])),
     },
     sample: sample ? { seconds: sample.seconds, delta: sample.delta } : null,
+    groups: [...(ctx.groups ?? [])],
+    querier: ctx.querier ?? null,
     counts: countFindings(findings),
     exit_code: doctorExitCode(findings),
     findings,

@@ -62,6 +62,7 @@ export interface SettingDef {
 
 const ON_OFF = { 0: 'off', 1: 'on' } as const;
 const IGMP_FORCE = { 0: 'auto', 1: 'v1', 2: 'v2', 3: 'v3' } as const;
+const MLD_FORCE = { 0: 'auto', 1: 'v1', 2: 'v2' } as const;
 const RP_FILTER = { 0: 'off', 1: 'strict', 2: 'loose' } as const;
 
 export const SETTINGS: readonly SettingDef[] = [
@@ -132,6 +133,30 @@ export const SETTINGS: readonly SettingDef[] = [
     settable: true, labels: IGMP_FORCE,
     why: 'seed 001: the IGMP version the guest reports with on this interface (0 follows the querier); a mismatch with the snooping switch or bridge loses memberships.',
     short: 'seed 001: IGMP version on this interface',
+  },
+  {
+    id: 'net.ipv4.igmp_max_msf', path: '/proc/sys/net/ipv4/igmp_max_msf', scope: 'namespace', unit: 'count', parse: 'int',
+    settable: true,
+    why: 'seed 001 (joins per socket): how many sources one socket may name for one IPv4 group (SSM --source, MCAST_JOIN_SOURCE_GROUP); the source past it fails with ENOBUFS.',
+    short: 'seed 001: SSM sources per group and socket',
+  },
+  {
+    id: 'net.ipv6.mld_max_msf', path: '/proc/sys/net/ipv6/mld_max_msf', scope: 'namespace', unit: 'count', parse: 'int',
+    settable: true,
+    why: 'seed 001 (joins per socket): how many sources one socket may name for one IPv6 group (SSM, MLDv2); the source past it fails with ENOBUFS.',
+    short: 'seed 001: IPv6 SSM sources per group and socket',
+  },
+  {
+    id: 'net.ipv6.conf.all.force_mld_version', path: '/proc/sys/net/ipv6/conf/all/force_mld_version', scope: 'namespace', unit: 'mode', parse: 'int',
+    settable: true, labels: MLD_FORCE,
+    why: 'seed 001 (the IGMP version pinned to match the switch), for IPv6: 0 follows the querier; 1 or 2 here pins the MLD version on every interface (it wins over the interface value), and MLDv1 cannot carry SSM sources.',
+    short: 'seed 001: forces the MLD version everywhere',
+  },
+  {
+    id: 'net.ipv6.conf.<iface>.force_mld_version', path: '/proc/sys/net/ipv6/conf/<iface>/force_mld_version', scope: 'interface', unit: 'mode', parse: 'int',
+    settable: true, labels: MLD_FORCE,
+    why: 'seed 001, for IPv6: the MLD version the host reports with on this interface (0 follows the querier) when the all value is 0.',
+    short: 'seed 001: MLD version on this interface',
   },
   {
     id: 'net.ipv4.conf.all.rp_filter', path: '/proc/sys/net/ipv4/conf/all/rp_filter', scope: 'namespace', unit: 'mode', parse: 'int',
@@ -237,6 +262,18 @@ export const SETTINGS: readonly SettingDef[] = [
     scope: 'bridge', unit: 'mode', parse: 'int', settable: true, labels: { 2: 'v2', 3: 'v3' },
     why: 'seed 001: the IGMP version of the bridge\'s own queries; v2 queries make v3 guests fall back to v2 reports.',
     short: 'seed 001: IGMP version of its queries',
+  },
+  {
+    id: 'bridge.<bridge>.multicast_mld_version', path: '/sys/class/net/<bridge>/bridge/multicast_mld_version', netlink: 'info_data.mcast_mld_version',
+    scope: 'bridge', unit: 'mode', parse: 'int', settable: true, labels: { 1: 'v1', 2: 'v2' },
+    why: 'seed 002 over IPv6: the MLD version of the bridge\'s own queries (MLD snooping is the same trap as IGMP\'s); v1 queries make v2 hosts fall back to v1 reports.',
+    short: 'seed 002: MLD version of its queries',
+  },
+  {
+    id: 'net.ipv6.conf.<bridge>.disable_ipv6', path: '/proc/sys/net/ipv6/conf/<bridge>/disable_ipv6', scope: 'bridge', unit: 'flag', parse: 'int',
+    settable: true, labels: ON_OFF,
+    why: 'seed 002 over IPv6: a querier bridge sends its MLD queries from its IPv6 link-local address; with IPv6 disabled on it, multicast_querier=1 serves IGMP only.',
+    short: 'seed 002: 1 = bridge cannot query MLD',
   },
   {
     id: 'bridge.<bridge>.stp_state', path: '/sys/class/net/<bridge>/bridge/stp_state', netlink: 'info_data.stp_state',

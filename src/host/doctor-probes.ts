@@ -1,12 +1,14 @@
 // doctor's probes of the live host: the namespace's links with their drivers, and the drop
 // counters sampled over a window. What they find is judged by core/doctor.ts (pure).
 import { lstatSync, readlinkSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { diffDropCounters } from '../core/counters.js';
-import type { CounterSample, LinkFact } from '../core/doctor.js';
+import type { BridgeQuerierFact, CounterSample, LinkFact, QuerierFamilyFact } from '../core/doctor.js';
 import type { KernelSettingsSnapshot } from '../core/settings.js';
 import { readDropCounters } from './counters.js';
+import { loadBinding, type NativeQuerierFamily } from '../native.js';
 import { readLinkView } from './settings.js';
 
 /** The NIC driver from /sys (only when /sys shows this namespace): 'virtual' without a device. */
@@ -50,4 +52,44 @@ export async function sampleDropCounters(dev: string | null, seconds: number): P
   const after = readDropCounters(dev, { qdisc: false });
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   return { seconds: Math.round(elapsed * 100) / 100, delta: diffDropCounters(before, after) };
+}
+
+/** Linux 5.16 added IFLA_BR_MCAST_QUERIER_STATE: from then on a family left out means no querier. */
+function kernelReportsQuerierState(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m !== null && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 16));
+}
+
+/**
+ * The chosen bridge's IGMP and MLD querier as the kernel reports it (rtnetlink, this network
+ * namespace), and whether the bridge has an IPv6 link-local address to send MLD queries from.
+ * Null without a bridge.
+ */
+export function readBridgeQuerier(snapshot: KernelSettingsSnapshot): BridgeQuerierFact | null {
+  const br = snapshot.bridge?.name;
+  if (!br) return null;
+  const addrs = networkInterfaces()[br];
+  const fact: BridgeQuerierFact = {
+    bridge: br,
+    kernel_reports: kernelReportsQuerierState(snapshot.host.kernel),
+    ipv4: null,
+    ipv6: null,
+    // os.networkInterfaces() lists only links with an address: a bridge missing there has none
+    ipv6_link_local: (addrs ?? []).some((a) => a.family === 'IPv6' && /^fe[89ab][0-9a-f]:/i.test(a.address)),
+    error: null,
+  };
+  try {
+    const st = loadBinding().bridgeQuerierState(br);
+    const names = new Map([...(readLinkView().netlink?.values() ?? [])].map((l) => [l.ifindex, l.ifname]));
+    const family = (f: NativeQuerierFamily | null): QuerierFamilyFact | null => f && {
+      address: f.address,
+      port: f.port_ifindex === null ? null : names.get(f.port_ifindex) ?? `ifindex ${f.port_ifindex}`,
+      other_querier_seconds: f.other_querier_timer_cs === null ? null : f.other_querier_timer_cs / 100,
+    };
+    fact.ipv4 = family(st.ipv4);
+    fact.ipv6 = family(st.ipv6);
+  } catch (e) {
+    fact.error = e instanceof Error ? e.message : String(e);
+  }
+  return fact;
 }
