@@ -4,6 +4,8 @@
 // The last line printed is "N passed, M failed" (N, M: test cases); the exit status is non-zero
 // when any case failed. An optional argument runs only the cases whose name contains it.
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "core/rtt.h"
 #include "core/sender.h"
 #include "core/session_table.h"
+#include "core/socket.h"
 #include "core/stall_detector.h"
 #include "core/wire.h"
 
@@ -1236,6 +1239,33 @@ TEST(session_flood_of_established_junk_goes_once_silent) {
 
 // ---- end issue 9 (sessions)
 
+// ---- issue 13 (lighter receiver: the --verify-payload pattern)
+
+TEST(wire_payload_pattern_is_splitmix64_of_session_and_word_offset) {
+  // Word k is splitmix64(session + k * golden): session 0 gives the published splitmix64 stream
+  // of seed 0 (k = 1, 2: its first two outputs), written big-endian.
+  CHECK_EQ(wire::payloadWord(0, 1), 0xE220A8397B1DCDAFull);
+  CHECK_EQ(wire::payloadWord(0, 2), 0x6E789E6AA1B965F4ull);
+  std::vector<uint8_t> b = handMadeHeader(1, 32, 61);  // v1 header, 29 payload bytes (a short last word)
+  const std::vector<uint8_t> header(b.begin(), b.begin() + 32);
+  const uint64_t session = 0x0102030405060708ull;
+  wire::fillPayload(b.data(), 32, b.size(), session);
+  CHECK(std::equal(header.begin(), header.end(), b.begin()));  // the header is left as it is
+  for (size_t off = 32; off < b.size(); ++off) {
+    const uint64_t w = wire::payloadWord(session, off / 8);
+    CHECK_EQ(b[off], static_cast<uint8_t>(w >> (8 * (7 - off % 8))));
+  }
+  CHECK(wire::payloadOk(b.data(), 32, b.size(), session));
+  CHECK(!wire::payloadOk(b.data(), 32, b.size(), session + 1));  // another session's pattern
+  // the short last word
+  b[60] ^= 1;
+  CHECK(!wire::payloadOk(b.data(), 32, b.size(), session));
+  b[60] ^= 1;
+  b[40] = 0;
+  CHECK(!wire::payloadOk(b.data(), 32, b.size(), session));
+  CHECK(wire::payloadOk(b.data(), 32, 32, session));  // no payload: nothing to differ
+}
+
 // ---- issue 13 (UDP GSO sender)
 
 mcbench::SenderConfig gsoConfig(uint16_t port, uint32_t len, uint32_t segs) {
@@ -1293,7 +1323,7 @@ TEST(sender_gso_each_segment_is_a_whole_datagram_with_its_own_sequence) {
     CHECK_EQ(snap.error.err, 0);
   }
   std::set<uint64_t> seqs;
-  size_t data = 0, fins = 0, wrongLength = 0;
+  size_t data = 0, fins = 0, wrongLength = 0, badPayload = 0;
   uint8_t buf[2048];
   for (;;) {
     ssize_t n = recv(rx, buf, sizeof buf, 0);
@@ -1307,9 +1337,11 @@ TEST(sender_gso_each_segment_is_a_whole_datagram_with_its_own_sequence) {
     }
     ++data;
     if (n != 200) ++wrongLength;
+    if (!wire::payloadOk(buf, wire::kHeaderLenV2, static_cast<size_t>(n), h.session)) ++badPayload;
     seqs.insert(h.seq);
   }
   close(rx);
+  CHECK_EQ(badPayload, 0u);  // every segment carries the --verify-payload pattern after its header
   CHECK_EQ(data, 1001u);
   CHECK_EQ(seqs.size(), 1001u);
   CHECK_EQ(*seqs.begin(), 0u);
@@ -1507,6 +1539,103 @@ TEST(ping_window_reuses_slots_and_refuses_late_replies) {
 }
 
 // ---- end issue 11 RTT
+
+// ---- issue 11 IPv6 + SSM: addresses of both families, source keys, -I by address
+
+TEST(ip_address_parses_both_families_and_refuses_the_rest) {
+  IpAddress v4 = parseIpAddress("232.1.2.3");
+  CHECK_EQ(v4.family(), AF_INET);
+  CHECK_EQ(v4.length(), static_cast<socklen_t>(sizeof(sockaddr_in)));
+  IpAddress v6 = parseIpAddress("ff3e::1:2");
+  CHECK_EQ(v6.family(), AF_INET6);
+  CHECK_EQ(v6.length(), static_cast<socklen_t>(sizeof(sockaddr_in6)));
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&v6.storage);
+  CHECK_EQ(in6->sin6_addr.s6_addr[0], 0xffu);
+  CHECK_EQ(in6->sin6_addr.s6_addr[1], 0x3eu);
+  CHECK_EQ(in6->sin6_addr.s6_addr[13], 1u);
+  CHECK_EQ(in6->sin6_addr.s6_addr[15], 2u);
+  sockaddr_storage dest = v6.withPort(5001, 7);
+  CHECK_EQ(ntohs(reinterpret_cast<sockaddr_in6*>(&dest)->sin6_port), 5001u);
+  CHECK_EQ(reinterpret_cast<sockaddr_in6*>(&dest)->sin6_scope_id, 7u);
+  for (const char* bad : {"", "239.1.1", "ff15::1%lo", "eth0", "::ffff:1.2.3.4.5"}) {
+    int code = 0;
+    try {
+      parseIpAddress(bad);
+    } catch (const SystemError& e) { code = e.code(); }
+    CHECK_EQ(code, EINVAL);
+  }
+}
+
+TEST(link_local_and_interface_local_ipv6_groups_need_a_scope_id) {
+  CHECK(needsScopeId(parseIpAddress("ff02::1:3")));
+  CHECK(needsScopeId(parseIpAddress("ff12::1")));  // transient, still link-local scope
+  CHECK(needsScopeId(parseIpAddress("ff01::1")));
+  CHECK(!needsScopeId(parseIpAddress("ff15::1")));
+  CHECK(!needsScopeId(parseIpAddress("ff3e::1")));
+  CHECK(!needsScopeId(parseIpAddress("224.0.0.1")));
+}
+
+TEST(source_key_ipv4_exact_ipv6_hashed_port_kept) {
+  sockaddr_storage a{};
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&a);
+  in4->sin_family = AF_INET;
+  inet_pton(AF_INET, "10.0.0.2", &in4->sin_addr);
+  in4->sin_port = htons(5001);
+  CHECK_EQ(sourceKey(a, sizeof(sockaddr_in)), (uint64_t{0x0a000002} << 16) | 5001u);
+  CHECK_EQ(sourceKey(a, sizeof(sockaddr_in) - 1), 0u);  // a short address is unknown
+  auto v6 = [](const char* text, uint16_t port) {
+    sockaddr_storage s = parseIpAddress(text).withPort(port);
+    return sourceKey(s, sizeof(sockaddr_in6));
+  };
+  CHECK_EQ(v6("fd00::2", 5001), v6("fd00::2", 5001));
+  CHECK(v6("fd00::2", 5001) != v6("fd00::3", 5001));
+  CHECK(v6("fd00::2", 5001) != v6("fd00::2", 5002));
+  CHECK_EQ(v6("fd00::2", 5001) & 0xFFFFu, 5001u);
+  CHECK(v6("fd00::2", 5001) != 0u);
+  sockaddr_storage none{};
+  CHECK_EQ(sourceKey(none, sizeof none), 0u);
+}
+
+bool hostHasAddress(int family, const char* text) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  IpAddress want = parseIpAddress(text);
+  bool found = false;
+  for (const ifaddrs* a = list; a && !found; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != family) continue;
+    found = family == AF_INET6 ? std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr,
+                                             &reinterpret_cast<const sockaddr_in6*>(&want.storage)->sin6_addr, 16) == 0
+                               : std::memcmp(&reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr,
+                                             &reinterpret_cast<const sockaddr_in*>(&want.storage)->sin_addr, 4) == 0;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+int resolveErrno(const char* text) {
+  try {
+    resolveInterface(text);
+  } catch (const SystemError& e) { return e.code(); }
+  return 0;
+}
+
+TEST(interface_by_name_by_address_and_by_zone) {
+  const unsigned lo = if_nametoindex("lo");
+  CHECK(lo != 0u);
+  CHECK_EQ(resolveInterface("").index, 0u);
+  CHECK_EQ(resolveInterface("lo").index, lo);
+  Interface byV4 = resolveInterface("127.0.0.1");
+  CHECK_EQ(byV4.index, lo);
+  CHECK_EQ(ntohl(byV4.address.s_addr), 0x7f000001u);
+  if (hostHasAddress(AF_INET6, "::1")) CHECK_EQ(resolveInterface("::1").index, lo);
+  CHECK_EQ(resolveInterface("fe80::1%lo").index, lo);   // the zone names the interface
+  CHECK_EQ(resolveErrno("192.0.2.77"), EADDRNOTAVAIL);  // TEST-NET-1: on no interface
+  CHECK_EQ(resolveErrno("2001:db8::77"), EADDRNOTAVAIL);
+  CHECK_EQ(resolveErrno("fe80::1%nosuch0"), ENODEV);
+  CHECK_EQ(resolveErrno("nosuch0"), ENODEV);
+}
+
+// ---- end issue 11 IPv6 + SSM
 
 }  // namespace
 
