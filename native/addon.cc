@@ -267,6 +267,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
       c.latency = boolean(o, "latency", true);
+      c.verifyPayload = boolean(o, "verifyPayload", false);
       c.stallThresholdNs = static_cast<uint64_t>(num(o, "stallThresholdNs", 0));
       receiver_ = std::make_unique<mcbench::Receiver>(c);
     });
@@ -318,6 +319,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("datagrams", n64(env, c.datagrams));
     o.Set("foreign", n64(env, c.foreign));
     o.Set("truncated", n64(env, c.truncated));
+    o.Set("payloadChecked", n64(env, c.payloadChecked));
+    o.Set("payloadErrors", n64(env, c.payloadErrors));
     o.Set("rejectedSessions", n64(env, c.rejectedSessions));
     o.Set("evictedSessions", n64(env, c.evictedSessions));
     o.Set("bogusFins", n64(env, c.bogusFins));

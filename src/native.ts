@@ -60,6 +60,8 @@ export interface ReceiverOptions {
   maxDatagram: number;
   readPauseNs: number;
   latency: boolean;
+  /** copy each datagram whole and check the sender's payload pattern (payloadErrors) */
+  verifyPayload: boolean;
   /** --stall in ns; 0 = max(50 ms, 20x the median inter-arrival) */
   stallThresholdNs: number;
 }

@@ -137,6 +137,32 @@ describe('send/recv between two processes', () => {
     expect(r.stderr).toMatch(/21 datagrams on the group were not mcbench packets/);
   });
 
+  it('--verify-payload: every byte mcbench send wrote checks out; crafted payloads other than the pattern are counted, not lost', async () => {
+    const rx = await startReceiver(5111, ['--sessions', '1', '--verify-payload']);
+    // Another session, v1, 1000-byte datagrams: the pattern as written by an independent
+    // implementation (craft.mjs), the pattern with its last byte flipped, and zeros.
+    const crafted = [
+      ...[0, 1, 2].map((seq) => ({ kind: 'data', session: '00000000000000c1', seq, len: 1000, payload: 'pattern' })),
+      ...[3, 4].map((seq) => ({ kind: 'data', session: '00000000000000c1', seq, len: 1003, payload: 'pattern-flip' })),
+      { kind: 'data', session: '00000000000000c1', seq: 5, len: 1000 },
+    ].map((p) => ({ ...p, gapMs: 2 }));
+    const tx = ns.mcbench(['send', '-g', GROUP, '-p', '5111', '--pps', '2000', '-l', '1400', '-t', '1', '--json', join(dir, 'send.json')]);
+    const c = await ns.node(CRAFT, [GROUP, '5111', JSON.stringify(crafted)]).done;
+    expect(c.code, c.stderr).toBe(0);
+    expect((await tx.done).code).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    const sent = readJson<SenderResult>('send.json').end;
+    const real = got.end.sessions.find((s) => s.session_id === sent.session_id)!;
+    expect(real.packets).toBe(sent.packets);
+    expect(real.bytes).toBe(sent.bytes); // byte counts from the real length (only the header is copied without the flag)
+    expect(got.end.payload_checked).toBe(sent.packets + 6);
+    expect(got.end.payload_errors).toBe(3);
+    expect(got.end.sessions.find((s) => s.session_id === '00000000000000c1')!.packets).toBe(6); // still received
+    expect(r.stderr).toMatch(/3 of [\d,]+ DATA datagrams carried a payload other than the pattern/);
+  });
+
   it('crafted sequences: gaps, reorders, duplicates and a restart are counted exactly', async () => {
     const rx = await startReceiver(5105, ['--sessions', '2', '-i', '0']);
     const A = '0000000000000a01';

@@ -341,7 +341,7 @@ describe('percentiles and intervals', () => {
       firstRecvNs: 0, lastRecvNs: 0, lastRecvMonoNs: 0, jitterNs: 0,
     });
     const snap = (s: NativeSessionSnapshot): NativeReceiverSnapshot => ({
-      datagrams: 0, foreign: 0, truncated: 0, rejectedSessions: 0, evictedSessions: 0, bogusFins: 0, implausibleStamps: 0, batches: 0,
+      datagrams: 0, foreign: 0, truncated: 0, payloadChecked: 0, payloadErrors: 0, rejectedSessions: 0, evictedSessions: 0, bogusFins: 0, implausibleStamps: 0, batches: 0,
       fullBatches: 0, rxqOvfl: 0, kernelStamps: 0, firstPacketMonoNs: 0, lastPacketMonoNs: 0, socketDrops: 0, firstMcbenchRealNs: 0,
       stalls: { list: [], overflow: 0, thresholdNs: 0, medianGapNs: 0, firstDataNs: 0, lastDataNs: 0, lastSession: '', lastSeq: 0 },
       running: true, error: null, sessions: [s],

@@ -64,7 +64,7 @@ const session = (over: Partial<NativeSessionSnapshot>): NativeSessionSnapshot =>
   finTotal: 0, finsReceived: 0, firstRecvNs: 0, lastRecvNs: 0, lastRecvMonoNs: 0, jitterNs: 0, ...over,
 });
 const receiverSnap = (sessions: NativeSessionSnapshot[], over: Partial<NativeReceiverSnapshot> = {}): NativeReceiverSnapshot => ({
-  datagrams: 0, foreign: 0, truncated: 0, rejectedSessions: 0, batches: 0, fullBatches: 0, rxqOvfl: 0,
+  datagrams: 0, foreign: 0, truncated: 0, payloadChecked: 0, payloadErrors: 0, rejectedSessions: 0, batches: 0, fullBatches: 0, rxqOvfl: 0,
   kernelStamps: 0, firstPacketMonoNs: 0, lastPacketMonoNs: 0, socketDrops: -1, firstMcbenchRealNs: 0, firstMcbenchMonoNs: 0,
   stalls: { list: [], overflow: 0, thresholdNs: 0, medianGapNs: 0, firstDataNs: 0, lastDataNs: 0, lastSession: '', lastSeq: 0 },
   running: true, error: null, sessions, ...over,

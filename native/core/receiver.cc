@@ -13,6 +13,18 @@
 
 namespace mcbench {
 
+namespace {
+// The socket's own drop counter (sk_drops: every datagram the kernel dropped for this socket,
+// buffer full above all), read directly; -1 when the kernel cannot tell.
+int64_t readSocketDrops(int fd) {
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+    return -1;
+  return static_cast<int64_t>(mem[SK_MEMINFO_DROPS]);
+}
+}  // namespace
+
 Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions), stalls_(cfg.stallThresholdNs) {
   if (cfg_.batch == 0) cfg_.batch = 1;
   // RFC 3918 join delay runs from the join request to the first packet: the clocks are read
@@ -23,22 +35,27 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
   if (!cfg_.noSocket) fd_ = openReceiverSocket(cfg_.socket, info_);
   // A v2 session that started after this has its head counted as loss; one before, as not expected.
   table_.setListeningSince(joinRealNs_);
+  // The drop count comes from SO_MEMINFO at every snapshot (drops after the last datagram
+  // included); the per-datagram SO_RXQ_OVFL control message only when the kernel cannot tell.
+  if (!cfg_.noSocket && readSocketDrops(fd_.get()) < 0) {
+    int one = 1;
+    if (setsockopt(fd_.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) != 0)
+      throw SystemError(errno, "setsockopt", "SO_RXQ_OVFL");
+  }
   controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
-  headers_.assign(static_cast<size_t>(cfg_.batch) * kHeaderSlot, 0);
-  scratch_.assign(cfg_.maxDatagram > kHeaderSlot ? cfg_.maxDatagram - kHeaderSlot : 1, 0);
+  if (cfg_.verifyPayload) slotLen_ = std::max<size_t>(cfg_.maxDatagram, kHeaderSlot);
+  slots_.assign(static_cast<size_t>(cfg_.batch) * slotLen_, 0);
+  if (cfg_.verifyPayload) expected_.assign(slotLen_, 0);
   control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
-  iov_.resize(static_cast<size_t>(cfg_.batch) * 2);
+  iov_.resize(cfg_.batch);
   sources_.assign(cfg_.batch, sockaddr_storage{});
   msgs_.resize(cfg_.batch);
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
-    iovec* v = &iov_[static_cast<size_t>(i) * 2];
-    v[0].iov_base = &headers_[static_cast<size_t>(i) * kHeaderSlot];
-    v[0].iov_len = kHeaderSlot;
-    v[1].iov_base = scratch_.data();
-    v[1].iov_len = scratch_.size();
+    iov_[i].iov_base = slot(i);
+    iov_[i].iov_len = slotLen_;
     std::memset(&msgs_[i], 0, sizeof(mmsghdr));
-    msgs_[i].msg_hdr.msg_iov = v;
-    msgs_[i].msg_hdr.msg_iovlen = 2;
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
     msgs_[i].msg_hdr.msg_name = &sources_[i];
   }
 }
@@ -55,18 +72,6 @@ void Receiver::stop() {
   stop_.store(true, std::memory_order_relaxed);
   if (thread_.joinable()) thread_.join();
 }
-
-namespace {
-// The socket's own drop counter (sk_drops: every datagram the kernel dropped for this socket,
-// buffer full above all), read directly; -1 when the kernel cannot tell.
-int64_t readSocketDrops(int fd) {
-  uint32_t mem[SK_MEMINFO_VARS] = {};
-  socklen_t len = sizeof mem;
-  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
-    return -1;
-  return static_cast<int64_t>(mem[SK_MEMINFO_DROPS]);
-}
-}  // namespace
 
 void Receiver::snapshot(ReceiverSnapshot& out, LatencyRecorder* lat) const {
   // Read before the lock: a datagram dropped meanwhile counts here, never a packet not yet counted.
@@ -118,7 +123,9 @@ void Receiver::run() {
     // Blocks for the first datagram (up to SO_RCVTIMEO), then takes what is queued.
     // The raw system call: glibc's recvmmsg wraps it in thread-cancellation bookkeeping that a
     // multi-threaded process pays on every call (about 1% of the receive path in a profile).
-    int r = static_cast<int>(syscall(SYS_recvmmsg, fd_.get(), msgs_.data(), cfg_.batch, MSG_WAITFORONE, nullptr));
+    // MSG_TRUNC: msg_len is the datagram's real length, not the part that fit its slot.
+    int r = static_cast<int>(
+        syscall(SYS_recvmmsg, fd_.get(), msgs_.data(), cfg_.batch, MSG_WAITFORONE | MSG_TRUNC, nullptr));
     if (r < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) continue;
@@ -157,6 +164,21 @@ void Receiver::recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t 
   }
 }
 
+bool Receiver::payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len) {
+  // The pattern depends on the session and the offset only: kept for the last session seen and
+  // extended as longer datagrams come, so checking is one memcmp per datagram.
+  if (h.session != expectedSession_ || expectedLen_ == 0) {
+    expectedSession_ = h.session;
+    expectedLen_ = wire::kHeaderLen;  // the pattern starts after v1's header at the earliest
+  }
+  if (len > expectedLen_) {
+    wire::fillPayload(expected_.data(), expectedLen_, len, h.session);
+    expectedLen_ = len & ~size_t{7};  // a short last word is rewritten whole next time
+  }
+  const size_t from = h.version == wire::kVersion1 ? wire::kHeaderLen : wire::kHeaderLenV2;
+  return len <= from || std::memcmp(datagram + from, expected_.data() + from, len - from) == 0;
+}
+
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
   std::lock_guard<std::mutex> lock(mu_);
   ReceiverCounters& c = counters_;
@@ -182,17 +204,23 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
         c.rxqOvflSeen = true;
       }
     }
-    if (mh.msg_flags & MSG_TRUNC) {
+    // msg_len is the real length (MSG_TRUNC): MSG_TRUNC in msg_flags only says the datagram was
+    // longer than its slot, which every datagram beyond the header is unless verifyPayload.
+    const uint32_t len = msgs_[i].msg_len;
+    if (len > cfg_.maxDatagram) {
       ++c.truncated;
       ++c.foreign;
       continue;
     }
     wire::Header h;
-    // decode() reads only the header slot; msg_len is the whole datagram's length.
-    if (wire::decode(static_cast<const uint8_t*>(iov_[static_cast<size_t>(i) * 2].iov_base), msgs_[i].msg_len, h) !=
-        wire::DecodeResult::Ok) {
+    // decode() reads at most the header slot's first 48 bytes; len is the whole datagram's length.
+    if (wire::decode(slot(i), len, h) != wire::DecodeResult::Ok) {
       ++c.foreign;
       continue;
+    }
+    if (cfg_.verifyPayload && h.kind == wire::Kind::Data) {
+      ++c.payloadChecked;
+      if (!payloadMatches(h, slot(i), len)) ++c.payloadErrors;
     }
     if (c.firstMcbenchRealNs == 0) {
       c.firstMcbenchRealNs = recvNs;
@@ -201,7 +229,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       c.firstMcbenchMonoNs = appMonoNs > waited ? appMonoNs - waited : appMonoNs;
     }
     uint64_t source = sourceKey(sources_[i], mh.msg_namelen);
-    SessionTable::Outcome outcome = table_.record(h, msgs_[i].msg_len, recvNs, appMonoNs, source);
+    SessionTable::Outcome outcome = table_.record(h, len, recvNs, appMonoNs, source);
     if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
       stalls_.arrival(recvNs, h.session, h.seq);
     if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);

@@ -21,8 +21,12 @@ namespace mcbench {
 
 struct ReceiverConfig {
   ReceiverSocketOptions socket;
-  uint32_t batch = 64;           // most datagrams per recvmmsg
-  uint32_t maxDatagram = 65536;  // largest datagram taken whole (longer ones are truncated, foreign)
+  uint32_t batch = 64;  // most datagrams per recvmmsg
+  // Longest datagram accepted: a longer one is counted truncated and foreign. Only the header is
+  // copied out of the kernel unless verifyPayload; byte counts use the datagram's real length.
+  uint32_t maxDatagram = 65536;
+  // --verify-payload: copy each datagram whole and check the sender's pattern (wire::payloadOk).
+  bool verifyPayload = false;
   size_t maxSessions = 32;
   uint64_t readPauseNs = 0;  // test aid: do not read for this long after start (slow reader)
   bool latency = true;       // record one-way delay histograms (--no-latency turns it off)
@@ -57,11 +61,15 @@ struct LatencyRecorder {
 struct ReceiverCounters {
   uint64_t datagrams = 0;         // every datagram read, of any kind
   uint64_t foreign = 0;           // not mcbench's: short, wrong magic/version/kind
-  uint64_t truncated = 0;         // longer than the receive buffer (MSG_TRUNC)
+  uint64_t truncated = 0;         // longer than maxDatagram (its real length, MSG_TRUNC)
+  uint64_t payloadChecked = 0;    // verifyPayload: DATA whose payload was compared with the pattern
+  uint64_t payloadErrors = 0;     // ... and differed from it (still counted as received)
   uint64_t rejectedSessions = 0;  // packets of sessions beyond maxSessions
   uint64_t batches = 0;           // recvmmsg calls that returned data
   uint64_t fullBatches = 0;       // ... that filled the whole batch (the socket had a backlog)
-  uint32_t rxqOvfl = 0;           // SO_RXQ_OVFL: the socket's drop counter, last value seen
+  // SO_RXQ_OVFL: the socket's drop counter, last value seen. Only enabled when SO_MEMINFO cannot
+  // be read (the per-datagram control message costs the kernel a put_cmsg on every datagram).
+  uint32_t rxqOvfl = 0;
   bool rxqOvflSeen = false;
   uint64_t kernelStamps = 0;       // datagrams that carried SO_TIMESTAMPNS
   uint64_t firstPacketMonoNs = 0;  // CLOCK_MONOTONIC when the first datagram was read
@@ -102,7 +110,8 @@ struct ReceiverSnapshot {
 
 class Receiver {
  public:
-  // Bytes of each datagram kept where the header is parsed (v1's header is 32; room to grow).
+  // Bytes of each datagram copied out where the header is parsed (v1's header is 32, v2's 48;
+  // room to grow). The rest stays in the kernel: recvmmsg with MSG_TRUNC reports the real length.
   static constexpr size_t kHeaderSlot = 64;
   explicit Receiver(const ReceiverConfig& cfg);
   ~Receiver();
@@ -127,18 +136,23 @@ class Receiver {
   void run();
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
+  bool payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len);
 
   ReceiverConfig cfg_;
   ReceiverSocketInfo info_;
   UniqueFd fd_;
-  // Each datagram is scattered into its own small header slot and one scratch area that every
-  // datagram of the batch shares: only the header is read, so the payload copy lands in the same
-  // few cache-hot KiB every time instead of batch x 64 KiB of buffers.
-  std::vector<uint8_t> headers_;
-  std::vector<uint8_t> scratch_;
+  // One slot per datagram of the batch: kHeaderSlot bytes (the header only: the kernel copies no
+  // payload), or maxDatagram with verifyPayload (the whole datagram, to be checked).
+  uint8_t* slot(unsigned i) { return &slots_[static_cast<size_t>(i) * slotLen_]; }
+  size_t slotLen_ = kHeaderSlot;
+  std::vector<uint8_t> slots_;
   std::vector<uint8_t> control_;
   size_t controlLen_ = 0;
-  std::vector<iovec> iov_;  // two per datagram: header slot, shared scratch
+  std::vector<iovec> iov_;  // one per datagram: its slot
+  // verifyPayload: the pattern of expectedSession_, valid in [kHeaderLen, expectedLen_)
+  std::vector<uint8_t> expected_;
+  uint64_t expectedSession_ = 0;
+  size_t expectedLen_ = 0;
   // each datagram's source address: a FIN must come from where its session's data came from
   std::vector<sockaddr_storage> sources_;
   std::vector<mmsghdr> msgs_;

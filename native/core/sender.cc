@@ -57,6 +57,8 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
   for (size_t i = 0; i < capacity; ++i) {
     uint8_t* b = &buffers_[i * cfg_.payloadLen];
     wire::encode(b, h);
+    // The payload pattern a receiver checks with --verify-payload: written once, nothing per packet.
+    wire::fillPayload(b, v2_ ? wire::kHeaderLenV2 : wire::kHeaderLen, cfg_.payloadLen, cfg_.sessionId);
     iov_[i].iov_base = b;
     iov_[i].iov_len = cfg_.payloadLen;
     std::memset(&msgs_[i], 0, sizeof(mmsghdr));

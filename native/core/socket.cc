@@ -184,8 +184,8 @@ UniqueFd openReceiverSocket(const ReceiverSocketOptions& o, ReceiverSocketInfo& 
       setInt(s, SOL_SOCKET, SO_RCVBUF, o.rcvbuf, "SO_RCVBUF");
     }
   }
-  // Per-socket drop counter and kernel receive stamps arrive as cmsgs with every datagram.
-  setInt(s, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL");
+  // Kernel receive stamps arrive as a cmsg with every datagram. The drop counter is read with
+  // SO_MEMINFO per snapshot instead (Receiver: SO_RXQ_OVFL's cmsg only when that is unreadable).
   if (o.timestamps) setInt(s, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
   // Linux delivers every group any socket on the host joined to a socket bound to the port,
   // unless this is off.

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -27,24 +28,30 @@ namespace mcbench {
 volatile uint64_t g_sink;
 
 struct ReceiverFuzzAccess {
-  static Receiver& receiver() {
-    // One receiver for the whole run: building one allocates megabytes, which would make every
-    // execution slow. Its state carries over between inputs, like a long-running receiver's.
-    static Receiver* r = [] {
-      ReceiverConfig c;
-      c.noSocket = true;
-      c.batch = 8;
-      c.maxSessions = 4;
-      return new Receiver(c);
-    }();
-    return *r;
+  // Two receivers for the whole run (building one allocates megabytes, which would make every
+  // execution slow; their state carries over between inputs, like a long-running receiver's):
+  // the default one, and one that copies whole datagrams and checks their payload pattern. Both
+  // take datagrams of at most a few KiB, so longer ones (msg_len is the real length) are truncated.
+  static Receiver& receiver(bool verify) {
+    static Receiver* plain = make(false);
+    static Receiver* verifying = make(true);
+    return verify ? *verifying : *plain;
+  }
+  static Receiver* make(bool verify) {
+    ReceiverConfig c;
+    c.noSocket = true;
+    c.batch = 8;
+    c.maxSessions = 4;
+    c.maxDatagram = verify ? 2048 : 40000;
+    c.verifyPayload = verify;
+    return new Receiver(c);
   }
 
   // Fills datagram i of the receiver's batch from the input; returns false when the input ran out.
   static bool fill(Receiver& r, unsigned i, FuzzedDataProvider& in, SessionTable& small, uint64_t& clock) {
     if (in.remaining_bytes() == 0) return false;
     const uint8_t ctl = in.ConsumeIntegral<uint8_t>();
-    uint8_t* hdr = &r.headers_[static_cast<size_t>(i) * Receiver::kHeaderSlot];
+    uint8_t* hdr = r.slot(i);
     std::memset(hdr, 0, Receiver::kHeaderSlot);
     std::vector<uint8_t> bytes = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, Receiver::kHeaderSlot));
     if (!bytes.empty()) std::memcpy(hdr, bytes.data(), bytes.size());
@@ -58,11 +65,18 @@ struct ReceiverFuzzAccess {
       std::memset(hdr + 8, 0, 7);
       hdr[15] = static_cast<uint8_t>((ctl >> 3) & 7);
     }
-    // The datagram's length as the kernel reports it: at least what the header slot holds.
+    // The datagram's real length, as recvmmsg with MSG_TRUNC reports it (the slot holds less).
     uint32_t msgLen = in.ConsumeIntegralInRange<uint32_t>(0, 65507);
     mmsghdr& m = r.msgs_[i];
     m.msg_len = msgLen;
-    m.msg_hdr.msg_flags = (ctl & 0x40) && (ctl & 0x80) ? MSG_TRUNC : 0;
+    m.msg_hdr.msg_flags = msgLen > r.slotLen_ ? MSG_TRUNC : 0;
+    if (r.cfg_.verifyPayload && msgLen <= r.slotLen_) {
+      // The sender's pattern after the header, or not quite (one byte changed).
+      const uint64_t session = wire::get64(hdr + 8);
+      const size_t from = hdr[4] == wire::kVersion1 ? wire::kHeaderLen : wire::kHeaderLenV2;
+      wire::fillPayload(hdr, std::max(from, bytes.size() & ~size_t{7}), msgLen, session);
+      if (in.ConsumeBool() && msgLen > from) hdr[in.ConsumeIntegralInRange<size_t>(from, msgLen - 1)] ^= 0x5a;
+    }
     // Control messages: SCM_TIMESTAMPNS near the clock (or anything), SO_RXQ_OVFL.
     uint8_t* control = &r.control_[static_cast<size_t>(i) * r.controlLen_];
     std::memset(control, 0, r.controlLen_);
@@ -94,7 +108,8 @@ struct ReceiverFuzzAccess {
     m.msg_hdr.msg_controllen = used;
     if (used == 0) m.msg_hdr.msg_control = nullptr;
     // Source address: one of two ports (FINs from the other one are bogus), or none.
-    sockaddr_in& src = r.sources_[i];
+    // (sources_ holds sockaddr_in or, with IPv6, sockaddr_storage: an IPv4 source either way)
+    auto& src = reinterpret_cast<sockaddr_in&>(r.sources_[i]);
     src = sockaddr_in{};
     src.sin_family = AF_INET;
     src.sin_addr.s_addr = htonl(0x0A000001);
@@ -103,14 +118,14 @@ struct ReceiverFuzzAccess {
 
     // The same packet through a small table: window 64, jump limit 256.
     wire::Header h;
-    if (m.msg_hdr.msg_flags == 0 && wire::decode(hdr, msgLen, h) == wire::DecodeResult::Ok)
+    if (msgLen <= r.cfg_.maxDatagram && wire::decode(hdr, msgLen, h) == wire::DecodeResult::Ok)
       small.record(h, msgLen, clock, clock, (uint64_t{0x0A000001} << 16) | ((ctl & 0x10) ? 5001 : 5002));
     return true;
   }
 
   static void run(const uint8_t* data, size_t size) {
-    Receiver& r = receiver();
     FuzzedDataProvider in(data, size);
+    Receiver& r = receiver(in.ConsumeBool());
     SessionTable small(3, 6, 256);
     small.setListeningSince(in.ConsumeIntegral<uint64_t>());
     uint64_t clock = in.ConsumeIntegral<uint64_t>() >> in.ConsumeIntegralInRange<unsigned>(0, 63);

@@ -283,8 +283,15 @@ export interface ReceiverEnd {
   socket_overflow_drops: number;
   /** datagrams on the group that were not mcbench v1 packets (counted, ignored) */
   foreign_packets: number;
-  /** datagrams larger than the receive buffer (also counted as foreign) */
+  /** datagrams longer than the receiver accepts (65,536 bytes: none over IPv4; also counted as foreign) */
   truncated_packets: number;
+  /**
+   * --verify-payload: DATA datagrams whose payload (after the header) was compared with the
+   * pattern mcbench send writes (a function of the session and the byte's offset), and how many
+   * differed (still counted as received); null without --verify-payload
+   */
+  payload_checked: number | null;
+  payload_errors: number | null;
   /** packets of new sessions while the table (32) was full of established ones (ignored) */
   rejected_session_packets: number;
   /** sessions with fewer than 16 packets evicted (least recently heard first) to make room for a new one */

@@ -120,6 +120,9 @@ export interface NativeReceiverSnapshot {
   datagrams: number;
   foreign: number;
   truncated: number;
+  /** --verify-payload: DATA datagrams whose payload was checked against the sender's pattern, and those that differed */
+  payloadChecked: number;
+  payloadErrors: number;
   rejectedSessions: number;
   /** few-packet sessions evicted from the full table to make room for new senders */
   evictedSessions: number;

@@ -87,6 +87,8 @@ export interface RecvSpec extends CommonSpec {
   latency: boolean;
   /** write the one-way delay percentile distribution (.hgrm) here */
   hgrm: string | null;
+  /** --verify-payload: copy each datagram whole and check the sender's payload pattern */
+  verifyPayload: boolean;
   /** --stall: a silence between DATA arrivals longer than this is a stall, s; null = max(50 ms, 20x the median inter-arrival) */
   stallSeconds: number | null;
   /** --source: SSM, join (S,G) for each of these; empty = any source */
@@ -220,6 +222,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
     hgrm,
+    verifyPayload: a['verify-payload'] === true || a.verifyPayload === true,
     stallSeconds: a.stall === undefined ? null : inRange('--stall', parseSeconds('--stall', a.stall), 0.001, 3600, ' s'),
   };
 }

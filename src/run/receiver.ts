@@ -40,6 +40,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
       latency: spec.latency,
+      verifyPayload: spec.verifyPayload,
       stallThresholdNs: spec.stallSeconds === null ? 0 : Math.round(spec.stallSeconds * 1e9),
     });
   } catch (e) {
@@ -184,6 +185,12 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     if (!s.tail_known) warnings.push(`session ${s.session_id}: no FIN received, so loss at the tail is unknown`);
   }
   if (last.foreign > 0) warnings.push(`${formatCount(last.foreign)} datagrams on the group were not mcbench packets (counted as foreign, ignored)`);
+  if (spec.verifyPayload && last.payloadErrors > 0) {
+    warnings.push(
+      `${formatCount(last.payloadErrors)} of ${formatCount(last.payloadChecked)} DATA datagrams carried a payload other than the pattern mcbench send writes ` +
+        '(corrupted on the way, or a sender that writes another payload: an older mcbench or another tool)',
+    );
+  }
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
   warnings.push(...sessionWarnings(last, sessions));
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
@@ -227,6 +234,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       socket_overflow_drops: overflowDrops,
       foreign_packets: last.foreign,
       truncated_packets: last.truncated,
+      payload_checked: spec.verifyPayload ? last.payloadChecked : null,
+      payload_errors: spec.verifyPayload ? last.payloadErrors : null,
       rejected_session_packets: last.rejectedSessions,
       evicted_sessions: last.evictedSessions,
       bogus_fins: last.bogusFins,

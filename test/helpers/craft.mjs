@@ -1,7 +1,8 @@
 // Sends hand-made datagrams to a group from inside a test namespace: mcbench v1 packets with
 // chosen sequence numbers and stamps, and foreign junk. Usage:
 //   node craft.mjs GROUP PORT '<json list of packets>'
-// each packet: {"kind":"data"|"fin", "session":"hex16", "seq":N, "ageMs":N, "len":N}
+// each packet: {"kind":"data"|"fin", "session":"hex16", "seq":N, "ageMs":N, "len":N,
+//                "payload":"pattern"|"pattern-flip"}   (default payload: zeros)
 //           or {"raw":"hex bytes"}
 import dgram from 'node:dgram';
 
@@ -22,7 +23,25 @@ function encode(p) {
   const nowNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
   const sendNs = nowNs - BigInt(Math.round((p.ageMs ?? 0) * 1e6));
   b.writeBigUInt64BE(sendNs, 24);
+  if (p.payload === 'pattern' || p.payload === 'pattern-flip') writePattern(b, 32, BigInt('0x' + p.session));
+  if (p.payload === 'pattern-flip') b[b.length - 1] ^= 0x01;
   return b;
+}
+
+// The --verify-payload pattern, written here from its description (wire.h): the datagram's
+// 8-byte word k (big-endian; a short last word keeps its leading bytes) is
+// splitmix64(session + k * 0x9e3779b97f4a7c15), from the end of the header on.
+function writePattern(b, from, session) {
+  const M = (1n << 64n) - 1n;
+  for (let off = from; off < b.length; off += 8) {
+    let z = (session + BigInt(off / 8) * 0x9e3779b97f4a7c15n) & M;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+    z ^= z >> 31n;
+    const w = Buffer.alloc(8);
+    w.writeBigUInt64BE(z);
+    w.copy(b, off, 0, Math.min(8, b.length - off));
+  }
 }
 
 const sock = dgram.createSocket('udp4');
