@@ -1,0 +1,173 @@
+// RTT mode (issue 11 item 3): mcbench ping with reflectors (mcbench pong) in a lab's guests
+// (veth + bridge). Checked against truth mcbench's ping did not produce: the reflectors' own
+// counts of the probes they received and answered, a reflector killed midway, replies forged by a
+// python3 script written from the wire format, and the namespaces' one shared clock (the true
+// offset is 0, so every NTP estimate must lie within its RTT / 2).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PongResult, RttReflector, RttResult } from '../src/core/rtt.js';
+import { MCBENCH, ROOT, Running, mcbenchNoNet } from './helpers/netns.js';
+
+const isRoot = process.getuid?.() === 0;
+const LAB = 'rtt';
+const netns = (k: number) => `mcb-${LAB}-g${k}`;
+// a guest's IPv4 address (the lab picks its subnet)
+const address = (k: number): string => {
+  const rows = JSON.parse(spawnSync('ip', ['-n', netns(k), '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }).stdout) as Array<{ addr_info: Array<{ local: string }> }>;
+  return rows[0]!.addr_info[0]!.local;
+};
+const inGuest = (k: number, cmd: string, args: string[], timeoutMs = 30000) =>
+  new Running(spawn('ip', ['netns', 'exec', netns(k), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+const mcbenchIn = (k: number, args: string[], timeoutMs = 30000) => inGuest(k, process.execPath, [MCBENCH, ...args], timeoutMs);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const reflectorId = (r: Running) => /reflector ([0-9a-f]{16})/.exec(r.stdout)![1]!;
+
+describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mcbench-rtt-'));
+    spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', LAB]);
+    const up = spawnSync(process.execPath, [MCBENCH, 'lab', 'up', '--name', LAB, '--guests', '3'], { encoding: 'utf8' });
+    expect(up.status, up.stderr).toBe(0);
+  }, 60000);
+  afterAll(() => {
+    spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', LAB]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('three reflectors (two on one address), one killed midway, forged replies: RTT per reflector, loss for the killed one only, the forgeries counted and ignored', async () => {
+    const G = '239.255.41.1';
+    const pong = (k: number, name: string) => mcbenchIn(k, ['pong', '-g', G, '-I', 'eth0', '-t', '30', '--json', join(dir, `${name}.json`)]);
+    // A and C share g2's address and port: only their ids tell them apart
+    const a = pong(2, 'a');
+    const b = pong(3, 'b');
+    const c = pong(2, 'c');
+    for (const p of [a, b, c]) await p.waitFor('reflector ');
+    const forger = inGuest(3, 'python3', [join(ROOT, 'test/helpers/forge_rtt_replies.py'), G, '5001', address(3), reflectorId(a)]);
+    await forger.waitFor('joined');
+    const pingJson = join(dir, 'ping.json');
+    const ping = mcbenchIn(1, ['ping', '-g', G, '-I', 'eth0', '--rate', '100', '-t', '2.5', '--wait', '0.5', '--json', pingJson]);
+    await sleep(1200);
+    c.child.kill('SIGKILL');
+    const done = await ping.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect((await forger.done).stdout).toContain('forged 7');
+    a.child.kill('SIGINT');
+    b.child.kill('SIGINT');
+    for (const p of [a, b]) expect((await p.done).code).toBe(130);
+    const r = JSON.parse(readFileSync(pingJson, 'utf8')) as RttResult;
+    const pa = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as PongResult;
+    const pb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as PongResult;
+
+    expect(r.schema).toBe('mcbench/rtt@1');
+    const byId = new Map(r.reflectors.map((x) => [x.reflector_id, x]));
+    expect([...byId.keys()].sort()).toEqual([reflectorId(a), reflectorId(b), reflectorId(c)].sort());
+    const ra = byId.get(reflectorId(a))!;
+    const rb = byId.get(reflectorId(b))!;
+    const rc = byId.get(reflectorId(c))!;
+    expect(ra.address).toBe(`${address(2)}:5001`);
+    expect(rc.address).toBe(`${address(2)}:5001`);
+    expect(rb.address).toBe(`${address(3)}:5001`);
+
+    // 2.5 s at 100/s; the reflectors' own counts: every probe reached them, every reply came back
+    const sent = r.probes.sent;
+    expect(sent).toBeGreaterThanOrEqual(240);
+    expect(sent).toBeLessThanOrEqual(251);
+    for (const [x, own] of [[ra, pa], [rb, pb]] as Array<[RttReflector, PongResult]>) {
+      expect(own.probes).toBe(sent);
+      expect(own.replies).toBe(sent);
+      expect(x.first_seq).toBe(0);
+      expect(x.expected).toBe(sent);
+      expect(x.replies).toBe(sent);
+      expect([x.lost, x.lost_forward, x.lost_return, x.lost_unknown_direction]).toEqual([0, 0, 0, 0]);
+      // plausible on veth + bridge, and the reflector's processing time taken out
+      const rtt = x.rtt!;
+      const round = x.round_trip!;
+      const proc = x.processing!;
+      expect(rtt.count).toBe(sent);
+      expect(rtt.min_ms).toBeGreaterThan(0);
+      expect(rtt.max_ms).toBeLessThan(50);
+      expect(proc.min_ms).toBeGreaterThanOrEqual(0);
+      expect(rtt.min_ms).toBeLessThanOrEqual(round.min_ms);
+      expect(rtt.max_ms).toBeLessThanOrEqual(round.max_ms);
+      expect(rtt.mean_ms).toBeLessThan(round.mean_ms); // t3 - t2 > 0 on average: a thread wakes up between
+      expect(round.mean_ms - rtt.mean_ms).toBeCloseTo(proc.mean_ms, 6);
+      // one clock for every namespace: the true offset is 0, and each estimate is within RTT / 2
+      const off = x.clock_offset!;
+      expect(Math.abs(off.best_ms)).toBeLessThanOrEqual(off.error_ms + 1e-6);
+      expect(Math.max(Math.abs(off.min_ms), Math.abs(off.max_ms))).toBeLessThanOrEqual(rtt.max_ms / 2 + 1e-6);
+    }
+    // C answered until it was killed (~1.2 s in): the rest is lost, its direction unknown
+    expect(rc.replies).toBeGreaterThan(50);
+    expect(rc.replies).toBeLessThan(sent - 50);
+    expect(rc.lost).toBe(rc.expected - rc.replies);
+    expect(rc.lost_unknown_direction).toBe(rc.lost);
+    expect(rc.lost_forward + rc.lost_return).toBe(0);
+    expect(rc.loss_percent).toBeGreaterThan(20);
+
+    // the forgeries: counted, never a reflector, never a sample (A's and B's counts are exact above)
+    expect(r.replies).toMatchObject({ malformed: 2, other_session: 1, unknown_probe: 2, implausible: 1, source_mismatch: 1, duplicates: 0, late: 0 });
+    expect(r.replies.recorded).toBe(ra.replies + rb.replies + rc.replies);
+    expect(r.replies.datagrams).toBe(r.replies.recorded + 7);
+    // the table names every reflector and the ignored replies
+    expect(done.stdout).toContain(`${address(2)}:5001 ${reflectorId(c).slice(0, 8)}`);
+    expect(done.stdout).toMatch(/ignored replies: 2 malformed, 1 another ping's session, 2 no such probe sent \(forged\), 1 impossible stamps, 1 a reflector's id from another address/);
+  }, 60000);
+
+  it('over IPv6 (a ULA-scoped group ff15::): the same exchange, RTT per reflector', async () => {
+    const G = 'ff15::41:2';
+    const p2 = mcbenchIn(2, ['pong', '-g', G, '-I', 'eth0', '-t', '30']);
+    const p3 = mcbenchIn(3, ['pong', '-g', G, '-I', 'eth0', '-t', '30']);
+    for (const p of [p2, p3]) await p.waitFor('reflector ');
+    const ping = await mcbenchIn(1, ['ping', '-g', G, '-I', 'eth0', '--rate', '100', '-n', '50', '--wait', '0.5', '--json', '-']).done;
+    p2.child.kill('SIGINT');
+    p3.child.kill('SIGINT');
+    await Promise.all([p2.done, p3.done]);
+    expect(ping.code, ping.stderr).toBe(0);
+    const r = JSON.parse(ping.stdout) as RttResult;
+    expect(r.config.family).toBe('ipv6');
+    expect(r.probes.sent).toBe(50);
+    expect(r.reflectors).toHaveLength(2);
+    for (const x of r.reflectors) {
+      expect(x.address).toMatch(/^\[fd[0-9a-f:]+\]:5001$/);
+      expect(x.replies).toBe(50);
+      expect(x.rtt!.min_ms).toBeGreaterThan(0);
+      expect(x.rtt!.max_ms).toBeLessThan(50);
+    }
+  }, 30000);
+
+  it('no reflector: exit 1 with the table saying so, the result still written', async () => {
+    const file = join(dir, 'none.json');
+    const r = await mcbenchIn(1, ['ping', '-g', '239.255.41.3', '-I', 'eth0', '--rate', '50', '-n', '5', '--wait', '0.2', '--json', file]).done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('(no reflector answered the 5 probes to 239.255.41.3 port 5001)');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as RttResult;
+    expect(doc.reflectors).toEqual([]);
+    expect(doc.probes.sent).toBe(5);
+  }, 30000);
+});
+
+describe('ping / pong bad input: one line naming the flag, exit 2', () => {
+  it.each([
+    [['ping', '-g', '10.0.0.1'], /^mcbench ping: -g\/--group: 10\.0\.0\.1 is not a multicast address/],
+    [['ping', '-g', '239.1.1.1', '--rate', '0'], /^mcbench ping: --rate: '0' is not a probe rate \(probes\/s\) from 0\.1 to 100000$/],
+    [['ping', '-g', '239.1.1.1', '--rate', 'fast'], /^mcbench ping: --rate: 'fast' is not/],
+    [['ping', '-g', '239.1.1.1', '-l', '31'], /^mcbench ping: -l\/--length: '31' is not a probe size \(bytes\) from 32 to 65507$/],
+    [['ping', '-g', '239.1.1.1', '-n', '0'], /^mcbench ping: -n\/--count: '0' is not a probe count from 1/],
+    [['ping', '-g', '239.1.1.1', '--wait', '61'], /^mcbench ping: --wait: '61' is not seconds from 0 to 60$/],
+    [['ping', '-g', '239.1.1.1', '--ttl', '256'], /^mcbench ping: --ttl: '256' is not a TTL from 1 to 255$/],
+    [['ping', '-g', '239.1.1.1', '-p', '70000'], /^mcbench ping: -p\/--port: '70000' is out of range/],
+    [['pong', '-g', 'ff02::1:9'], /^mcbench pong: -I\/--interface: ff02::1:9 is a link-local group: name the interface with -I$/],
+    [['pong', '-g', '239.1.1.1', '-t', '-1'], /^mcbench pong: -t\/--time: '-1' is not seconds/],
+  ])('%j', async (args, message) => {
+    const r = await mcbenchNoNet(args);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+});
