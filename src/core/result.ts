@@ -287,10 +287,10 @@ export interface ReceiverEnd {
   truncated_packets: number;
   /**
    * --verify-payload: DATA datagrams whose payload (after the header) was compared with the
-   * pattern mcbench send writes (a function of the session and the byte's offset), and how many
-   * differed (still counted as received); null without --verify-payload
+   * pattern mcbench send writes (a function of the session and the byte's offset); null without it
    */
   payload_checked: number | null;
+  /** --verify-payload: of those, the datagrams whose payload differed (still counted as received); null without it */
   payload_errors: number | null;
   /** packets of new sessions while the table (32) was full of established ones (ignored) */
   rejected_session_packets: number;
