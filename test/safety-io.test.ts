@@ -224,6 +224,14 @@ add(ab, '--reps', '0');
 add(ab, '--warmup', '11');
 add(ab, '--json', '/sys/ab.json');
 twice(ab, '--a-name', 'x');
+const abNdr = [...ab, '--metric', 'ndr'];
+add(ab, '--metric', 'fastest');
+add(ab, '--trial', '1');
+numeric(abNdr, '--max-trials', 'whole');
+for (const f of ['--trial', '--loss-tolerance', '--resolution']) numeric(abNdr, f, 'fraction');
+add(abNdr, '--bandwidth', '10M');
+add(abNdr, '--gso', '8');
+add(abNdr, '--max-pps', '50');
 
 let suiteFile = ''; // made in beforeAll of the grid (a valid suite)
 const suiteCases: Array<[string, () => string[], string]> = [];

@@ -104,7 +104,7 @@ describe('thresholds and regressions', () => {
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: {} }, { name: 'a', run: {} }] })).toBe("f.json: scenarios[1] 'a': name: used twice");
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: { length: '99999' } }] })).toMatch(/^f\.json: scenarios\[0\] 'a': run\.length: /);
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: { 'rcvbuf-force': 'yes' } }] })).toBe(`f.json: scenarios[0] 'a': run.rcvbuf-force: '"yes"' is not true or false`);
-    expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: {}, thresholds: { max_loss: 1 } }] })).toBe("f.json: scenarios[0] 'a': thresholds.max_loss: unknown threshold (known: max_lost_percent, min_recv_pps, max_p99_delay_ms)");
+    expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: {}, thresholds: { max_loss: 1 } }] })).toBe("f.json: scenarios[0] 'a': thresholds.max_loss: unknown threshold (known: max_lost_percent, min_recv_pps, max_p99_delay_ms, min_ndr_pps)");
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', scenario: 'seed-9' }] })).toBe("f.json: scenarios[0] 'a': scenario: 'seed-9' is not a scenario (one of: seed-001-rmem, seed-002-querier, burst-rmem)");
     const ok = parseSuite({ suite: 'n', scenarios: [{ name: 'a', run: { time: 1, receivers: '3', set: ['net.core.rmem_max=26214400'] } }, { name: 'b', scenario: 'seed-001-rmem' }] }, 'f.json');
     expect(ok.entries.map((e) => [e.name, e.scenario.guests, e.scenario.variants.length])).toEqual([['a', 4, 1], ['b', 3, 2]]);
@@ -170,7 +170,7 @@ describe('mcbench suite', () => {
     const before = netnsList();
     const run1 = { time: '1', pps: '100' };
     for (const [args, msg] of [
-      [[file('u.json', { suite: 's', scenarios: [{ name: 'a', run: run1, colour: 1 }] })], `mcbench suite: ${dir}/u.json: scenarios[0] 'a': unknown key 'colour' (known: name, run, scenario, thresholds)`],
+      [[file('u.json', { suite: 's', scenarios: [{ name: 'a', run: run1, colour: 1 }] })], `mcbench suite: ${dir}/u.json: scenarios[0] 'a': unknown key 'colour' (known: name, run, scenario, thresholds, ndr)`],
       [[file('r.json', { suite: 's', scenarios: [{ name: 'ok', run: run1 }, { name: 'b', run: { receivers: '16' } }] })], `mcbench suite: ${dir}/r.json: scenarios[1] 'b': run.receivers: 16 is out of range (1 to 15)`],
       [[file('g.json', { suite: 's', scenarios: [{ name: 'a', run: { group: '10.1.1.1' } }] })], `mcbench suite: ${dir}/g.json: scenarios[0] 'a': run.group: 10.1.1.1 is not a multicast address (valid range 224.0.0.0 to 239.255.255.255)`],
       [[file('t.json', { suite: 's', scenarios: [{ name: 'a', run: run1, thresholds: { max_lost_percent: '5' } }] })], `mcbench suite: ${dir}/t.json: scenarios[0] 'a': thresholds.max_lost_percent: '"5"' is not a number >= 0`],

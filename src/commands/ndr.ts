@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { shown, UsageError } from '../core/errors.js';
-import type { NdrReport } from '../core/ndr.js';
-import { inRange, parseCount, parsePercent, parseRate, parseSeconds, parseSize, formatCount } from '../core/units.js';
+import { parseSearchFlags, type NdrReport } from '../core/ndr.js';
+import { inRange, parseCount, parseSize, formatCount } from '../core/units.js';
 import { requireRoot } from '../lab/index.js';
 import { checkOutputTarget, writeFileAtomic } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
@@ -16,17 +16,11 @@ export const ndrCommand: CommandModule = {
   command: 'ndr',
   describe: 'the highest lossless rate (RFC 2544 26.1 / RFC 3918 throughput): a binary search of the sender\'s rate, each pass confirmed by a repeat',
   builder: (y: Argv) =>
-    hostsOptions(y)
+    searchOptions(hostsOptions(y))
       .option('group', { alias: 'g', type: 'string', describe: 'multicast group [default: 239.255.0.1]' })
       .option('port', { alias: 'p', type: 'string', describe: 'UDP port [default: 5001]' })
       .option('length', { alias: 'l', type: 'string', describe: 'datagram payload bytes, a list sweeps sizes: 64,512,1400 [default: 1400]' })
-      .option('trial', { type: 'string', describe: 'seconds each trial sends (0.1-600) [default: 2]' })
-      .option('loss-tolerance', { type: 'string', describe: 'the most loss a passing trial may have, percent (0-100) [default: 0]' })
-      .option('resolution', { type: 'string', describe: 'stop when passing and failing rates are this close, percent of the failing one (0.1-50) [default: 2]' })
-      .option('max-trials', { type: 'string', describe: 'most trials per size, repeats included (2-100) [default: 16]' })
-      .option('max-pps', { type: 'string', describe: 'start the search here when it is below the sender\'s most (pps)' })
-      .option('min-pps', { type: 'string', describe: 'the lowest rate tried (pps) [default: 100]' })
-      .option('gso', { type: 'string', describe: 'the sender\'s UDP GSO: auto (when one datagram per call cannot make a receiver lose), on, off [default: auto]' })
+            .option('gso', { type: 'string', describe: 'the sender\'s UDP GSO: auto (when one datagram per call cannot make a receiver lose), on, off [default: auto]' })
       .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
       .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
       .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
@@ -81,26 +75,32 @@ function ndrPlan(a: Record<string, unknown>, hostReceivers: number | null): NdrP
     if (big !== undefined) throw new UsageError(`--gso on: ${big}-byte datagrams leave no room for two in one 65507-byte GSO send (-l up to 32753)`);
   }
   const receivers = hostReceivers ?? (a.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', a.receivers), 1, 15));
-  const minPps = a['min-pps'] === undefined ? 100 : inRange('--min-pps', parseRate('--min-pps', a['min-pps']), 1, 1e8, ' pps');
-  const maxPps = a['max-pps'] === undefined ? null : inRange('--max-pps', parseRate('--max-pps', a['max-pps']), 1, 1e8, ' pps');
-  if (maxPps !== null && maxPps < minPps) throw new UsageError(`--max-pps: ${maxPps} pps is below --min-pps (${minPps} pps)`);
   return {
     group: a.group === undefined ? '239.255.0.1' : shown(a.group),
     port: a.port === undefined ? 5001 : Number(shown(a.port)),
     lengths: sizes,
-    trialSeconds: a.trial === undefined ? 2 : inRange('--trial', parseSeconds('--trial', a.trial), 0.1, 600, ' s'),
     receivers,
     rcvbuf: a.rcvbuf === undefined ? null : shown(a.rcvbuf),
     rcvbufForce: a['rcvbuf-force'] === true,
     gso: gsoRaw,
-    maxPps,
-    search: {
-      lossTolerancePercent: a['loss-tolerance'] === undefined ? 0 : parsePercent('--loss-tolerance', a['loss-tolerance'], 100),
-      resolution: (a.resolution === undefined ? 2 : inRange('--resolution', parsePercent('--resolution', a.resolution, 50), 0.1, 50, '%')) / 100,
-      maxTrials: a['max-trials'] === undefined ? 16 : inRange('--max-trials', parseCount('--max-trials', a['max-trials']), 2, 100),
-      minPps,
-    },
+    ...searchFlags(a),
   };
+}
+
+/** The search's own flags, shared by `ndr` and `ab --metric ndr`. */
+export function searchOptions<T>(y: Argv<T>) {
+  return y
+    .option('trial', { type: 'string', describe: 'seconds each trial sends (0.1-600) [default: 2]' })
+    .option('loss-tolerance', { type: 'string', describe: 'the most loss a passing trial may have, percent (0-100) [default: 0]' })
+    .option('resolution', { type: 'string', describe: 'stop when passing and failing rates are this close, percent of the failing one (0.1-50) [default: 2]' })
+    .option('max-trials', { type: 'string', describe: 'most trials per size, repeats included (2-100) [default: 16]' })
+    .option('max-pps', { type: 'string', describe: 'start the search here when it is below the sender\'s most (pps)' })
+    .option('min-pps', { type: 'string', describe: 'the lowest rate tried (pps) [default: 100]' });
+}
+
+/** The search's flags checked: trial seconds, where it may start, its rules. */
+export function searchFlags(a: Record<string, unknown>): Pick<NdrPlan, 'trialSeconds' | 'maxPps' | 'search'> {
+  return parseSearchFlags(a);
 }
 
 function ndrTable(r: NdrReport): string[] {

@@ -13,6 +13,9 @@ import { writeSuiteJunit } from '../report/suite-junit.js';
 import { writeSuiteMarkdown } from '../report/suite-markdown.js';
 import { suiteFailureLines, suiteTable } from '../report/suite-table.js';
 import { runScenario } from '../run/orchestrate.js';
+import { searchSize } from '../run/ndr.js';
+import type { ScenarioVariant } from '../run/scenarios.js';
+import type { Hosts } from '../where/hosts.js';
 import { abortOnSignals } from '../run/signals.js';
 import { judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary, type SuiteReport, type VariantMetrics } from '../core/suite.js';
 import { parseSuite } from '../run/suite.js';
@@ -22,7 +25,7 @@ import { runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 import { emitHtml, htmlOption } from './report.js';
 import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
-import type { SuiteScenarioOutcome } from '../core/suite.js';
+import type { SuiteNdr, SuiteScenarioOutcome } from '../core/suite.js';
 
 /** A suite file (JSON or YAML) or a baseline report (JSON): a regular file of at most 16 MiB. */
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -102,7 +105,7 @@ export const suiteCommand: CommandModule = {
         }
         requireRoot();
       }
-      const perScenario = spec.entries.reduce((s, e) => s + (e.scenario.seconds + 4) * e.scenario.variants.length, 0) / spec.entries.length;
+      const perScenario = spec.entries.reduce((s, e) => s + (e.scenario.seconds + 4 + (e.ndr ? (e.ndr.search.maxTrials + 2) * (e.ndr.trialSeconds + 2) : 0)) * e.scenario.variants.length, 0) / spec.entries.length;
       const watch = watchSteps(
         makeOutput({ jsonToStdout: toStdout.length === 1, quiet: false, jsonStream }),
         { total: spec.entries.length, unit: 'scenario', stepSeconds: perScenario, show: true },
@@ -132,8 +135,19 @@ export const suiteCommand: CommandModule = {
           watch.steps.begin(i + 1, spec.entries.length, e.name);
           out.info(`[${i + 1}/${spec.entries.length}] ${e.name}: ${e.scenario_name ?? e.scenario.variants[0]!.describe}`);
           const t0 = Date.now();
-          const run = await runScenario(e.scenario, { place, log: out.info, signal: signals.signal });
-          const judged = { ...judgeScenario(e, run, baseline, tolerance), seconds: (Date.now() - t0) / 1000 };
+          // the lossless-rate search on each variant's hosts, after its run (min_ndr_pps, `ndr:`)
+          const plan = e.ndr;
+          const ndr: SuiteNdr[] | undefined = plan ? [] : undefined;
+          const after = plan
+            ? async (v: ScenarioVariant, hosts: Hosts, signal: AbortSignal) => {
+              out.info(`  ${v.name}: the lossless-rate search (${plan.trialSeconds} s trials, at most ${plan.search.maxTrials})`);
+              const size = await searchSize(e.scenario, v, plan, hosts, signal, out.info);
+              ndr!.push({ variant: v.name, size: signal.aborted ? null : size });
+              out.info(`  ${v.name}: lossless ${size.skipped === null ? `${size.lossless_pps} pps` : `rate not measured: ${size.skipped}`}`);
+            }
+            : undefined;
+          const run = await runScenario(e.scenario, { place, log: out.info, signal: signals.signal, ...(after ? { after } : {}) });
+          const judged = { ...judgeScenario(e, run, baseline, tolerance, ndr), seconds: (Date.now() - t0) / 1000 };
           report.scenarios.push(judged);
           watch.steps.end(i + 1, spec.entries.length, judged);
           out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);

@@ -1,7 +1,8 @@
 // The mcbench/ab@1 document and its verdict (DESIGN section 7). Pure: the runs are made by
 // run/ab.ts.
-import { summarize, type Difference, type Ratio, type Summary } from './stats.js';
+import { difference, ratio, summarize, type Difference, type Ratio, type Summary } from './stats.js';
 import type { VariantOutcome } from './run-report.js';
+import type { NdrSize } from './ndr.js';
 
 export const AB_SCHEMA = 'mcbench/ab@1' as const;
 
@@ -19,13 +20,40 @@ export interface AbRunMetrics {
   p99_delay_ms: number | null;
 }
 
+/** What ab compares: one run per repetition, or the lossless-rate search (mcbench ndr) per repetition. */
+export type AbMetric = 'run' | 'ndr';
+
 export interface AbRun {
   side: 'a' | 'b';
   rep: number;
   warmup: boolean;
-  /** null when a receiver or the sender produced no result */
+  /** null when a receiver or the sender produced no result (and always with --metric ndr) */
   metrics: AbRunMetrics | null;
-  outcome: VariantOutcome;
+  /** the run; null with --metric ndr (the search's trials are in `ndr`) */
+  outcome: VariantOutcome | null;
+  /** --metric ndr: this repetition's search (RFC 2544 26.1); null for a run, or a search interrupted before it ended */
+  ndr?: NdrSize | null;
+}
+
+/** --metric ndr: the lossless rates of the repetitions, per side, and B against A. */
+export interface AbNdrSummary {
+  /** the lossless rate, pps, of each side's measured searches */
+  a: Summary;
+  b: Summary;
+  /** b - a, pps, with its 95% interval */
+  difference: Difference;
+  /** b / a */
+  ratio: Ratio;
+}
+
+/** --metric ndr: how each repetition's search was run (mcbench ndr's flags). */
+export interface AbNdrSettings {
+  length: number;
+  trial_seconds: number;
+  loss_tolerance_percent: number;
+  resolution: number;
+  max_trials: number;
+  gso: 'auto' | 'on' | 'off';
 }
 
 export interface AbSideSummary {
@@ -36,6 +64,10 @@ export interface AbSideSummary {
 
 export interface AbReport {
   schema: typeof AB_SCHEMA;
+  /** what was compared (absent in reports of older versions: 'run') */
+  metric?: AbMetric;
+  /** --metric ndr: the search's settings; null for runs */
+  ndr_settings?: AbNdrSettings | null;
   scenario: { send: string[]; recv: string[]; receivers: number; local: boolean };
   a: AbSide;
   b: AbSide;
@@ -51,6 +83,8 @@ export interface AbReport {
     /** b / a */
     recv_pps_ratio: Ratio;
     p99_delay_ratio: Ratio | null;
+    /** --metric ndr: the lossless rates; null for runs */
+    ndr_pps?: AbNdrSummary | null;
   };
   verdict: string[];
   partial: boolean;
@@ -76,11 +110,35 @@ export function sideSummary(runs: AbRun[], side: 'a' | 'b'): AbSideSummary {
   };
 }
 
+/** The lossless rates of each side's measured searches (a search that found none counts as 0; a skipped one, whose sender sent nothing, not at all). */
+export function ndrSummary(runs: AbRun[]): AbNdrSummary {
+  const pps = (side: 'a' | 'b') => summarize(runs.flatMap((r) => (r.side === side && !r.warmup && r.ndr && r.ndr.skipped === null ? [r.ndr.lossless_pps] : [])));
+  const a = pps('a');
+  const b = pps('b');
+  return { a, b, difference: difference(a, b), ratio: ratio(a, b) };
+}
+
+const pps = (x: number) => Math.round(x).toLocaleString('en-US');
+const ppsPm = (s: Summary) => `${pps(s.mean)} ± ${pps(s.stddev)}`;
+
+/**
+ * The --metric ndr verdict: B raises or lowers the lossless rate only where the 95% interval of
+ * the difference of the means excludes zero (the repetitions' spread, as for loss and throughput).
+ */
+export function ndrVerdict(a: string, b: string, s: AbNdrSummary): string {
+  if (s.a.n < 2 || s.b.n < 2) return `lossless rate: fewer than 2 measured searches per side: no verdict (use --reps 3 or more; ${a} ${s.a.n ? ppsPm(s.a) : 'n/a'} pps, ${b} ${s.b.n ? ppsPm(s.b) : 'n/a'} pps)`;
+  const d = s.difference;
+  if (!d.significant) return `lossless rate: no difference beyond the noise (${a} ${ppsPm(s.a)} pps, ${b} ${ppsPm(s.b)} pps)`;
+  return `lossless rate: ${b} ${d.diff > 0 ? 'raises' : 'lowers'} the lossless rate from ${pps(s.a.mean)} to ${pps(s.b.mean)} pps ` +
+    `(${a} ${ppsPm(s.a)}, ${b} ${ppsPm(s.b)}; difference ${pps(Math.abs(d.diff))} ± ${pps(d.ci95)} pps, 95%)`;
+}
+
 const pm = (s: Summary, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stddev.toFixed(digits)}`;
 
 /** The verdict lines: a claim only where the 95% interval of the difference excludes zero. */
 export function abVerdict(r: Pick<AbReport, 'a' | 'b' | 'summary'>): string[] {
   const { a, b, summary: s } = r;
+  if (s.ndr_pps) return [ndrVerdict(a.name, b.name, s.ndr_pps)];
   const lines: string[] = [];
   const d = s.loss_difference;
   if (s.a.lost_percent.n < 2 || s.b.lost_percent.n < 2) {

@@ -4,6 +4,9 @@
 // rate (a lucky trial must not raise the result); one failed trial is enough to lower the bound.
 // Pure: the trials themselves are src/run/ndr.ts's.
 
+import { UsageError } from './errors.js';
+import { inRange, parseCount, parsePercent, parseRate, parseSeconds } from './units.js';
+
 export const NDR_SCHEMA = 'mcbench/ndr@1';
 
 /** One receiver's figures in one trial. */
@@ -285,5 +288,32 @@ export function skippedSize(length: number, gso: boolean, senderMax: number, rea
     skipped: reason,
     receivers: [],
     trials,
+  };
+}
+
+/** The search's flags as given (mcbench ndr's, ab --metric ndr's, a suite case's `ndr:` keys). */
+export interface NdrSearchFlags {
+  trial?: unknown;
+  'loss-tolerance'?: unknown;
+  resolution?: unknown;
+  'max-trials'?: unknown;
+  'min-pps'?: unknown;
+  'max-pps'?: unknown;
+}
+
+/** The search's flags checked: each trial's seconds, where it may start, its rules. */
+export function parseSearchFlags(a: NdrSearchFlags): { trialSeconds: number; maxPps: number | null; search: NdrSearchOptions } {
+  const minPps = a['min-pps'] === undefined ? 100 : inRange('--min-pps', parseRate('--min-pps', a['min-pps']), 1, 1e8, ' pps');
+  const maxPps = a['max-pps'] === undefined ? null : inRange('--max-pps', parseRate('--max-pps', a['max-pps']), 1, 1e8, ' pps');
+  if (maxPps !== null && maxPps < minPps) throw new UsageError(`--max-pps: ${maxPps} pps is below --min-pps (${minPps} pps)`);
+  return {
+    trialSeconds: a.trial === undefined ? 2 : inRange('--trial', parseSeconds('--trial', a.trial), 0.1, 600, ' s'),
+    maxPps,
+    search: {
+      lossTolerancePercent: a['loss-tolerance'] === undefined ? 0 : parsePercent('--loss-tolerance', a['loss-tolerance'], 100),
+      resolution: (a.resolution === undefined ? 2 : inRange('--resolution', parsePercent('--resolution', a.resolution, 50), 0.1, 50, '%')) / 100,
+      maxTrials: a['max-trials'] === undefined ? 16 : inRange('--max-trials', parseCount('--max-trials', a['max-trials']), 2, 100),
+      minPps,
+    },
   };
 }

@@ -4,6 +4,7 @@
 import { UsageError } from './errors.js';
 import { runMetrics } from './ab.js';
 import type { RunReport } from './run-report.js';
+import type { NdrSize } from './ndr.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -16,6 +17,8 @@ export interface Thresholds {
   min_recv_pps?: number;
   /** the worst receiver's one-way p99 delay (kernel stamp) may not exceed this, ms */
   max_p99_delay_ms?: number;
+  /** the lossless rate (mcbench ndr's search, run after the case's run) must be at least this, pps */
+  min_ndr_pps?: number;
 }
 
 export interface VariantMetrics {
@@ -24,9 +27,17 @@ export interface VariantMetrics {
   lost_percent: number | null;
   recv_pps: number | null;
   p99_delay_ms: number | null;
+  /** the lossless rate, pps, when the case searched it (min_ndr_pps or `ndr:`); null when the search found no figure (skipped, interrupted); absent without a search */
+  ndr_pps?: number | null;
 }
 
-export type MetricName = 'lost_percent' | 'recv_pps' | 'p99_delay_ms';
+export type MetricName = 'lost_percent' | 'recv_pps' | 'p99_delay_ms' | 'ndr_pps';
+
+/** One variant's lossless-rate search; size null when it was interrupted. */
+export interface SuiteNdr {
+  variant: string;
+  size: NdrSize | null;
+}
 
 export interface Failure {
   kind: 'threshold' | 'regression' | 'incomplete';
@@ -58,6 +69,8 @@ export interface SuiteScenarioOutcome {
   failures: Failure[];
   passed: boolean;
   report: RunReport;
+  /** the lossless-rate search of each variant, when the case asked for it (absent otherwise) */
+  ndr?: SuiteNdr[];
   /** wall-clock seconds the scenario took, measured: labs made and removed, every variant run (absent in reports of older versions) */
   seconds?: number;
 }
@@ -76,18 +89,25 @@ export interface SuiteReport {
   partial: boolean;
 }
 
-/** Worst loss, slowest receiver, worst p99, per variant of a run. */
-export function suiteMetrics(report: RunReport): VariantMetrics[] {
+/** Worst loss, slowest receiver, worst p99, per variant of a run; the lossless rate where it was searched. */
+export function suiteMetrics(report: RunReport, ndr?: SuiteNdr[]): VariantMetrics[] {
   return report.variants.map((v) => {
     const m = v.skipped ? null : runMetrics(v);
-    return { variant: v.name, lost_percent: m?.lost_percent ?? null, recv_pps: m?.recv_pps ?? null, p99_delay_ms: m?.p99_delay_ms ?? null };
+    const out: VariantMetrics = { variant: v.name, lost_percent: m?.lost_percent ?? null, recv_pps: m?.recv_pps ?? null, p99_delay_ms: m?.p99_delay_ms ?? null };
+    if (ndr) out.ndr_pps = ndrPps(ndr.find((x) => x.variant === v.name)?.size ?? null);
+    return out;
   });
+}
+
+/** A search's figure: its lossless rate (0 when no rate was lossless), null when it was skipped or never ran. */
+export function ndrPps(size: NdrSize | null): number | null {
+  return size === null || size.skipped !== null ? null : size.lossless_pps;
 }
 
 /** messages name the variant, except the only variant of a scenario from flags */
 const pre = (variant: string) => (variant === 'custom' ? '' : `${variant}: `);
-const fmt = (m: MetricName, x: number) => (m === 'lost_percent' ? `${x.toFixed(2)}%` : m === 'recv_pps' ? `${Math.round(x)} pps` : `${x.toFixed(2)} ms`);
-export const METRIC_LABEL: Record<MetricName, string> = { lost_percent: 'lost', recv_pps: 'recv pps', p99_delay_ms: 'p99 delay' };
+const fmt = (m: MetricName, x: number) => (m === 'lost_percent' ? `${x.toFixed(2)}%` : m === 'recv_pps' || m === 'ndr_pps' ? `${Math.round(x)} pps` : `${x.toFixed(2)} ms`);
+export const METRIC_LABEL: Record<MetricName, string> = { lost_percent: 'lost', recv_pps: 'recv pps', p99_delay_ms: 'p99 delay', ndr_pps: 'lossless pps' };
 
 /** Threshold failures (and variants that produced no figures) of one scenario. */
 export function checkThresholds(metrics: VariantMetrics[], t: Thresholds, report?: Pick<RunReport, 'variants' | 'partial'>): Failure[] {
@@ -115,6 +135,14 @@ export function checkThresholds(metrics: VariantMetrics[], t: Thresholds, report
         out.push({ kind: 'threshold', variant: m.variant, metric: 'p99_delay_ms', message: `${pre(m.variant)}p99 delay ${fmt('p99_delay_ms', m.p99_delay_ms)} > max_p99_delay_ms ${t.max_p99_delay_ms}` });
       }
     }
+    if (t.min_ndr_pps !== undefined) {
+      const pps = m.ndr_pps ?? null;
+      if (pps === null) {
+        out.push({ kind: 'threshold', variant: m.variant, metric: 'ndr_pps', message: `${pre(m.variant)}no lossless rate measured (the search was skipped or interrupted; min_ndr_pps ${t.min_ndr_pps})` });
+      } else if (pps < t.min_ndr_pps) {
+        out.push({ kind: 'threshold', variant: m.variant, metric: 'ndr_pps', message: `${pre(m.variant)}lossless rate ${fmt('ndr_pps', pps)} < min_ndr_pps ${t.min_ndr_pps}` });
+      }
+    }
   }
   if (report?.partial && !out.some((f) => f.kind === 'incomplete')) {
     out.push({ kind: 'incomplete', variant: '-', metric: null, message: 'the run was interrupted or incomplete (partial)' });
@@ -130,12 +158,13 @@ export const P99_FLOOR_MS = 0.5;
  * One metric against its baseline, with tolerance T percent:
  *  - lost_percent: a regression when it rises by more than max(0.1 points, T% of the baseline);
  *  - recv_pps: when it falls by more than T% of the baseline;
- *  - p99_delay_ms: when it rises by more than max(0.5 ms, T% of the baseline).
+ *  - p99_delay_ms: when it rises by more than max(0.5 ms, T% of the baseline);
+ *  - ndr_pps: when it falls by more than T% of the baseline.
  */
 export function compareMetric(variant: string, metric: MetricName, baseline: number, current: number, tolerancePercent: number): Comparison {
   const rel = (tolerancePercent / 100) * Math.abs(baseline);
   const allowed = metric === 'lost_percent' ? Math.max(LOSS_FLOOR_POINTS, rel) : metric === 'p99_delay_ms' ? Math.max(P99_FLOOR_MS, rel) : rel;
-  const worse = metric === 'recv_pps' ? baseline - current : current - baseline;
+  const worse = metric === 'recv_pps' || metric === 'ndr_pps' ? baseline - current : current - baseline;
   return {
     variant,
     metric,
@@ -153,7 +182,7 @@ export function compareWithBaseline(current: VariantMetrics[], baseline: Variant
   for (const c of current) {
     const b = baseline.find((x) => x.variant === c.variant);
     if (!b) continue;
-    for (const metric of ['lost_percent', 'recv_pps', 'p99_delay_ms'] as const) {
+    for (const metric of ['lost_percent', 'recv_pps', 'p99_delay_ms', 'ndr_pps'] as const) {
       const bv = b[metric];
       const cv = c[metric];
       if (typeof bv === 'number' && typeof cv === 'number') out.push(compareMetric(c.variant, metric, bv, cv, tolerancePercent));
@@ -183,22 +212,28 @@ export function parseBaseline(doc: unknown, file: string): Map<string, VariantMe
     if (!isObject(s) || typeof s.name !== 'string' || !Array.isArray(s.metrics)) throw new UsageError(`--baseline: ${file}: a scenario without name and metrics`);
     const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
     out.set(s.name, (s.metrics as unknown[]).filter(isObject).map((m) => ({
-      variant: String(m.variant), lost_percent: num(m.lost_percent), recv_pps: num(m.recv_pps), p99_delay_ms: num(m.p99_delay_ms),
+      variant: String(m.variant), lost_percent: num(m.lost_percent), recv_pps: num(m.recv_pps), p99_delay_ms: num(m.p99_delay_ms), ndr_pps: num(m.ndr_pps),
     })));
   }
   return out;
 }
 
 /** A scenario's verdict from its run, thresholds and (optional) baseline. */
-export function judgeScenario(entry: { name: string; scenario_name: string | null; thresholds: Thresholds }, report: RunReport, baseline: Map<string, VariantMetrics[]> | null, tolerancePercent: number): SuiteScenarioOutcome {
-  const metrics = suiteMetrics(report);
+export function judgeScenario(
+  entry: { name: string; scenario_name: string | null; thresholds: Thresholds },
+  report: RunReport,
+  baseline: Map<string, VariantMetrics[]> | null,
+  tolerancePercent: number,
+  ndr?: SuiteNdr[],
+): SuiteScenarioOutcome {
+  const metrics = suiteMetrics(report, ndr);
   const failures = checkThresholds(metrics, entry.thresholds, report);
   let cmp: Comparison[] | null = null;
   if (baseline) {
     cmp = compareWithBaseline(metrics, baseline.get(entry.name) ?? [], tolerancePercent);
     failures.push(...regressionFailures(cmp));
   }
-  return { name: entry.name, scenario: entry.scenario_name ?? 'custom', thresholds: entry.thresholds, metrics, baseline: cmp, failures, passed: failures.length === 0, report };
+  return { name: entry.name, scenario: entry.scenario_name ?? 'custom', thresholds: entry.thresholds, metrics, baseline: cmp, failures, passed: failures.length === 0, report, ...(ndr ? { ndr } : {}) };
 }
 
 /** `name` for a one-variant scenario from flags, `name/variant` otherwise. */

@@ -466,7 +466,7 @@ export function abBlocks(r: AbReport, file: string): Block[] {
   // A's and B's settings, as their receivers read them at the start of the first measured run
   const firstSnap = (k: 'a' | 'b') => {
     const run = r.runs.find((x) => x.side === k && !x.warmup) ?? r.runs.find((x) => x.side === k);
-    const rx = run ? receiversOf(run.outcome)[0] : undefined;
+    const rx = run?.outcome ? receiversOf(run.outcome)[0] : undefined;
     return { name: `${r[k].name}${rx ? ` (${rx.name})` : ''}`, snap: rx?.r.start.settings ?? null };
   };
   const d = settingsDiffTable(`how ${r.a.name}'s and ${r.b.name}'s settings differed (first measured run, first receiver)`, firstSnap('a'), firstSnap('b'));
@@ -484,7 +484,7 @@ function percentileChartPerSide(r: AbReport): ChartSpec | null {
   const series: ChartSeries[] = [];
   for (const k of ['a', 'b'] as const) {
     const h = emptyHistogram();
-    for (const run of r.runs.filter((y) => y.side === k && !y.warmup)) for (const p of latencyParts(receiversOf(run.outcome))) h.add(decodeHistogram(p.base64));
+    for (const run of r.runs.filter((y) => y.side === k && !y.warmup)) for (const p of run.outcome ? latencyParts(receiversOf(run.outcome)) : []) h.add(decodeHistogram(p.base64));
     if (h.totalCount === 0) continue;
     series.push({ label: `${r[k].name}: all measured runs' receivers merged (${h.totalCount.toLocaleString('en-US')} packets)`, style: 'line', values: x.map((xi) => h.getValueAtPercentile(percentOf(xi)) / 1e6) });
   }

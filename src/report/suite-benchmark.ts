@@ -1,6 +1,6 @@
 // github-action-benchmark's custom formats: `--benchmark-json FILE` is "customSmallerIsBetter"
 // (loss % and p99 delay ms), `--benchmark-bigger-json FILE` is "customBiggerIsBetter" (receive
-// rate, pps): the action takes one direction per file, so the two directions are two files.
+// rate and the lossless rate, pps): the action takes one direction per file, so the two directions are two files.
 import { metricLabel, type SuiteReport } from '../core/suite.js';
 import { emitJson } from './json.js';
 
@@ -26,10 +26,13 @@ export function benchmarkSmaller(r: SuiteReport): BenchmarkEntry[] {
   );
 }
 
-/** Bigger is better: the slowest receiver's packets per second, per scenario variant. */
+/** Bigger is better: the slowest receiver's packets per second, and the lossless rate where searched, per scenario variant. */
 export function benchmarkBigger(r: SuiteReport): BenchmarkEntry[] {
   return r.scenarios.flatMap((s) =>
-    s.metrics.flatMap((m) => (m.recv_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} recv rate`, unit: 'pps', value: m.recv_pps, extra: extra(r, s) }])),
+    s.metrics.flatMap((m) => [
+      ...(m.recv_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} recv rate`, unit: 'pps', value: m.recv_pps, extra: extra(r, s) }]),
+      ...(m.ndr_pps === undefined || m.ndr_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} lossless rate`, unit: 'pps', value: m.ndr_pps, extra: extra(r, s) }]),
+    ]),
   );
 }
 

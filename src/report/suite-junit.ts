@@ -1,6 +1,6 @@
 // `mcbench suite --junit FILE`: JUnit XML, one <testsuite>, one <testcase> per scenario, with a
 // <failure> per threshold failure or regression (and <error> when a run produced no figures).
-import type { SuiteReport } from '../core/suite.js';
+import { metricLabel, type SuiteReport } from '../core/suite.js';
 import { writeFileAtomic } from './files.js';
 
 /** Text and attribute values: the five XML entities, and no character XML 1.0 forbids. */
@@ -44,17 +44,37 @@ export function suiteJunit(r: SuiteReport): string {
   ];
   for (const s of r.scenarios) {
     const head = `    <testcase classname=${a(`mcbench.suite.${r.suite}`)} name=${a(s.name)} time="${seconds(s).toFixed(3)}"`;
-    if (s.failures.length === 0) {
+    // the lossless rate of a case that searched it, passed or not: as a property and in its output
+    const ndr = s.metrics.filter((m) => m.ndr_pps !== undefined);
+    const ndrText = (m: (typeof ndr)[number]) => (m.ndr_pps === null || m.ndr_pps === undefined ? 'not measured' : `${Math.round(m.ndr_pps)}`);
+    const ndrProps = ndr.length
+      ? [
+        '      <properties>',
+        ...ndr.map((m) => `        <property name=${a(`${metricLabel(s.name, m.variant)} lossless pps`)} value=${a(ndrText(m))}/>`),
+        '      </properties>',
+      ]
+      : [];
+    const ndrOut = ndr.length
+      ? [
+        `      <system-out>${xmlEscape(ndr.map((m) => `${metricLabel(s.name, m.variant)}: lossless rate ${ndrText(m)}${m.ndr_pps === null ? '' : ' pps'}${s.thresholds.min_ndr_pps === undefined ? '' : ` (min_ndr_pps ${s.thresholds.min_ndr_pps})`}`).join('\n'))}</system-out>`,
+      ]
+      : [];
+    if (s.failures.length === 0 && ndr.length === 0) {
       lines.push(`${head}/>`);
       continue;
     }
-    lines.push(`${head}>`);
+    // JUnit's order: properties, the failure, the output
+    lines.push(`${head}>`, ...ndrProps);
+    if (s.failures.length === 0) {
+      lines.push(...ndrOut, '    </testcase>');
+      continue;
+    }
     const real = s.failures.filter((f) => f.kind !== 'incomplete');
     const tag = real.length ? 'failure' : 'error';
     const list = real.length ? real : s.failures;
     const kinds = [...new Set(list.map((f) => f.kind))].join(', ');
     lines.push(`      <${tag} message=${a(list.map((f) => f.message).join('; '))} type=${a(kinds)}>${xmlEscape(s.failures.map((f) => `${f.kind}: ${f.message}`).join('\n'))}</${tag}>`);
-    lines.push('    </testcase>');
+    lines.push(...ndrOut, '    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>', '');
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // `mcbench suite --markdown FILE`: a summary table for a CI job summary or a PR comment.
 import { metricLabel, suiteSummary, type SuiteReport } from '../core/suite.js';
 import { writeFileAtomic } from './files.js';
-import { baselineCell, fmtMetric, SUITE_HEADER, variantVerdict } from './suite-table.js';
+import { baselineCell, fmtMetric, hasNdr, ndrCell, suiteHeader, variantVerdict } from './suite-table.js';
 
 /** A table cell: pipes escaped, no line breaks. */
 export function mdCell(s: string): string {
@@ -10,7 +10,8 @@ export function mdCell(s: string): string {
 
 export function suiteMarkdown(r: SuiteReport): string {
   const hasBaseline = r.baseline_file !== null;
-  const header = hasBaseline ? SUITE_HEADER : SUITE_HEADER.slice(0, -1);
+  const header = suiteHeader(r);
+  const ndr = hasNdr(r);
   const row = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
   const lines = [
     `## mcbench suite \`${r.suite}\`: ${r.passed ? 'PASS' : 'FAIL'}`,
@@ -25,6 +26,7 @@ export function suiteMarkdown(r: SuiteReport): string {
         fmtMetric('lost_percent', m.lost_percent),
         fmtMetric('recv_pps', m.recv_pps),
         fmtMetric('p99_delay_ms', m.p99_delay_ms),
+        ...(ndr ? [ndrCell(m)] : []),
         variantVerdict(s, m.variant) === 'pass' ? 'pass' : `**${variantVerdict(s, m.variant)}**`,
       ];
       if (hasBaseline) cells.push(baselineCell(s, m.variant));

@@ -3,7 +3,13 @@ import { METRIC_LABEL, metricLabel, type Comparison, type MetricName, type Suite
 import { formatTable } from './run-table.js';
 
 export const fmtMetric = (m: MetricName, x: number | null) =>
-  x === null ? 'n/a' : m === 'lost_percent' ? `${x.toFixed(2)}%` : m === 'recv_pps' ? String(Math.round(x)) : `${x.toFixed(2)} ms`;
+  x === null ? 'n/a' : m === 'lost_percent' ? `${x.toFixed(2)}%` : m === 'recv_pps' || m === 'ndr_pps' ? String(Math.round(x)) : `${x.toFixed(2)} ms`;
+
+/** Some case searched the lossless rate (min_ndr_pps, `ndr:`): the tables get its column. */
+export const hasNdr = (r: SuiteReport) => r.scenarios.some((s) => s.metrics.some((m) => m.ndr_pps !== undefined));
+
+/** A variant's lossless rate: '-' where its case did not search it. */
+export const ndrCell = (m: SuiteScenarioOutcome['metrics'][number]) => (m.ndr_pps === undefined ? '-' : fmtMetric('ndr_pps', m.ndr_pps));
 
 /** "lost +1.2 pts, recv pps -3.0%": the changes against the baseline, regressions marked with `!`. */
 export function baselineCell(s: SuiteScenarioOutcome, variant: string): string {
@@ -26,12 +32,14 @@ export function variantVerdict(s: SuiteScenarioOutcome, variant: string): string
 }
 
 export function suiteRows(r: SuiteReport): string[][] {
+  const ndr = hasNdr(r);
   return r.scenarios.flatMap((s) =>
     s.metrics.map((m) => [
       metricLabel(s.name, m.variant),
       fmtMetric('lost_percent', m.lost_percent),
       fmtMetric('recv_pps', m.recv_pps),
       fmtMetric('p99_delay_ms', m.p99_delay_ms),
+      ...(ndr ? [ndrCell(m)] : []),
       variantVerdict(s, m.variant),
       baselineCell(s, m.variant),
     ]),
@@ -40,10 +48,16 @@ export function suiteRows(r: SuiteReport): string[][] {
 
 export const SUITE_HEADER = ['scenario', 'lost%', 'recv pps', 'p99 delay', 'result', 'vs baseline'];
 
+/** The header of a suite's table: a 'lossless pps' column after the delay when a case searched it. */
+export function suiteHeader(r: SuiteReport): string[] {
+  const head = hasNdr(r) ? [...SUITE_HEADER.slice(0, 4), 'lossless pps', ...SUITE_HEADER.slice(4)] : SUITE_HEADER;
+  return r.baseline_file !== null ? head : head.slice(0, -1);
+}
+
 export function suiteTable(r: SuiteReport): string[] {
   const rows = suiteRows(r);
   const hasBaseline = r.baseline_file !== null;
-  const header = hasBaseline ? SUITE_HEADER : SUITE_HEADER.slice(0, -1);
+  const header = suiteHeader(r);
   return formatTable(header, hasBaseline ? rows : rows.map((x) => x.slice(0, -1))).map((l) => l.trimEnd());
 }
 

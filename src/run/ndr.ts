@@ -2,7 +2,7 @@
 // Place: a lab, --local, --hosts). Each trial is one `run` variant on the same hosts (receivers
 // join, the sender sends at the trial's rate for --trial seconds, every result is collected); the
 // pure search (core/ndr.ts) picks the next rate. The hosts are made once for the whole search.
-import { customScenario, type CustomRunFlags } from './scenarios.js';
+import { customScenario, type CustomRunFlags, type Scenario, type ScenarioVariant } from './scenarios.js';
 import { runVariant } from './orchestrate.js';
 import type { VariantOutcome } from '../core/run-report.js';
 import type { LossAttribution } from '../core/counters.js';
@@ -22,7 +22,7 @@ import {
   type NdrSize,
   type NdrTrial,
 } from '../core/ndr.js';
-import type { Place } from '../where/hosts.js';
+import type { Hosts, Place } from '../where/hosts.js';
 
 export interface NdrPlan {
   group: string;
@@ -79,6 +79,99 @@ function trialOf(outcome: VariantOutcome, offered: number | null, gso: boolean, 
   };
 }
 
+/** How one size is searched: the trials' seconds, GSO, where to start, the search's rules. */
+export type NdrSearchPlan = Pick<NdrPlan, 'trialSeconds' | 'gso' | 'maxPps' | 'search'>;
+
+/**
+ * The scenario with its sender's rate, time and GSO replaced by one trial's: everything else (the
+ * group, the size, the receivers' flags) is the scenario's own, so `ab` and suites search the very
+ * run they describe.
+ */
+export function trialScenario(base: Scenario, rate: number | 'unlimited', gso: boolean, seconds: number): Scenario {
+  const withValue = new Set(['-t', '--time', '-b', '--bandwidth', '--pps']);
+  const args: string[] = [];
+  for (let i = 0; i < base.sendArgs.length; i++) {
+    const x = base.sendArgs[i]!;
+    if (x === '--gso' || x.startsWith('--gso=')) continue;
+    if (withValue.has(x)) {
+      i++;
+      continue;
+    }
+    args.push(x);
+  }
+  args.push('-t', String(seconds), ...(rate === 'unlimited' ? ['-b', '0'] : ['--pps', String(rate)]), ...(gso ? ['--gso'] : []));
+  return { ...base, sendArgs: args, seconds };
+}
+
+/** The datagram size a scenario's sender sends (its -l; send's default otherwise). */
+export function scenarioLength(base: Scenario): number {
+  const i = base.sendArgs.findIndex((x) => x === '-l' || x === '--length');
+  return i >= 0 ? Number(base.sendArgs[i + 1]) : 1400;
+}
+
+/**
+ * One size's search on hosts already made: the unpaced probe (and --gso auto's GSO probe), then
+ * the binary search, each trial one run of `base` under `variant`'s settings (applied and restored
+ * per trial by runVariant).
+ */
+export async function searchSize(base: Scenario, variant: ScenarioVariant, plan: NdrSearchPlan, hosts: Hosts, signal: AbortSignal, log: (l: string) => void): Promise<NdrSize> {
+  const length = scenarioLength(base);
+  const quiet = () => undefined;
+  const trial = async (pps: number | 'unlimited', gso: boolean, repeat: boolean): Promise<NdrTrial> => {
+    const scenario = trialScenario(base, pps, gso, plan.trialSeconds);
+    // each trial on its own signal, linked to the search's: its listeners go with it
+    const trialAbort = new AbortController();
+    const onAbort = () => trialAbort.abort();
+    signal.addEventListener('abort', onAbort);
+    let outcome: VariantOutcome;
+    try {
+      outcome = await runVariant(scenario, variant, hosts, trialAbort.signal, quiet);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    const t = trialOf(outcome, pps === 'unlimited' ? null : pps, gso, repeat, plan.search.lossTolerancePercent);
+    const worst = t.receivers.reduce<NdrReceiverTrial | null>((a, b) => (a === null || (b.lost_percent ?? Infinity) > (a.lost_percent ?? Infinity) ? b : a), null);
+    log(
+      `  -l ${length}${gso ? ' --gso' : ''}: ${pps === 'unlimited' ? 'unlimited' : `${pps} pps`}${repeat ? ' (repeat)' : ''}: ` +
+        `sent ${t.sent} at ${Math.round(t.achieved_pps)} pps, ${t.passed ? 'pass' : t.sender_limited ? 'SENDER SHORT of the offered rate' : 'LOSS'}` +
+        (worst && !t.passed ? ` (${worst.guest} ${worst.lost_percent === null ? 'no result' : `${worst.lost_percent.toFixed(3)}%`})` : ''),
+    );
+    return t;
+  };
+  const trials: NdrTrial[] = [];
+  // The sender's most, one datagram per call; when it cannot make any receiver lose, with GSO.
+  const gsoFits = Math.min(MAX_GSO_SEGMENTS, Math.floor(MAX_PAYLOAD / length)) >= 2;
+  let gso = plan.gso === 'on';
+  let probe = await trial('unlimited', gso, false);
+  trials.push(probe);
+  if (plan.gso === 'auto' && probe.passed && gsoFits && !aborted(signal)) {
+    log(`  -l ${length}: one datagram per call did not make a receiver lose: trying UDP GSO`);
+    const withGso = await trial('unlimited', true, false);
+    trials.push(withGso);
+    if (withGso.achieved_pps > probe.achieved_pps) {
+      gso = true;
+      probe = withGso;
+    }
+  }
+  const senderMax = Math.round(probe.achieved_pps);
+  const { start, skipped } = searchStart(probe, plan.maxPps, plan.search.minPps);
+  if (skipped !== null) {
+    log(`  -l ${length}: skipped: ${skipped}`);
+    return skippedSize(length, gso, senderMax, skipped, trials);
+  }
+  const search = new NdrSearch(start, plan.search);
+  for (let step = search.next(); step && !aborted(signal); step = search.next()) {
+    const t = await trial(step.pps, gso, step.repeat);
+    trials.push(t);
+    search.record(step.pps, t.passed);
+  }
+  // the probes are trials too, but not of the search: only paced trials decide the bounds
+  const paced = trials.slice(trials.length - search.trials);
+  const size: NdrSize = summarizeSize(length, gso, senderMax, search, paced, plan.search.lossTolerancePercent);
+  size.trials = trials;
+  return size;
+}
+
 export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: string) => void; signal: AbortSignal }): Promise<NdrReport> {
   const report: NdrReport = {
     schema: NDR_SCHEMA,
@@ -98,75 +191,21 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
     partial: false,
   };
   const need = { guests: plan.receivers + 1, lab: {}, sysctls: {} };
-  const quiet = () => undefined;
   await opts.place.withHosts(need, opts.signal, async (hosts, signal) => {
     for (const length of plan.lengths) {
       if (signal.aborted) break;
-      const trial = async (pps: number | 'unlimited', gso: boolean, repeat: boolean): Promise<NdrTrial> => {
-        const flags: CustomRunFlags = {
-          group: plan.group,
-          port: String(plan.port),
-          length: String(length),
-          time: String(plan.trialSeconds),
-          receivers: String(plan.receivers),
-          ...(pps === 'unlimited' ? { bandwidth: '0' } : { pps: String(pps) }),
-          ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
-          ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
-          ...(gso ? { gso: true } : {}),
-        };
-        const scenario = customScenario(flags);
-        // each trial on its own signal, linked to the search's: its listeners go with it
-        const trialAbort = new AbortController();
-        const onAbort = () => trialAbort.abort();
-        signal.addEventListener('abort', onAbort);
-        let outcome: VariantOutcome;
-        try {
-          outcome = await runVariant(scenario, scenario.variants[0]!, hosts, trialAbort.signal, quiet);
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-        const t = trialOf(outcome, pps === 'unlimited' ? null : pps, gso, repeat, plan.search.lossTolerancePercent);
-        const worst = t.receivers.reduce<NdrReceiverTrial | null>((a, b) => (a === null || (b.lost_percent ?? Infinity) > (a.lost_percent ?? Infinity) ? b : a), null);
-        opts.log(
-          `  -l ${length}${gso ? ' --gso' : ''}: ${pps === 'unlimited' ? 'unlimited' : `${pps} pps`}${repeat ? ' (repeat)' : ''}: ` +
-            `sent ${t.sent} at ${Math.round(t.achieved_pps)} pps, ${t.passed ? 'pass' : t.sender_limited ? 'SENDER SHORT of the offered rate' : 'LOSS'}` +
-            (worst && !t.passed ? ` (${worst.guest} ${worst.lost_percent === null ? 'no result' : `${worst.lost_percent.toFixed(3)}%`})` : ''),
-        );
-        return t;
+      const flags: CustomRunFlags = {
+        group: plan.group,
+        port: String(plan.port),
+        length: String(length),
+        time: String(plan.trialSeconds),
+        receivers: String(plan.receivers),
+        pps: '1000',
+        ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
+        ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
       };
-      const trials: NdrTrial[] = [];
-      // The sender's most, one datagram per call; when it cannot make any receiver lose, with GSO.
-      const gsoFits = Math.min(MAX_GSO_SEGMENTS, Math.floor(MAX_PAYLOAD / length)) >= 2;
-      let gso = plan.gso === 'on';
-      let probe = await trial('unlimited', gso, false);
-      trials.push(probe);
-      if (plan.gso === 'auto' && probe.passed && gsoFits && !aborted(signal)) {
-        opts.log(`  -l ${length}: one datagram per call did not make a receiver lose: trying UDP GSO`);
-        const withGso = await trial('unlimited', true, false);
-        trials.push(withGso);
-        if (withGso.achieved_pps > probe.achieved_pps) {
-          gso = true;
-          probe = withGso;
-        }
-      }
-      const senderMax = Math.round(probe.achieved_pps);
-      const { start, skipped } = searchStart(probe, plan.maxPps, plan.search.minPps);
-      if (skipped !== null) {
-        opts.log(`  -l ${length}: skipped: ${skipped}`);
-        report.sizes.push(skippedSize(length, gso, senderMax, skipped, trials));
-        continue;
-      }
-      const search = new NdrSearch(start, plan.search);
-      for (let step = search.next(); step && !aborted(signal); step = search.next()) {
-        const t = await trial(step.pps, gso, step.repeat);
-        trials.push(t);
-        search.record(step.pps, t.passed);
-      }
-      // the probes are trials too, but not of the search: only paced trials decide the bounds
-      const paced = trials.slice(trials.length - search.trials);
-      const size: NdrSize = summarizeSize(length, gso, senderMax, search, paced, plan.search.lossTolerancePercent);
-      size.trials = trials;
-      report.sizes.push(size);
+      const base = customScenario(flags);
+      report.sizes.push(await searchSize(base, base.variants[0]!, plan, hosts, signal, opts.log));
     }
   });
   report.partial = opts.signal.aborted || report.sizes.length < plan.lengths.length;

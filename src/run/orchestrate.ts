@@ -84,7 +84,15 @@ export interface StepWatch<T> {
 /** Runs every variant (or the one named) of a scenario, each on hosts the place makes for it. */
 export async function runScenario(
   scenario: Scenario,
-  opts: { variant?: string | null; place: Place; log: (l: string) => void; signal: AbortSignal; steps?: StepWatch<VariantOutcome> },
+  opts: {
+    variant?: string | null;
+    place: Place;
+    log: (l: string) => void;
+    signal: AbortSignal;
+    steps?: StepWatch<VariantOutcome>;
+    /** more work on each variant's hosts after its run (a suite case's lossless-rate search), before they are removed */
+    after?: (v: ScenarioVariant, hosts: Hosts, signal: AbortSignal) => Promise<void>;
+  },
 ): Promise<RunReport> {
   const variants = opts.variant ? scenario.variants.filter((v) => v.name === opts.variant) : scenario.variants;
   const report: RunReport = {
@@ -105,10 +113,19 @@ export async function runScenario(
       opts.steps?.end(i + 1, variants.length, report.variants.at(-1)!);
       continue;
     }
-    const outcome = await opts.place.withHosts(need, opts.signal, (hosts, signal) => runVariant(scenario, v, hosts, signal, opts.log));
+    const outcome = await opts.place.withHosts(need, opts.signal, async (hosts, signal) => {
+      const o = await runVariant(scenario, v, hosts, signal, opts.log);
+      if (opts.after && !aborted(signal)) await opts.after(v, hosts, signal);
+      return o;
+    });
     report.variants.push(outcome);
     opts.steps?.end(i + 1, variants.length, outcome);
   }
   report.partial = opts.signal.aborted || report.variants.length < variants.length || report.variants.some((v) => v.partial);
   return report;
+}
+
+/** read at call time: a run takes seconds, and the signal may fire during it */
+function aborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

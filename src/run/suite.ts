@@ -5,7 +5,9 @@
 import { shown, UsageError } from '../core/errors.js';
 import type { Thresholds } from '../core/suite.js';
 import type { Locate } from '../core/suite-file.js';
+import { parseSearchFlags } from '../core/ndr.js';
 import { customScenario, findScenario, SCENARIOS, type Scenario } from './scenarios.js';
+import type { NdrSearchPlan } from './ndr.js';
 
 export interface SuiteEntry {
   name: string;
@@ -15,6 +17,8 @@ export interface SuiteEntry {
   scenario_name: string | null;
   thresholds: Thresholds;
   scenario: Scenario;
+  /** the lossless-rate search run after each variant's run (min_ndr_pps or `ndr:` given); null: none */
+  ndr: NdrSearchPlan | null;
 }
 
 export interface SuiteSpec {
@@ -23,8 +27,10 @@ export interface SuiteSpec {
 }
 
 const TOP_KEYS = ['suite', 'scenarios'];
-const ENTRY_KEYS = ['name', 'run', 'scenario', 'thresholds'];
-const THRESHOLD_KEYS: Array<keyof Thresholds> = ['max_lost_percent', 'min_recv_pps', 'max_p99_delay_ms'];
+const ENTRY_KEYS = ['name', 'run', 'scenario', 'thresholds', 'ndr'];
+const THRESHOLD_KEYS: Array<keyof Thresholds> = ['max_lost_percent', 'min_recv_pps', 'max_p99_delay_ms', 'min_ndr_pps'];
+/** the search's settings of a case (mcbench ndr's flags); the rate, size and receivers are the case's run's */
+const NDR_KEYS = ['trial', 'loss-tolerance', 'resolution', 'max-trials', 'min-pps', 'max-pps', 'gso'];
 /** the flags of an ad-hoc `mcbench run`, as customScenario takes them */
 const RUN_KEYS = ['group', 'port', 'bandwidth', 'pps', 'length', 'time', 'rcvbuf', 'rcvbuf-force', 'receivers', 'set', 'snooping', 'querier'];
 
@@ -103,7 +109,26 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean; l
       scenario = { ...scenario, name, title: `suite scenario ${name}` };
     }
     if (opts.local && scenario.needsBridge) fail(where, `--local: ${scenario.name} needs the lab's bridge; run the suite without --local (as root)`, ['scenarios', i]);
-    return { name, run, scenario_name: scenarioName, thresholds, scenario };
+    let ndr: NdrSearchPlan | null = null;
+    if (e.ndr !== undefined || thresholds.min_ndr_pps !== undefined) {
+      const given = e.ndr ?? {};
+      if (!isObject(given)) return fail(where, 'ndr: not an object of mcbench ndr flags (trial, max-trials, ...)', ['scenarios', i, 'ndr']);
+      for (const [k, v] of Object.entries(given)) {
+        if (!NDR_KEYS.includes(k)) fail(where, `ndr.${k}: unknown key (known: ${NDR_KEYS.join(', ')})`, ['scenarios', i, 'ndr', k]);
+        if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) fail(where, `ndr.${k}: '${JSON.stringify(v)}' is not a string or a number`, ['scenarios', i, 'ndr', k]);
+      }
+      const gso = given.gso === undefined ? 'auto' : shown(given.gso);
+      if (gso !== 'auto' && gso !== 'on' && gso !== 'off') fail(where, `ndr.gso: '${gso}' is not one of auto, on, off`, ['scenarios', i, 'ndr', 'gso']);
+      const str = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v]));
+      try {
+        ndr = { ...parseSearchFlags(str), gso: gso as NdrSearchPlan['gso'] };
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        const flag = /^--([\w-]+):/.exec(err.message)?.[1];
+        return fail(where, err.message.replace(/^--([\w-]+):\s*/, 'ndr.$1: '), flag && flag in given ? ['scenarios', i, 'ndr', flag] : ['scenarios', i, 'ndr']);
+      }
+    }
+    return { name, run, scenario_name: scenarioName, thresholds, scenario, ndr };
   });
   return { suite: suite as string, entries };
 }
