@@ -352,12 +352,16 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       so.Set("joinedAfterStart", Napi::Boolean::New(env, s.joinedAfterStart));
       so.Set("startKnown", Napi::Boolean::New(env, s.startNs != 0));
       so.Set("seqJumps", n64(env, s.seqJumps));
-      char src[32] = "";
-      // An IPv6 source is kept as a hash (FIN checks need equality only): not printable.
-      if (s.source != 0 && !ipv6_)
+      char src[64] = "";
+      if (s.source != 0 && ipv6_) {
+        char a[INET6_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET6, s.sourceIPv6, a, sizeof a);
+        snprintf(src, sizeof src, "[%s]:%u", a, static_cast<unsigned>(s.source & 0xFFFF));
+      } else if (s.source != 0) {
         snprintf(src, sizeof src, "%u.%u.%u.%u:%u", static_cast<unsigned>(s.source >> 40) & 255,
                  static_cast<unsigned>(s.source >> 32) & 255, static_cast<unsigned>(s.source >> 24) & 255,
                  static_cast<unsigned>(s.source >> 16) & 255, static_cast<unsigned>(s.source & 0xFFFF));
+      }
       so.Set("source", Napi::String::New(env, src));
       so.Set("unique", n64(env, s.unique));
       so.Set("expected", n64(env, s.expected()));

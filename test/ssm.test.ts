@@ -77,7 +77,8 @@ describe.skipIf(!isRoot)('SSM: a receiver joined (S,G) for one of two senders to
       expect(got.end.sum).toMatchObject({ packets: sentA, lost_packets: 0, expected_packets: sentA });
       expect(got.end.foreign_source_packets).toBe(0);
       expect(got.end.foreign_packets).toBe(0);
-      if (family === 'ipv4') expect(got.end.sessions[0]!.source).toMatch(new RegExp(`^${wanted.replace(/\./g, '\\.')}:`));
+      // the session's source as the kernel gave it (recvmmsg's address): the wanted sender's
+      expect(got.end.sessions[0]!.source).toMatch(family === 'ipv6' ? new RegExp(`^\\[${wanted}\\]:\\d+$`) : new RegExp(`^${wanted.replace(/\./g, '\\.')}:\\d+$`));
       // the kernel delivered to UDP sockets exactly what mcbench read: the other source's
       // datagrams were dropped by the source filter before UDP
       const delivered = udpIn(2, family) - inBefore;

@@ -229,7 +229,9 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       c.firstMcbenchMonoNs = appMonoNs > waited ? appMonoNs - waited : appMonoNs;
     }
     uint64_t source = sourceKey(sources_[i], mh.msg_namelen);
-    SessionTable::Outcome outcome = table_.record(h, len, recvNs, appMonoNs, source);
+    const auto& from6 = reinterpret_cast<const sockaddr_in6&>(sources_[i]);
+    SessionTable::Outcome outcome = table_.record(h, len, recvNs, appMonoNs, source,
+                                                  from6.sin6_family == AF_INET6 ? from6.sin6_addr.s6_addr : nullptr);
     if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
       stalls_.arrival(recvNs, h.session, h.seq);
     if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);

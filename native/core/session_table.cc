@@ -108,7 +108,7 @@ bool SessionTable::finPlausible(const SessionStats& s, const wire::Header& h, ui
 }
 
 SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, uint64_t recvNs, uint64_t monoNs,
-                                           uint64_t source) {
+                                           uint64_t source, const uint8_t* sourceIPv6) {
   if (h.kind == wire::Kind::Fin) {
     // A FIN never creates a session: a FIN of an unknown session is bogus and ends nothing.
     SessionStats* s = find(h.session, monoNs, false);
@@ -139,6 +139,7 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   uint64_t seq = h.seq;
   if (!s->started) {
     s->source = source;
+    if (sourceIPv6 != nullptr) std::memcpy(s->sourceIPv6, sourceIPv6, sizeof s->sourceIPv6);
     s->firstRecvNs = recvNs;
     // v2: the session's start decides whether its head was expected here. A start in the
     // receiver's future (beyond the stamp bound) is not believed; nor is a head longer than the

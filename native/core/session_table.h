@@ -24,6 +24,7 @@ struct SessionStats {
   uint64_t session = 0;
   bool started = false;
   uint64_t source = 0;            // (IPv4 address << 16) | UDP port of the first DATA; 0 = unknown
+  uint8_t sourceIPv6[16] = {};    // an IPv6 source's address (source is then a hash of it | port)
   uint64_t firstSeq = 0;          // lowest sequence seen
   uint64_t maxSeq = 0;            // highest sequence seen; RFC 4737 NextExp is maxSeq + 1
   uint64_t unique = 0;            // distinct DATA sequences received
@@ -95,7 +96,9 @@ class SessionTable {
   // Rejected: the table is full of established sessions and the packet's session is new.
   // Ignored: a bogus FIN, DATA with an implausible sequence jump, or DATA of a session from
   // another source than its first packet's (all counted).
-  Outcome record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs, uint64_t source = 0);
+  // sourceIPv6: the IPv6 address behind source, kept with a new session for the report.
+  Outcome record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs, uint64_t source = 0,
+                 const uint8_t* sourceIPv6 = nullptr);
   // When this receiver began listening (CLOCK_REALTIME ns): decides whether a v2 session's head
   // was expected. 0 = unknown (the head is never counted).
   void setListeningSince(uint64_t realNs) { listeningSinceNs_ = realNs; }
