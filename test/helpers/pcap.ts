@@ -38,10 +38,10 @@ export function readPcap(file: string): Captured[] {
   return out;
 }
 
-/** tcpdump on iface in the namespace, only the port's UDP; stop() waits until it has written everything. */
-export async function tcpdump(ns: TestNetns, iface: string, port: number, dir: string): Promise<{ file: string; stop: () => Promise<void> }> {
+/** tcpdump on iface in the namespace, only the port's UDP (or `filter`); stop() waits until it has written everything. */
+export async function tcpdump(ns: TestNetns, iface: string, port: number, dir: string, filter = `udp port ${port}`): Promise<{ file: string; stop: () => Promise<void> }> {
   const file = join(dir, `cap-${port}.pcap`);
-  const td = ns.spawn('tcpdump', ['-i', iface, '-nn', '-B', '16384', '--immediate-mode', '--time-stamp-precision=nano', '-U', '-w', file, `udp port ${port}`]);
+  const td = ns.spawn('tcpdump', ['-i', iface, '-nn', '-B', '16384', '--immediate-mode', '--time-stamp-precision=nano', '-U', '-w', file, filter]);
   let err = '';
   td.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const deadline = Date.now() + 10000;
