@@ -150,6 +150,22 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
   }, 30000);
 });
 
+describe.skipIf(!isRoot)('run --mode rtt', () => {
+  it('--local: g1 pings, g2 and g3 reflect; every reflector named by its guest', async () => {
+    const r = await new Running(spawn(process.execPath, [MCBENCH, 'run', '--mode', 'rtt', '--local', '--receivers', '2', '--rate', '50', '-t', '1', '-g', '239.255.41.4', '--json', '-'], { stdio: ['ignore', 'pipe', 'pipe'] }), 30000).done;
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RttResult;
+    expect(doc.schema).toBe('mcbench/rtt@1');
+    expect(doc.reflectors.map((x) => x.guest).sort()).toEqual(['g2', 'g3']);
+    for (const x of doc.reflectors) {
+      expect(x.replies).toBe(doc.probes.sent);
+      expect(x.lost).toBe(0);
+      expect(x.rtt!.min_ms).toBeGreaterThan(0);
+    }
+    expect(r.stderr).toMatch(/^g2 127\.0\.0\.1:5001 [0-9a-f]{8} +50\/50 /m);
+  }, 30000);
+});
+
 describe('ping / pong bad input: one line naming the flag, exit 2', () => {
   it.each([
     [['ping', '-g', '10.0.0.1'], /^mcbench ping: -g\/--group: 10\.0\.0\.1 is not a multicast address/],
@@ -162,6 +178,10 @@ describe('ping / pong bad input: one line naming the flag, exit 2', () => {
     [['ping', '-g', '239.1.1.1', '-p', '70000'], /^mcbench ping: -p\/--port: '70000' is out of range/],
     [['pong', '-g', 'ff02::1:9'], /^mcbench pong: -I\/--interface: ff02::1:9 is a link-local group: name the interface with -I$/],
     [['pong', '-g', '239.1.1.1', '-t', '-1'], /^mcbench pong: -t\/--time: '-1' is not seconds/],
+    [['run', '--mode', 'rtt', '-b', '10M'], /^mcbench run: --bandwidth: does not apply to --mode rtt/],
+    [['run', '--mode', 'rtt', '--receivers', '16'], /^mcbench run: --receivers: '16' is out of range \(1 to 15 reflectors\)$/],
+    [['run', '--mode', 'ping'], /^mcbench run: --mode: 'ping' is not a mode \(data or rtt\)$/],
+    [['run', '--rate', '5'], /^mcbench run: --rate: only with --mode rtt/],
   ])('%j', async (args, message) => {
     const r = await mcbenchNoNet(args);
     expect(r.code).toBe(2);

@@ -5,6 +5,10 @@ import { checkOutputTarget } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
 import { emitRunReport } from '../report/run-table.js';
 import { runScenario } from '../run/orchestrate.js';
+import { runRttOnPlace } from '../run/rtt.js';
+import { pingSpec } from '../core/rtt.js';
+import { emitJson } from '../report/json.js';
+import { rttTableLines } from '../report/rtt-table.js';
 import { SCENARIOS, customScenario, findScenario, rejectUnusedFlags } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
@@ -14,6 +18,38 @@ import { checkStdoutOnce, emitHtml, htmlOption } from './report.js';
 import { checkStreamTargets, jsonStreamOption, watchSteps } from './stream.js';
 import { runMetrics } from '../core/ab.js';
 import type { VariantOutcome } from '../core/run-report.js';
+
+// The flags of the data mode that --mode rtt does not take (the ping and pong have no rate in bits,
+// no payload size choice, no socket buffer or bridge knobs).
+const NOT_RTT = ['scenario', 'variant', 'bandwidth', 'pps', 'length', 'rcvbuf', 'rcvbuf-force', 'snooping', 'querier', 'gso', 'set', 'html', 'hosts', 'source', 'burst', 'burst-interval', 'isochronous'];
+
+/** `run --mode rtt`: one guest pings, the others reflect; the ping's table and mcbench/rtt@1. */
+async function runRttMode(a: Record<string, unknown>): Promise<number> {
+  if (a.mode !== 'rtt') throw new UsageError(`--mode: '${shown(a.mode)}' is not a mode (data or rtt)`);
+  const extra = NOT_RTT.find((k) => a[k] !== undefined && a[k] !== false);
+  if (extra) throw new UsageError(`--${extra}: does not apply to --mode rtt (it takes -g, -p, -t, --rate, --receivers, --local, --lab-name, --json)`);
+  const receivers = a.receivers === undefined ? 2 : Number(shown(a.receivers));
+  if (!/^\d+$/.test(shown(a.receivers ?? '2')) || receivers < 1 || receivers > 15) throw new UsageError(`--receivers: '${shown(a.receivers)}' is out of range (1 to 15 reflectors)`);
+  const spec = pingSpec({ group: a.group ?? '239.255.0.1', port: a.port, rate: a.rate, time: a.time, json: a.json, interface: 'eth0' });
+  const local = a.local === true;
+  if (!local) {
+    checkLabFor(a['lab-name'], { guests: receivers + 1, variants: [{ lab: {} }] });
+    requireRoot();
+  }
+  checkOutputTarget('--json', spec.json);
+  const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: false, jsonStream: a['json-stream'] === true });
+  const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: null });
+  const signals = abortOnSignals();
+  try {
+    const result = await runRttOnPlace({ group: spec.group, port: spec.port, rate: spec.rate, seconds: spec.seconds, reflectors: receivers, place, log: out.info, signal: signals.signal });
+    for (const line of rttTableLines(result)) out.summary(line);
+    if (spec.json) emitJson(spec.json, result);
+    out.event('end', result);
+    return signals.exitCode() ?? (result.end.end_reason === 'error' || result.reflectors.length < receivers ? 1 : 0);
+  } finally {
+    signals.dispose();
+  }
+}
 
 export const runCommandModule: CommandModule = {
   command: 'run',
@@ -25,12 +61,16 @@ export const runCommandModule: CommandModule = {
       .option('lab-name', { type: 'string', default: 'run', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo (unshare; works without root, where user namespaces are allowed)' })
       .option('json', { type: 'string', describe: 'write the mcbench/run@1 report to FILE (atomically); - for stdout' })
+      .option('mode', { type: 'string', default: 'data', describe: 'data: a sender and receivers (the scenario); rtt: g1 runs mcbench ping, the others mcbench pong (takes -g, -p, -t, --rate, --receivers; --json writes mcbench/rtt@1)' })
+      .option('rate', { type: 'string', describe: '--mode rtt: probes per second (0.1-100000) [default: 10]' })
       .example('$0 run --scenario seed-001-rmem', 'default vs tuned net.core.rmem_max, side by side')
       .example('$0 run -b 0 -l 64 -t 3 --receivers 3 --rcvbuf 8M --set net.core.rmem_max=16777216', 'your own scenario')
       .example('$0 run --hosts hosts.yaml -b 200M -t 10', 'on your own hosts over ssh (see mcbench hosts check)'),
   handler: (argv) =>
     runCommand('run', async () => {
       const a = argv as Record<string, unknown>;
+      if (a.mode !== 'data') return runRttMode(a);
+      if (a.rate !== undefined) throw new UsageError('--rate: only with --mode rtt (the data mode takes -b or --pps)');
       const own = hostsFromFlags(a);
       // with --hosts, the inventory decides how many receivers there are
       const flags = own ? { ...a, receivers: String(own.inventory.receivers.length) } : a;

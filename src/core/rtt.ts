@@ -176,6 +176,8 @@ export interface RttReflector {
   reflector_id: string;
   /** where its replies came from, address:port ([address]:port for IPv6) */
   address: string;
+  /** `run --mode rtt`: the guest (or host) the reflector ran on; absent from a bare `mcbench ping` */
+  guest?: string;
   /** probes it answered (one valid reply each) */
   replies: number;
   /** further valid replies to a probe already answered (not recorded again) */

@@ -2,11 +2,13 @@
 // `mcbench pong` (a reflector). The addon's threads do the sockets; this starts them, waits,
 // reads their snapshots once at the end and builds the documents.
 import { constants } from 'node:os';
-import { RunError } from '../core/errors.js';
+import { RunError, UsageError } from '../core/errors.js';
 import { pongResult, rttResult, type NativeRttHistograms, type PingSpec, type PongResult, type PongSpec, type RttResult } from '../core/rtt.js';
 import { VERSION } from '../host/version.js';
 import { loadBinding, type NativePing, type NativePong } from '../native.js';
 import type { Output } from '../report/output.js';
+import type { Place } from '../where/hosts.js';
+import { childResult, noResultReason, startChild, stopChildren, waitForStart, type Child } from './child.js';
 import { explainSocketError } from './native-errors.js';
 
 const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
@@ -99,4 +101,66 @@ export async function runPong(spec: PongSpec, out: Output, abort: AbortSignal): 
   } finally {
     pong.close();
   }
+}
+
+/** `run --mode rtt`: what to probe, from where. */
+export interface RttRunOptions {
+  group: string;
+  port: number;
+  /** probes per second and seconds of probing, as the ping's flags (validated by pingSpec) */
+  rate: number;
+  seconds: number;
+  /** reflecting guests: hosts 2..N */
+  reflectors: number;
+  place: Place;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * `run --mode rtt`: host 1 pings, hosts 2..N reflect (the same processes a user would start by
+ * hand, on hosts the place makes); the ping's mcbench/rtt@1 result, each reflector named by its
+ * guest. The reflectors start first and must report that they joined before the ping starts.
+ */
+export async function runRttOnPlace(o: RttRunOptions): Promise<RttResult> {
+  const need = { guests: o.reflectors + 1, lab: {}, sysctls: {} };
+  const why = o.place.refuse(need);
+  if (why) throw new UsageError(`--mode rtt: ${why}`);
+  return o.place.withHosts(need, o.signal, async (hosts, signal) => {
+    const pongs: Array<{ host: number; child: Child }> = [];
+    let ping: Child | null = null;
+    try {
+      const common = (k: number) => ['-g', o.group, '-p', String(o.port), '-I', hosts.iface(k)];
+      for (let k = 2; k <= hosts.count; k++) pongs.push({ host: k, child: startChild(hosts, k, ['pong', ...common(k), '-t', String(o.seconds + 60), '--json-stream']) });
+      for (const p of pongs) await waitForStart(p.child, 15000, signal);
+      o.log(`mcbench run --mode rtt: ${hosts.name(1)} pings ${o.group} at ${o.rate}/s for ${o.seconds} s; ${pongs.map((p) => hosts.name(p.host)).join(', ')} reflect`);
+      const started = startChild(hosts, 1, ['ping', ...common(1), '--rate', String(o.rate), '-t', String(o.seconds), '--wait', '1', '--json-stream']);
+      ping = started;
+      const onAbort = () => void stopChildren([started], 3000);
+      signal.addEventListener('abort', onAbort);
+      const deadline = setTimeout(() => void stopChildren([started], 3000), (o.seconds + 30) * 1000);
+      try {
+        await started.exited;
+      } finally {
+        clearTimeout(deadline);
+        signal.removeEventListener('abort', onAbort);
+      }
+    } finally {
+      await stopChildren(pongs.map((p) => p.child), 2000);
+    }
+    const result = childResult(ping) as RttResult | null;
+    if (!result) throw new RunError(`${hosts.name(1)} (ping): ${noResultReason(ping)}`);
+    // each reflector by the guest it ran on (its id is in that pong's own result)
+    const guestOf = new Map<string, string>();
+    for (const p of pongs) {
+      const own = childResult(p.child) as PongResult | null;
+      if (own) guestOf.set(own.reflector_id, hosts.name(p.host));
+      else o.log(`  ${hosts.name(p.host)} (pong): ${noResultReason(p.child)}`);
+    }
+    for (const r of result.reflectors) {
+      const guest = guestOf.get(r.reflector_id);
+      if (guest !== undefined) r.guest = guest;
+    }
+    return result;
+  });
 }
