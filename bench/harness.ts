@@ -453,6 +453,46 @@ export async function runPair(ctx: BenchCtx, { recvArgv, sendArgv, selfExit, por
   }
 }
 
+export interface GroupResult {
+  rxs: Proc[];
+  tx: Proc;
+  txExit: ExitStatus;
+  /** each receiver's CPU seconds from ready to idle after the sender ended (null: unreadable) */
+  rcpu: Array<number | null>;
+  load: RunLoad;
+}
+
+/**
+ * Several receivers (each with its own port list entry: the port it binds, for waitReady), all
+ * ready, then one sender to its end; each receiver's CPU until it is idle again. The receivers
+ * share the receive guest and its CPU. Receivers that do not end by themselves get SIGINT.
+ */
+export async function runGroup(ctx: BenchCtx, { recvArgvs, sendArgv, selfExit, port, senderTimeoutSeconds }: { recvArgvs: ReadonlyArray<readonly string[]>; sendArgv: readonly string[]; selfExit: boolean; port: number; senderTimeoutSeconds: number }): Promise<GroupResult> {
+  const quiet = await waitQuiet(ctx.quietCap);
+  const rxs: Proc[] = [];
+  let tx: Proc | null = null;
+  try {
+    for (const argv of recvArgvs) rxs.push(start(ctx.lab, ctx.rxGuest, ctx.cpuRx, argv));
+    for (const rx of rxs) await waitReady(rx, port);
+    const cpu0 = rxs.map((rx) => cpuOf(rx.pid));
+    const m0 = machineCpu();
+    const txp = start(ctx.lab, ctx.txGuest, ctx.cpuTx, sendArgv);
+    tx = txp;
+    const txExit = await waitExit(txp, (senderTimeoutSeconds + 30) * 1000);
+    const scpu = cpuOf(txp.pid) ?? 0;
+    const cpu1: Array<number | null> = [];
+    for (const rx of rxs) cpu1.push(await waitIdle(rx));
+    const m1 = machineCpu();
+    for (const rx of rxs) if (!selfExit && !rx.exited) rx.child.kill('SIGINT');
+    for (const rx of rxs) await waitExit(rx, selfExit ? 10000 : 5000);
+    const rcpu = rxs.map((_, i) => (cpu0[i] != null && cpu1[i] != null ? cpu1[i] - cpu0[i] : null));
+    const other = otherLoad(m0, m1, rcpu.reduce<number>((a, c) => a + (c ?? 0), 0) + scpu);
+    return { rxs, tx: txp, txExit, rcpu, load: { ...other, waited_for_quiet_seconds: quiet.waited, quiet_before: quiet.other_cpus } };
+  } finally {
+    for (const p of [tx, ...rxs]) if (p && !p.exited) p.child.kill('SIGKILL');
+  }
+}
+
 /** Runs argv n times (after one warm-up) on the host: wall-clock milliseconds. */
 export function timeIt(argv: readonly [string, ...string[]], n: number): Timing {
   const ms: number[] = [];
@@ -480,7 +520,7 @@ export const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v 
 
 /** The peers come from Debian packages (iperf is iperf2); installed when missing, except in --smoke. */
 export function ensurePeers(want: Set<Section>, mode: Mode, skipped: Skip[]): void {
-  const missing = (['iperf', 'sockperf'] as const).filter((t) => want.has(t) && !has(t));
+  const missing = (['iperf', 'sockperf'] as const).filter((t) => (want.has(t) || (t === 'sockperf' && want.has('ndr'))) && !has(t));
   if (!missing.length) return;
   if (mode !== 'smoke' && has('apt-get')) {
     log(`bench: installing ${missing.join(' ')} (apt-get)`);

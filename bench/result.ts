@@ -6,7 +6,7 @@ export const BENCH_SCHEMA = 'mcbench/bench@1' as const;
 export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'refgso', 'mcgso', 'iperf', 'sockperf'] as const;
 /** a throughput tool: one column of the unlimited-rate table */
 export type ToolId = (typeof TOOL_IDS)[number];
-export const SECTIONS = [...TOOL_IDS, 'paced', 'memory', 'help'] as const;
+export const SECTIONS = [...TOOL_IDS, 'ndr', 'scaling', 'paced', 'memory', 'help'] as const;
 /** what --only selects */
 export type Section = (typeof SECTIONS)[number];
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -236,6 +236,74 @@ export interface MemoryResult {
   received: { packets: number; pps: number; lost_packets: number } | null;
 }
 
+/** a receiver whose max lossless rate the ndr section searches */
+export type NdrReceiverId = 'mcbench' | 'ref' | 'sockperf';
+
+/** one NDR trial (pps 0: the sender's unlimited probe) */
+export interface NdrBenchTrial {
+  pps: number;
+  repeat: boolean;
+  /** the sender's own count and rate */
+  sent: number;
+  achieved_pps: number;
+  /** unique datagrams the receiver counted */
+  received: number;
+  lost: number | null;
+  loss_percent: number | null;
+  /** the sender reached < 99% of the offered rate: not a pass */
+  sender_limited: boolean;
+  passed: boolean;
+  receiver_cpu_per_packet_us: number | null;
+  other_load_cpus: number;
+}
+
+/** one receiver's max lossless rate at one size */
+export interface NdrBenchRow {
+  receiver: NdrReceiverId;
+  label: string;
+  /** the load generator */
+  sender: string;
+  length: number;
+  trial_seconds: number;
+  probe: NdrBenchTrial | null;
+  /** the highest rate that passed twice; null: none */
+  lossless_pps: number | null;
+  lossless_mbps: number | null;
+  /** the lowest offered rate at which the receiver lost anything */
+  lowest_lossy_pps: number | null;
+  /** receiver: some trial lost; sender: nothing lost, or the sender's most passed (the answer is a lower bound) */
+  limited_by: 'receiver' | 'sender' | null;
+  unresolved: boolean;
+  trials: NdrBenchTrial[];
+  error: string | null;
+}
+
+export interface NdrBenchResult {
+  method: string;
+  rows: NdrBenchRow[];
+}
+
+/** n mcbench receivers behind one unlimited sender */
+export interface ScalingRow {
+  receivers: number;
+  length: number;
+  rep: number;
+  ok: boolean;
+  sender_pps: number | null;
+  sent: number | null;
+  per_receiver: Array<{ pps: number; packets: number; lost: number; cpu_seconds: number | null; cpu_per_packet_us: number | null }>;
+  receiver_pps_median: number | null;
+  receiver_cpu_us_per_packet_median: number | null;
+  lost_max: number | null;
+  other_load_cpus: number | null;
+  error: string | null;
+}
+
+export interface ScalingResult {
+  method: string;
+  runs: ScalingRow[];
+}
+
 export interface Timing {
   runs_ms: number[];
   median_ms: number | null;
@@ -301,6 +369,9 @@ export interface BenchResult {
   summary: Summary;
   latency_cost: LatencyCost[];
   paced: PacedResult | null;
+  /** absent in results written before the ndr and scaling sections */
+  ndr?: NdrBenchResult | null;
+  scaling?: ScalingResult | null;
   memory: MemoryResult | null;
   help: Timing | null;
   node_floor: Timing | null;

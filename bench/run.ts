@@ -13,15 +13,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as HostApply from '../src/host/apply.js';
+import type * as NdrLib from '../src/core/ndr.js';
 import type * as LabLib from '../src/lab/index.js';
 import {
   abort, buildReference, checkAbort, cleanupSync, ensurePeers, GROUP, has, installCleanup, log, machine, MCBENCH, otherNetns, RCVBUF, restores, ROOT,
   setLabActive, sleep, timeIt, writeAtomic, type BenchCtx,
 } from './harness.js';
 import {
-  BENCH_SCHEMA, isSection, maxOf, median, SECTIONS, summarize, TOOL_IDS, type BenchResult, type Mode, type PacedConfig, type PacedRow, type Section, type Skip, type ToolId,
+  BENCH_SCHEMA, isSection, maxOf, median, SECTIONS, summarize, TOOL_IDS, type BenchResult, type Mode, type NdrBenchRow, type NdrReceiverId, type PacedConfig, type PacedRow, type ScalingRow, type Section, type Skip, type ToolId,
 } from './result.js';
 import { fmt, table, targets } from './table.js';
+import { NDR_RECEIVERS, runNdr, runScaling } from './ndr.js';
 import { runCell, runMemory, runPaced } from './tools.js';
 
 installCleanup();
@@ -88,6 +90,8 @@ function parseArgs(argv: readonly string[]): BenchOptions {
   const preset = PRESETS[o.mode];
   const want = new Set<Section>(only ?? SECTIONS);
   if (o.mode === 'smoke') want.delete('memory');
+  // the searches take minutes: in --smoke only when asked for by name
+  if (o.mode === 'smoke' && only === null) for (const s of ['ndr', 'scaling'] as const) want.delete(s);
   return {
     mode: o.mode,
     seconds: o.seconds ?? preset.seconds,
@@ -101,12 +105,14 @@ function parseArgs(argv: readonly string[]): BenchOptions {
 }
 
 /** dist/ at run time (the product as built), typed by its sources */
-async function loadDist(): Promise<{ withLab: typeof LabLib.withLab; applyKernelSettings: typeof HostApply.applyKernelSettings }> {
+async function loadDist(): Promise<{ withLab: typeof LabLib.withLab; applyKernelSettings: typeof HostApply.applyKernelSettings; ndr: typeof NdrLib }> {
   const lab = (await import(pathToFileURL(join(ROOT, 'dist/lab/index.js')).href)) as typeof LabLib;
   // The product's own save/set/restore: restored in finally, on signals and at exit, and by the
   // next `mcbench lab down` if this process is SIGKILLed.
   const apply = (await import(pathToFileURL(join(ROOT, 'dist/host/apply.js')).href)) as typeof HostApply;
-  return { withLab: lab.withLab, applyKernelSettings: apply.applyKernelSettings };
+  // mcbench ndr's own search (RFC 2544 26.1: binary search, every pass repeated)
+  const ndr = (await import(pathToFileURL(join(ROOT, 'dist/core/ndr.js')).href)) as typeof NdrLib;
+  return { withLab: lab.withLab, applyKernelSettings: apply.applyKernelSettings, ndr };
 }
 
 // ---- main -------------------------------------------------------------------------------------
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!has('taskset')) usage('taskset (util-linux) is missing');
-  const { withLab, applyKernelSettings } = await loadDist();
+  const { withLab, applyKernelSettings, ndr } = await loadDist();
   const skipped: Skip[] = [];
   ensurePeers(opt.want, opt.mode, skipped);
   buildReference();
@@ -148,6 +154,8 @@ async function main(): Promise<void> {
     summary: {},
     latency_cost: [],
     paced: null,
+    ndr: null,
+    scaling: null,
     memory: null,
     help: null,
     node_floor: null,
@@ -213,6 +221,46 @@ async function main(): Promise<void> {
           pps_latency_on: on.receiver_pps_median,
           pps_latency_off: off.receiver_pps_median,
         });
+      }
+
+      if (opt.want.has('ndr')) {
+        const ids: NdrReceiverId[] = ['mcbench', 'ref'];
+        if (has('sockperf')) ids.push('sockperf');
+        else skipped.push({ tool: 'ndr sockperf', reason: 'sockperf is not installed' });
+        const settings = { seconds: opt.mode === 'full' ? 2 : 1, resolution: opt.mode === 'full' ? 0.02 : 0.05, maxTrials: opt.mode === 'full' ? 16 : 12 };
+        const rows: NdrBenchRow[] = [];
+        // interleaved like the unlimited runs: for each size, each receiver in turn
+        for (const len of opt.sizes) {
+          for (const id of ids) {
+            checkAbort();
+            const row = await runNdr(ctx, id, len, settings, ndr, log);
+            rows.push(row);
+            log(row.error ? `ndr ${id} ${len} B: FAILED: ${row.error}` : `ndr ${id} ${len} B: lossless ${fmt(row.lossless_pps)} pps (limited by ${row.limited_by ?? '-'}, ${row.trials.length} trials)`);
+          }
+        }
+        result.ndr = {
+          method: `RFC 2544 26.1 binary search with mcbench's NdrSearch (loss 0, every pass repeated, resolution ${settings.resolution * 100}%, at most ${settings.maxTrials} trials, ${settings.seconds} s each), started at the sender's unlimited probe; loss against the sender's own count. Load: ${Object.values(NDR_RECEIVERS).map((d) => `${d.label} <- ${d.sender}`).join('; ')}`,
+          rows,
+        };
+      }
+
+      if (opt.want.has('scaling')) {
+        const counts = opt.mode === 'smoke' ? [1, 2] : [1, 2, 4, 8];
+        const runs: ScalingRow[] = [];
+        for (let rep = 1; rep <= opt.reps; rep++) {
+          for (const len of opt.sizes) {
+            for (const n of counts) {
+              checkAbort();
+              const row = await runScaling(ctx, n, len, rep);
+              runs.push(row);
+              log(row.ok
+                ? `scaling ${n} receivers ${len} B rep ${rep}: sender ${fmt(row.sender_pps)} pps, per receiver ${fmt(row.receiver_pps_median)} pps, ${fmt(row.receiver_cpu_us_per_packet_median, 3)} us/pkt, lost max ${fmt(row.lost_max)}`
+                : `scaling ${n} receivers ${len} B rep ${rep}: FAILED: ${row.error}`);
+              await sleep(300);
+            }
+          }
+        }
+        result.scaling = { method: 'n mcbench recv (latency on, 25 MiB forced) in the receive guest, all pinned to its CPU, behind one unlimited mcbench send (one datagram per call); per receiver: its own packet rate, the sender\'s count minus its unique packets, its CPU ready-to-idle over its packets', runs };
       }
 
       if (opt.want.has('paced')) {
@@ -287,7 +335,8 @@ async function main(): Promise<void> {
   result.targets = targets(result);
   writeAtomic(opt.out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${table(result)}\n\nwritten: ${opt.out}\n`);
-  const failed = result.runs.filter((r) => !r.ok).length + (result.paced?.runs.filter((r) => !r.ok).length ?? 0);
+  const failed =
+    result.runs.filter((r) => !r.ok).length + (result.paced?.runs.filter((r) => !r.ok).length ?? 0) + (result.ndr?.rows.filter((r) => r.error !== null).length ?? 0) + (result.scaling?.runs.filter((r) => !r.ok).length ?? 0);
   if (failed) {
     log(`bench: ${failed} run(s) failed (see "error" in the JSON)`);
     process.exitCode = 1;

@@ -49,13 +49,43 @@ export function table(result: BenchResult): string {
     }
     L.push('');
   }
+  if (result.ndr?.rows.length) {
+    L.push('max lossless rate (RFC 2544 26.1 binary search, loss 0, every pass repeated; loss against the sender\'s own count)');
+    L.push(`${pad('receiver', 32, false)} ${pad('size', 5)} ${pad('lossless pps', 12)} ${pad('Mbit/s', 8)} ${pad('lowest lossy', 12)} ${pad('limited by', 10)} ${pad('trials', 6)}  load`);
+    for (const r of result.ndr.rows) {
+      L.push(
+        r.error
+          ? `${pad(r.label, 32, false)} ${pad(r.length, 5)} FAILED: ${r.error}`
+          : `${pad(r.label, 32, false)} ${pad(r.length, 5)} ${pad(fmt(r.lossless_pps), 12)} ${pad(fmt(r.lossless_mbps, 1), 8)} ${pad(fmt(r.lowest_lossy_pps), 12)} ${pad(r.limited_by ?? '-', 10)} ${pad(r.trials.length, 6)}  ${r.sender}${r.unresolved ? ' (unresolved: out of trials)' : ''}`,
+      );
+    }
+    L.push('');
+  }
+  if (result.scaling?.runs.length) {
+    L.push('scaling: n mcbench receivers behind one unlimited sender (medians over repetitions; per receiver)');
+    L.push(`${pad('receivers', 9)} ${pad('size', 5)} ${pad('sender pps', 10)} ${pad('recv pps', 9)} ${pad('recv us/pkt', 11)} ${pad('lost max', 9)} ${pad('runs', 4)}`);
+    const keys = [...new Set(result.scaling.runs.map((r) => `${r.length}/${r.receivers}`))];
+    for (const k of keys) {
+      const rs = result.scaling.runs.filter((r) => r.ok && `${r.length}/${r.receivers}` === k);
+      if (!rs.length) continue;
+      const med = (xs: Array<number | null>): number | null => {
+        const v = xs.filter((n): n is number => n !== null).sort((a, b) => a - b);
+        return v.length ? (v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : null;
+      };
+      L.push(
+        `${pad(rs[0]!.receivers, 9)} ${pad(rs[0]!.length, 5)} ${pad(fmt(med(rs.map((r) => r.sender_pps))), 10)} ${pad(fmt(med(rs.map((r) => r.receiver_pps_median))), 9)} ` +
+          `${pad(fmt(med(rs.map((r) => r.receiver_cpu_us_per_packet_median)), 3), 11)} ${pad(fmt(Math.max(...rs.map((r) => r.lost_max ?? 0))), 9)} ${pad(rs.length, 4)}`,
+      );
+    }
+    L.push('');
+  }
   if (result.memory) {
     const m = result.memory;
     L.push(`mcbench recv memory, ${m.seconds} s at full rate (64 B): VmRSS max ${fmt(m.max_rss_mb, 1)} MB, slope ${fmt(m.slope_mb_per_min, 2)} MB/min (fitted growth ${fmt(m.fitted_growth_mb, 2)} MB from ${m.window_from_seconds} s to the end: ${m.flat ? 'no growth' : 'GROWING'})`);
   }
   if (result.help) L.push(`mcbench --help: median ${fmt(result.help.median_ms, 1)} ms over ${result.help.runs_ms.length} runs (node -e 0: ${fmt(result.node_floor?.median_ms, 1)} ms)`);
   if (result.targets.length) {
-    L.push('', 'issue 5 targets (and issue 3 latency cost):');
+    L.push('', 'issue 5 and issue 13 targets (and issue 3 latency cost):');
     for (const t of result.targets) L.push(`  ${t.pass === null ? 'n/a ' : t.pass ? 'MET ' : 'MISS'} ${t.what}: ${t.value}`);
   }
   if (result.skipped.length) L.push('', ...result.skipped.map((s) => `skipped ${s.tool}: ${s.reason}`));
@@ -73,6 +103,28 @@ export function targets(result: BenchResult): Target[] {
     const rc = m.ratio_to_ref.receiver_cpu_per_packet;
     T.push({ id: `receiver_loss_${len}`, what: `mcbench receiver (latency on, 25 MB) no loss behind an unlimited sender at ${len} B`, value: `max ${fmt(m.lost_packets_max)} lost in ${m.reps} runs`, pass: m.lost_packets_max === 0 });
     T.push({ id: `receiver_cpu_${len}`, what: `mcbench receiver CPU/packet <= 1.15x reference at ${len} B`, value: `${x(rc)} (${fmt(m.receiver_cpu_us_per_packet, 3)} vs ${fmt(S[len]!.ref?.receiver_cpu_us_per_packet, 3)} us)`, ratio: rc, pass: rc !== null ? rc <= 1.15 : null });
+  }
+  // issue 13 item 5: ratios in one run
+  for (const len of result.settings.sizes) {
+    const m = S[len]?.mcbench?.ratio_to_ref;
+    if (m) {
+      const r = m.sender_pps;
+      T.push({ id: `i13_sender_pps_${len}`, what: `issue 13: mcbench per-packet sender >= 1.00x reference at ${len} B`, value: x(r), ratio: r, pass: r !== null ? r >= 1 : null });
+      const rc = m.receiver_cpu_per_packet;
+      const bound = len >= 1400 ? 0.8 : 1.0;
+      T.push({ id: `i13_receiver_cpu_${len}`, what: `issue 13: mcbench receiver CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B`, value: x(rc), ratio: rc, pass: rc !== null ? rc <= bound : null });
+    }
+    const gso = S[len]?.mcgso?.sender_pps_median ?? null;
+    const refGso = S[len]?.refgso?.sender_pps_median ?? null;
+    const ref = S[len]?.ref?.sender_pps_median ?? null;
+    if (len >= 1400 && gso !== null && refGso) T.push({ id: `i13_gso_vs_refgso_${len}`, what: `issue 13: mcbench --gso >= 0.95x the C GSO reference at ${len} B`, value: `${x(gso / refGso)} (${fmt(gso)} vs ${fmt(refGso)} pps)`, ratio: gso / refGso, pass: gso / refGso >= 0.95 });
+    if (len >= 1400 && gso !== null && ref) T.push({ id: `i13_gso_vs_ref_${len}`, what: `issue 13: mcbench --gso >= 3x the per-packet reference at ${len} B`, value: `${x(gso / ref)} (${fmt(gso)} vs ${fmt(ref)} pps)`, ratio: gso / ref, pass: gso / ref >= 3 });
+    const nm = result.ndr?.rows.find((r) => r.receiver === 'mcbench' && r.length === len && r.error === null);
+    const nr = result.ndr?.rows.find((r) => r.receiver === 'ref' && r.length === len && r.error === null);
+    if (nm && nr) {
+      const ratio = nm.lossless_pps !== null && nr.lossless_pps ? nm.lossless_pps / nr.lossless_pps : null;
+      T.push({ id: `i13_ndr_${len}`, what: `issue 13: mcbench receiver's max lossless rate >= the C receiver's at ${len} B`, value: `${x(ratio)} (${fmt(nm.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps; limited by ${nm.limited_by ?? '-'} / ${nr.limited_by ?? '-'})`, ratio, pass: ratio !== null ? ratio >= 1 : null });
+    }
   }
   for (const p of result.paced?.summary ?? []) {
     T.push({ id: `paced_${p.id}`, what: `paced ${p.label} within 1% of target`, value: `rate_ratio median ${fmt(p.rate_ratio_median, 4)}, worst ${fmt(p.rate_ratio_worst, 4)}; gap CV ${fmt(p.gap_cv, 3)}`, pass: p.rate_ratio_worst !== null ? Math.abs(p.rate_ratio_worst - 1) <= 0.01 : null });

@@ -1,7 +1,8 @@
 // The benchmark harness still runs (issue 5, "Not a test"): the TypeScript bench (bench/*.ts,
 // compiled here by `tsc -p bench/tsconfig.json` to bench/build-ts/) with `--smoke --only
-// ref,mcbench` makes its lab, runs the C reference and mcbench for 1 s at 64 B and writes a result
-// of the expected shape with packets measured. No timing is asserted: rates on a shared machine
+// ref,mcbench,scaling` makes its lab, runs the C reference and mcbench for 1 s at 64 B, then 1
+// and 2 mcbench receivers behind one sender (issue 13's scaling rows), and writes a result of the
+// expected shape with packets measured. No timing is asserted: rates on a shared machine
 // are the benchmark's business, not CI's. iperf2 and sockperf are left out (no apt needed).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,12 +28,12 @@ describe.skipIf(!canRun)('bench harness smoke (root, taskset, cc)', () => {
     expect(tsc.status, `tsc -p bench/tsconfig.json failed:\n${tsc.stdout}${tsc.stderr}`).toBe(0);
   });
 
-  it('runs ref and mcbench for 1 s and writes a result with packets for each', { timeout: 30000 }, () => {
+  it('runs ref and mcbench for 1 s, then 1 and 2 receivers, and writes a result with packets for each', { timeout: 50000 }, () => {
     const out = join(dir, 'smoke.json');
-    const r = spawnSync(process.execPath, [ENTRY, '--smoke', '--only', 'ref,mcbench', '--out', out, '--lab-name', LAB], {
+    const r = spawnSync(process.execPath, [ENTRY, '--smoke', '--only', 'ref,mcbench,scaling', '--out', out, '--lab-name', LAB], {
       cwd: ROOT,
       encoding: 'utf8',
-      timeout: 28000,
+      timeout: 48000,
     });
     expect(r.status, `bench --smoke failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
     const res = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
@@ -52,6 +53,19 @@ describe.skipIf(!canRun)('bench harness smoke (root, taskset, cc)', () => {
       expect(s[tool].ratio_to_ref?.sender_pps).toBeGreaterThan(0);
     }
     expect(s.ref.ratio_to_ref?.sender_pps).toBe(1);
+    // scaling: every receiver's packets and loss add up to the sender's own count
+    expect(res.scaling?.runs.map((r) => [r.receivers, r.ok, r.error])).toEqual([
+      [1, true, null],
+      [2, true, null],
+    ]);
+    for (const run of res.scaling?.runs ?? []) {
+      expect(run.per_receiver).toHaveLength(run.receivers);
+      for (const rx of run.per_receiver) {
+        expect(rx.packets).toBeGreaterThan(0);
+        expect(rx.packets + rx.lost).toBe(run.sent);
+      }
+    }
+    expect(res.ndr).toBeNull();
     expect(res.paced).toBeNull();
     expect(res.memory).toBeNull();
     expect(Array.isArray(res.targets)).toBe(true);
