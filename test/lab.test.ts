@@ -97,10 +97,14 @@ describe('lab up / status / exec / down', () => {
     expect(snap.netns.filter((n) => n.startsWith('mcb-t1-'))).toEqual(['mcb-t1-g1', 'mcb-t1-g2', 'mcb-t1-g3']);
     expect(snap.links.filter((n) => n.startsWith('mcb-t1-'))).toEqual(['mcb-t1-br', 'mcb-t1-h1', 'mcb-t1-h2', 'mcb-t1-h3']);
     const br = '/sys/class/net/mcb-t1-br';
-    // Only the lab's veths are bridge ports; the bridge has no address: the host takes no part.
+    // Only the lab's veths are bridge ports; the bridge has no address but, as the querier, an
+    // IPv6 link-local one to send MLD queries from (nothing routed, no RA, no solicitations).
     expect(readdirSync(`${br}/brif`).sort()).toEqual(['mcb-t1-h1', 'mcb-t1-h2', 'mcb-t1-h3']);
-    expect(ipJson<{ addr_info: unknown[] }>(['addr', 'show', 'dev', 'mcb-t1-br'])[0]!.addr_info).toEqual([]);
-    expect(sys('/proc/sys/net/ipv6/conf/mcb-t1-br/disable_ipv6')).toBe('1');
+    const brAddrs = ipJson<{ addr_info: Array<{ family: string; scope: string; local: string }> }>(['addr', 'show', 'dev', 'mcb-t1-br'])[0]!.addr_info;
+    expect(brAddrs.map((a) => [a.family, a.scope])).toEqual([['inet6', 'link']]);
+    expect(brAddrs[0]!.local).toMatch(/^fe80:/);
+    expect(['disable_ipv6', 'forwarding', 'accept_ra', 'autoconf', 'router_solicitations'].map((k) => sys(`/proc/sys/net/ipv6/conf/mcb-t1-br/${k}`)))
+      .toEqual(['0', '0', '0', '0', '0']);
     // Nothing from the lab is routed by the host or answered by its ARP.
     expect(['forwarding', 'arp_ignore', 'rp_filter'].map((k) => sys(`/proc/sys/net/ipv4/conf/mcb-t1-br/${k}`))).toEqual(['0', '8', '1']);
     expect([1, 2, 3].map((k) => sys(`/proc/sys/net/ipv6/conf/mcb-t1-h${k}/disable_ipv6`))).toEqual(['1', '1', '1']);
@@ -149,7 +153,7 @@ describe('lab up / status / exec / down', () => {
     expect(st.bridge_nf?.['bridge-nf-call-iptables'] ?? null).toBe(nf);
     const human = await lab('t1', ['status']);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/multicast: snooping 1, querier 1, IGMPv2, membership interval 12 s/);
+    expect(human.stdout).toMatch(/multicast: snooping 1, querier 1, IGMPv2, MLDv1, membership interval 12 s/);
     expect(human.stdout).toMatch(new RegExp(`g2 +mcb-t1-g2 +eth0 ${net[1]}\\.2/24 up mtu 1400 qlen 500`));
     expect(human.stdout).toContain('problems: none');
 
