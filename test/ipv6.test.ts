@@ -110,15 +110,19 @@ describe.skipIf(!isRoot)('IPv6 through a lab (veth + bridge)', () => {
     expect(d('InDatagrams')).toBe(got.end.datagrams);
   }, 60000);
 
-  it('run over IPv6: the orchestrated receivers get the group and the flags', async () => {
+  it('run over IPv6 SSM (--source sender): the orchestrated receivers join (S,G) for the sending guest', async () => {
     const file = join(dir, 'run.json');
-    const r = await new Running(spawn(process.execPath, [MCBENCH, 'run', '-g', 'ff15::1:104', '--pps', '2000', '-l', '500', '-t', '1', '--receivers', '2', '--lab-name', 'v6r', '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 90000).done;
+    const r = await new Running(spawn(process.execPath, [MCBENCH, 'run', '-g', 'ff3e::1:104', '--source', 'sender', '--pps', '2000', '-l', '500', '-t', '1', '--receivers', '2', '--lab-name', 'v6r', '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 90000).done;
     expect(r.code, r.stderr).toBe(0);
     const v = (JSON.parse(readFileSync(file, 'utf8')) as RunReport).variants[0]!;
     const n = v.sender!.end.packets;
     expect(n).toBeGreaterThan(1500);
     for (const o of v.receivers) {
       expect(o.result!.start.config.family).toBe('ipv6');
+      // the sending guest g1's ULA, in place of 'sender'; its datagrams came from there
+      const [source] = o.result!.start.config.source ?? [];
+      expect(source).toMatch(/^fd6d:6362:[0-9a-f]+:[0-9a-f]*:?:1$/);
+      expect(o.result!.end.sessions[0]!.source).toMatch(new RegExp(`^\\[${source}\\]:\\d+$`));
       expect(o.result!.end.sum).toMatchObject({ packets: n, lost_packets: 0 });
       // their namespaces' Udp6 counters (not Udp): every DATA datagram and at least one FIN
       expect(o.result!.end.kernel_counters?.udp.counters?.InDatagrams).toBeGreaterThanOrEqual(n + 1);

@@ -12,6 +12,16 @@ import { RunClockWatch } from './clocks.js';
 import { childError, childResult, noResultReason, startChild, stopChildren, waitForStart, type Child } from './child.js';
 import type { Scenario, ScenarioVariant } from './scenarios.js';
 
+/** `--source sender` in the receivers' flags: the sending host's own address of the group's family. */
+function sourcesNamed(args: readonly string[], hosts: Hosts, group: string): string[] {
+  return args.map((a, i) => {
+    if (a !== 'sender' || args[i - 1] !== '--source') return a;
+    const address = hosts.address?.(1, group.includes(':') ? 'ipv6' : 'ipv4') ?? null;
+    if (address === null) throw new RunError(`--source sender: the address of ${hosts.name(1)} is not known here; give it (--source ADDR)`);
+    return address;
+  });
+}
+
 export async function runVariant(scenario: Scenario, variant: ScenarioVariant, hosts: Hosts, signal: AbortSignal, log: (l: string) => void): Promise<VariantOutcome> {
   const applied = await hosts.applySettings(variant.sysctls, signal);
   const children: Child[] = [];
@@ -26,7 +36,7 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     // Receivers give up at the latest well after the sender should have finished.
     const limit = String(scenario.seconds + 20);
     for (let k = 2; k <= hosts.count; k++) {
-      const child = startChild(hosts, k, ['recv', ...common(k), ...scenario.recvArgs, ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json-stream'], log);
+      const child = startChild(hosts, k, ['recv', ...common(k), ...sourcesNamed(scenario.recvArgs, hosts, scenario.group), ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json-stream'], log);
       children.push(child);
       receivers.push({ host: k, child });
     }

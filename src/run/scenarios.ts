@@ -248,7 +248,9 @@ export function customScenario(f: CustomRunFlags): Scenario {
   for (const s of sources) recvArgs.push('--source', s);
   const send = sendSpec({ group, port, interface: 'eth0', length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined && !patterned ? (f.bandwidth ?? '100M') : f.bandwidth, gso: f.gso,
     burst: f.burst, 'burst-interval': f['burst-interval'], isochronous: f.isochronous, seed: f.seed });
-  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], source: f.source, interface: 'eth0' });
+  // `--source sender`: the sending host's address, known once the hosts exist; checked here as one of the group's family
+  const stand = group.includes(':') ? 'fd00::1' : '10.0.0.1';
+  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
   // The silences between bursts or frames are the pattern: a stall is a silence well past one.
   if (send.pattern) recvArgs.push('--stall', String(Math.min(3600, Math.max(0.05, 2.5 / unitsPerSecond(send.pattern)))));
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);

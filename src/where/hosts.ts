@@ -19,6 +19,8 @@ export interface Hosts {
   name(host: number): string;
   /** the interface the processes on that host use (-I) */
   iface(host: number): string;
+  /** the host's own address of that family on iface(host), what an SSM receiver names as the source (`--source sender`); absent or null when not known */
+  address?(host: number, family: 'ipv4' | 'ipv6'): string | null;
   /** starts `mcbench ARGS` on the host, stdout and stderr piped */
   spawnMcbench(host: number, args: readonly string[]): ChildProcess;
   /** sets sysctls for one run (saved first, restored by the caller on every path); signal ends a wait for another process's lock */

@@ -24,6 +24,10 @@ export function labHosts(lab: Lab, count: number): Hosts {
     count,
     name: (k) => `g${k}`,
     iface: () => GUEST_IF,
+    address: (k, family) => {
+      const g = lab.state?.guests[k - 1];
+      return (family === 'ipv6' ? g?.address6 : g?.address)?.split('/')[0] ?? null;
+    },
     spawnMcbench: (k, args) => lab.spawn(k, [process.execPath, MCBENCH_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
     applySettings: applyHere,
     bridge: () => readBridgeMulticast(lab),

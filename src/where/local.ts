@@ -71,6 +71,7 @@ export function localPlace(): Place {
           count: need.guests,
           name: (k) => `g${k}`,
           iface: () => 'lo',
+          address: (_k, family) => (family === 'ipv4' ? '127.0.0.1' : null),
           spawnMcbench: (_k, args) => ns.spawn([process.execPath, MCBENCH_JS, ...args]),
           applySettings: applyHere,
           bridge: () => null,
