@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PongResult, RttReflector, RttResult } from '../src/core/rtt.js';
-import { MCBENCH, ROOT, Running, mcbenchNoNet } from './helpers/netns.js';
+import { MCBENCH, ROOT, Running, mcbenchNoNet, type TestNetns } from './helpers/netns.js';
+import { tcpdump } from './helpers/pcap.js';
 
 const isRoot = process.getuid?.() === 0;
 const LAB = 'rtt';
@@ -24,6 +25,36 @@ const inGuest = (k: number, cmd: string, args: string[], timeoutMs = 30000) =>
 const mcbenchIn = (k: number, args: string[], timeoutMs = 30000) => inGuest(k, process.execPath, [MCBENCH, ...args], timeoutMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const reflectorId = (r: Running) => /reflector ([0-9a-f]{16})/.exec(r.stdout)![1]!;
+// the capture helper only spawns in its namespace: a lab guest stands in for a TestNetns
+const guestNs = (k: number) => ({ spawn: (cmd: string, args: string[]) => spawn('ip', ['netns', 'exec', netns(k), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) }) as unknown as TestNetns;
+
+/** Probes and replies in a nanosecond pcap of Ethernet/IPv4/UDP, read by offsets from the wire format (wire.h). */
+function capturedRtt(file: string) {
+  const b = readFileSync(file);
+  const probes = new Map<bigint, bigint>(); // seq -> capture ns
+  const replies: Array<{ ns: bigint; seq: bigint; reflector: string }> = [];
+  for (let off = 24; off + 16 <= b.length; ) {
+    const ns = BigInt(b.readUInt32LE(off)) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 4));
+    const frame = b.subarray(off + 16, off + 16 + b.readUInt32LE(off + 8));
+    off += 16 + b.readUInt32LE(off + 8);
+    if (frame.readUInt16BE(12) !== 0x0800) continue;
+    const p = frame.subarray(14 + (frame[14]! & 0x0f) * 4 + 8);
+    if (p.length < 32 || p.subarray(0, 4).toString('latin1') !== 'MCB1' || p[4] !== 1) continue;
+    if (p[5] === 3) probes.set(p.readBigUInt64BE(16), ns);
+    else if (p[5] === 4 && p.length >= 72) replies.push({ ns, seq: p.readBigUInt64BE(16), reflector: p.readBigUInt64BE(32).toString(16).padStart(16, '0') });
+  }
+  // per reflector: wire round trips (reply capture - probe capture), ms, sorted
+  const rtts = new Map<string, number[]>();
+  for (const r of replies) {
+    const sent = probes.get(r.seq);
+    if (sent === undefined) continue;
+    const list = rtts.get(r.reflector) ?? [];
+    list.push(Number(r.ns - sent) / 1e6);
+    rtts.set(r.reflector, list);
+  }
+  for (const l of rtts.values()) l.sort((x, y) => x - y);
+  return { probes: probes.size, rtts };
+}
 
 describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
   let dir = '';
@@ -48,6 +79,8 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
     for (const p of [a, b, c]) await p.waitFor('reflector ');
     const forger = inGuest(3, 'python3', [join(ROOT, 'test/helpers/forge_rtt_replies.py'), G, '5001', address(3), reflectorId(a)]);
     await forger.waitFor('joined');
+    // the truth on the wire: g1's eth0, where the probes leave and the replies arrive
+    const cap = await tcpdump(guestNs(1), 'eth0', 5001, dir);
     const pingJson = join(dir, 'ping.json');
     const ping = mcbenchIn(1, ['ping', '-g', G, '-I', 'eth0', '--rate', '100', '-t', '2.5', '--wait', '0.5', '--json', pingJson]);
     await sleep(1200);
@@ -55,6 +88,7 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
     const done = await ping.done;
     expect(done.code, done.stderr).toBe(0);
     expect((await forger.done).stdout).toContain('forged 7');
+    await cap.stop();
     a.child.kill('SIGINT');
     b.child.kill('SIGINT');
     for (const p of [a, b]) expect((await p.done).code).toBe(130);
@@ -74,6 +108,8 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
 
     // 2.5 s at 100/s; the reflectors' own counts: every probe reached them, every reply came back
     const sent = r.probes.sent;
+    const captured = capturedRtt(cap.file);
+    expect(captured.probes).toBe(sent);
     expect(sent).toBeGreaterThanOrEqual(240);
     expect(sent).toBeLessThanOrEqual(251);
     for (const [x, own] of [[ra, pa], [rb, pb]] as Array<[RttReflector, PongResult]>) {
@@ -95,6 +131,14 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
       expect(rtt.max_ms).toBeLessThanOrEqual(round.max_ms);
       expect(rtt.mean_ms).toBeLessThan(round.mean_ms); // t3 - t2 > 0 on average: a thread wakes up between
       expect(round.mean_ms - rtt.mean_ms).toBeCloseTo(proc.mean_ms, 6);
+      // against the capture: the same replies, and t4 - t1 is the wire round trip plus the ping's
+      // own send path (t1 is read before sendto, t4 is the receive stamp the capture shares)
+      const wire = captured.rtts.get(x.reflector_id)!;
+      expect(wire).toHaveLength(x.replies);
+      const median = wire[Math.floor(wire.length / 2)]!;
+      expect(round.min_ms).toBeGreaterThanOrEqual(wire[0]! - 0.001);
+      expect(round.p50_ms).toBeGreaterThanOrEqual(median * 0.999 - 0.001);
+      expect(round.p50_ms - median).toBeLessThan(1);
       // one clock for every namespace: the true offset is 0, and each estimate is within RTT / 2
       const off = x.clock_offset!;
       expect(Math.abs(off.best_ms)).toBeLessThanOrEqual(off.error_ms + 1e-6);
