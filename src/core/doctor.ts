@@ -679,7 +679,7 @@ function checkSsmReportVersion(s: KernelSettingsSnapshot, ctx: DoctorContext): F
       `${[igmpForcing.length ? 'IGMPv2' : null, mldForcing.length ? 'MLDv1' : null].filter(Boolean).join(' and ')} reports, which carry no source list` +
       (ssm.length ? `; the SSM group${ssm.length > 1 ? 's' : ''} asked for (${ssm.map((g) => g.address).join(', ')}) cannot be received through a router` : ''),
     'seed 001 pinned the guests to IGMPv2 to match ESX; with SSM that fails silently: the join call succeeds and the kernel filters by source on the host, ' +
-      'but IGMPv2 (RFC 2236) and MLDv1 (RFC 2710) reports name only the group, and an SSM router or IGMPv3/MLDv2-snooping switch ignores them for 232.0.0.0/8 and ff3x::/32 (RFC 4607 section 4), ' +
+      'but IGMPv2 (RFC 2236) and MLDv1 (RFC 2710) reports name only the group, and an SSM-aware router ignores them for 232.0.0.0/8 and ff3x::/32 (RFC 4604 section 2.2: "the application will receive no indication other than a failure to receive the traffic"), ' +
       'so (S,G) traffic never arrives and nothing reports an error. On one Linux bridge it still flows, as any-source traffic',
     `sysctl -w ${forcing.map((e) => `${e.id}=0`).join(' ')}  # follow the querier (IGMPv3/MLDv2 by default); persist in /etc/sysctl.d`,
     ev);
