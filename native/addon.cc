@@ -86,6 +86,19 @@ std::vector<mcbench::IpAddress> sourcesOf(const Napi::Object& o) {
   }
   return out;
 }
+// Several -g: the groups after `group` (`moreGroups`: an array of address strings, in -g order).
+std::vector<mcbench::IpAddress> moreGroupsOf(const Napi::Object& o) {
+  std::vector<mcbench::IpAddress> out;
+  Napi::Value v = o.Get("moreGroups");
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) throw SystemError(EINVAL, "inet_pton", "a group is not a string");
+    out.push_back(mcbench::parseIpAddress(s.As<Napi::String>().Utf8Value()));
+  }
+  return out;
+}
 // 64-bit counters cross as Numbers: exact up to 2^53, which no run reaches.
 Napi::Number n64(Napi::Env env, uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
 // Sequence numbers and counts that may exceed 2^53 (a crafted or long-running session): a Number
@@ -168,6 +181,7 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
       c.pattern.frameMeanBytes = num(o, "frameMeanBytes", 0);
       c.pattern.frameStddevBytes = num(o, "frameStddevBytes", 0);
       c.pattern.seed = static_cast<uint64_t>(num(o, "seed", 1));
+      c.moreGroups = moreGroupsOf(o);
       sender_ = std::make_unique<mcbench::Sender>(c);
     });
   }
@@ -262,6 +276,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.socket.rcvbuf = static_cast<int>(num(o, "rcvbuf", 0));
       c.socket.rcvbufForce = boolean(o, "rcvbufForce", false);
       c.socket.sources = sourcesOf(o);
+      c.socket.moreGroups = moreGroupsOf(o);
       ipv6_ = c.socket.group.family() == AF_INET6;
       c.batch = static_cast<uint32_t>(num(o, "batch", 64));
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
@@ -316,6 +331,13 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     receiver_->snapshot(snap_, withLatency ? latencyCopy_.get() : nullptr);
     const mcbench::ReceiverCounters& c = snap_.counters;
     Napi::Object o = Napi::Object::New(env);
+    if (!snap_.groupReceived.empty()) {
+      Napi::Array groups = Napi::Array::New(env, snap_.groupReceived.size());
+      for (size_t i = 0; i < snap_.groupReceived.size(); ++i)
+        groups.Set(static_cast<uint32_t>(i), n64(env, snap_.groupReceived[i]));
+      o.Set("groupReceived", groups);
+      o.Set("groupMismatch", n64(env, snap_.groupMismatch));
+    }
     o.Set("datagrams", n64(env, c.datagrams));
     o.Set("foreign", n64(env, c.foreign));
     o.Set("truncated", n64(env, c.truncated));

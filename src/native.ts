@@ -40,6 +40,8 @@ export interface SenderOptions {
   frameStddevBytes?: number;
   /** the frame size draws' seed */
   seed?: number;
+  /** several -g: the groups after `group`, in -g order (datagram seq goes to group seq % all) */
+  moreGroups?: string[];
 }
 
 export interface NativeSender {
@@ -56,6 +58,8 @@ export interface ReceiverOptions {
   rcvbufForce: boolean;
   /** SSM: join (S,G) for each source address; empty = any source */
   sources: string[];
+  /** several -g: the groups after `group`, all joined on one socket bound to the wildcard address */
+  moreGroups?: string[];
   batch: number;
   maxDatagram: number;
   readPauseNs: number;

@@ -50,6 +50,12 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
   iov_.resize(cfg_.batch);
   sources_.assign(cfg_.batch, sockaddr_storage{});
   msgs_.resize(cfg_.batch);
+  if (!cfg_.socket.moreGroups.empty()) {
+    groupAddrs_.push_back(reinterpret_cast<const sockaddr_in&>(cfg_.socket.group.storage).sin_addr.s_addr);
+    for (const IpAddress& g : cfg_.socket.moreGroups)
+      groupAddrs_.push_back(reinterpret_cast<const sockaddr_in&>(g.storage).sin_addr.s_addr);
+    groupReceived_.assign(groupAddrs_.size(), 0);
+  }
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
     iov_[i].iov_base = slot(i);
     iov_[i].iov_len = slotLen_;
@@ -79,6 +85,8 @@ void Receiver::snapshot(ReceiverSnapshot& out, LatencyRecorder* lat) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (lat) lat->copyFrom(latency_);
   out.counters = counters_;
+  out.groupReceived = groupReceived_;
+  out.groupMismatch = groupMismatch_;
   out.counters.socketDrops = drops;
   StallSnapshot& st = out.stalls;
   st.stalls.clear();
@@ -179,6 +187,12 @@ bool Receiver::payloadMatches(const wire::Header& h, const uint8_t* datagram, si
   return len <= from || std::memcmp(datagram + from, expected_.data() + from, len - from) == 0;
 }
 
+void Receiver::countGroup(uint64_t seq, uint32_t destination) {
+  const size_t g = static_cast<size_t>(seq % groupReceived_.size());
+  ++groupReceived_[g];
+  if (destination != 0 && destination != groupAddrs_[g]) ++groupMismatch_;
+}
+
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
   std::lock_guard<std::mutex> lock(mu_);
   ReceiverCounters& c = counters_;
@@ -191,7 +205,14 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     msghdr& mh = msgs_[i].msg_hdr;
     uint64_t recvNs = appRealNs;
     bool kernelStamp = false;
+    uint32_t destination = 0;  // several groups: the datagram's destination address (IP_PKTINFO)
     for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
+      if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO && cm->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
+        in_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+        destination = pi.ipi_addr.s_addr;
+        continue;
+      }
       if (cm->cmsg_level != SOL_SOCKET) continue;
       if (cm->cmsg_type == SCM_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
         timespec ts;
@@ -235,6 +256,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
       stalls_.arrival(recvNs, h.session, h.seq);
     if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
+    if (outcome == SessionTable::Outcome::Unique && !groupReceived_.empty()) countGroup(h.seq, destination);
   }
 }
 

@@ -102,6 +102,10 @@ struct StallSnapshot {
 
 struct ReceiverSnapshot {
   ReceiverCounters counters;
+  // Several -g: unique DATA per group, the group told by the sequence (the sender's round robin:
+  // seq % groups, in -g order), and datagrams that IP_PKTINFO says went to another group than that.
+  std::vector<uint64_t> groupReceived;
+  uint64_t groupMismatch = 0;
   std::vector<SessionStats> sessions;
   StallSnapshot stalls;
   bool running = false;
@@ -137,6 +141,7 @@ class Receiver {
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
   bool payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len);
+  void countGroup(uint64_t seq, uint32_t destination);
 
   ReceiverConfig cfg_;
   ReceiverSocketInfo info_;
@@ -161,6 +166,9 @@ class Receiver {
   SessionTable table_;
   ReceiverCounters counters_;
   LatencyRecorder latency_;
+  std::vector<uint64_t> groupReceived_;  // several groups: see ReceiverSnapshot
+  std::vector<uint32_t> groupAddrs_;     // their IPv4 addresses (network order), in -g order
+  uint64_t groupMismatch_ = 0;
   StallDetector stalls_;
   uint64_t joinMonoNs_ = 0;
   uint64_t joinRealNs_ = 0;

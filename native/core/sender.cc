@@ -41,6 +41,15 @@ Sender::Sender(const SenderConfig& cfg) : cfg_(cfg) {
     if (p.kind == PatternKind::Burst) cfg_.batch = std::max(cfg_.batch, std::min<uint32_t>(p.burstDatagrams, 1024));
   }
   fd_ = openSenderSocket(cfg_.socket, dest_, destLen_);
+  if (!cfg_.moreGroups.empty()) {
+    if (segs) throw SystemError(EINVAL, "sendmmsg", "several groups cannot be sent with GSO");
+    dests_.push_back(dest_);
+    for (const IpAddress& g : cfg_.moreGroups) {
+      if (g.family() != cfg_.socket.group.family())
+        throw SystemError(EINVAL, "sendmmsg", "groups of two address families");
+      dests_.push_back(g.withPort(cfg_.socket.port, needsScopeId(g) ? cfg_.socket.iface.index : 0));
+    }
+  }
   messages_ = cfg_.batch;
   // Room for one call's datagrams: batch messages of segs datagrams each with GSO, else batch.
   const size_t capacity = static_cast<size_t>(cfg_.batch) * (segs ? segs : 1);
@@ -200,6 +209,7 @@ void Sender::run() {
       for (uint64_t i = 0; i < n; ++i) wire::patchActual(static_cast<uint8_t*>(iov_[i].iov_base), actual);
     }
     uint64_t sentNow = 0;
+    aim(seq, n);
     int r = sendBurst(n, sentNow);
     if (r < 0) {
       int e = errno;
@@ -268,6 +278,12 @@ int Sender::sendBurst(uint64_t n, uint64_t& sent) {
   return r;
 }
 
+void Sender::aim(uint64_t seq, uint64_t n) {
+  if (dests_.empty()) return;
+  const uint64_t groups = dests_.size();
+  for (uint64_t i = 0; i < n; ++i) msgs_[i].msg_hdr.msg_name = &dests_[(seq + i) % groups];
+}
+
 uint64_t Sender::runPattern(uint64_t start, uint64_t realAtStart, uint64_t end) {
   const PatternConfig& p = cfg_.pattern;
   const uint32_t len = cfg_.payloadLen;
@@ -317,6 +333,7 @@ uint64_t Sender::runPattern(uint64_t start, uint64_t realAtStart, uint64_t end) 
     if (endsUnit) iov_[n - 1].iov_len = lastLen;
     const uint64_t callAt = monoNs();
     uint64_t sentNow = 0;
+    aim(seq, n);
     const int r = sendBurst(n, sentNow);
     const uint64_t returned = monoNs();
     if (endsUnit) iov_[n - 1].iov_len = len;

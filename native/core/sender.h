@@ -37,6 +37,9 @@ struct SenderConfig {
   // --burst / --isochronous: units of datagrams back to back on a schedule (pps is then unused;
   // a burst of up to 1024 datagrams is one sendmmsg call whatever batch says). Not with GSO.
   PatternConfig pattern;
+  // Several -g: the groups after socket.group; datagram seq goes to group seq % (1 + size), so a
+  // receiver of all of them tells each group's share (and loss) from the sequence. Not with GSO.
+  std::vector<IpAddress> moreGroups;
 };
 
 struct SenderSnapshot {
@@ -89,6 +92,8 @@ class Sender {
   int sendBurst(uint64_t n, uint64_t& sent);
   // The --burst / --isochronous loop; returns the DATA datagrams sent.
   uint64_t runPattern(uint64_t start, uint64_t realAtStart, uint64_t end);
+  // Several groups: points datagrams [0, n) of the next call at the groups of seq .. seq + n - 1.
+  void aim(uint64_t seq, uint64_t n);
 
   SenderConfig cfg_;
   bool v2_ = false;           // the datagrams carry the v2 header (payload >= 48 bytes)
@@ -96,6 +101,7 @@ class Sender {
   UniqueFd fd_;
   sockaddr_storage dest_{};  // the group and port, IPv4 or IPv6
   socklen_t destLen_ = 0;
+  std::vector<sockaddr_storage> dests_;  // several groups: every group with the port, in -g order
   std::vector<uint8_t> buffers_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;

@@ -198,16 +198,37 @@ UniqueFd openReceiverSocket(const ReceiverSocketOptions& o, ReceiverSocketInfo& 
   setTimeout(s, SO_RCVTIMEO, 100000);
 
   // Bound to the group itself, the socket sees only this group's datagrams on the port (a
-  // link-local IPv6 group is bound on its interface: the scope id).
+  // link-local IPv6 group is bound on its interface: the scope id). Several groups: the wildcard
+  // address, and only the joined groups arrive (IP_MULTICAST_ALL is off).
   const bool scoped = needsScopeId(o.group);
   if (scoped && o.iface.index == 0)
     throw SystemError(EINVAL, "bind", "a link-local IPv6 group needs an interface (-I)");
-  sockaddr_storage bindAddr = o.group.withPort(o.port, scoped ? o.iface.index : 0);
+  IpAddress wildcard;
+  wildcard.storage.ss_family = static_cast<sa_family_t>(o.group.family());
+  const IpAddress& bound = o.moreGroups.empty() ? o.group : wildcard;
+  sockaddr_storage bindAddr = bound.withPort(o.port, scoped ? o.iface.index : 0);
   if (bind(s, reinterpret_cast<sockaddr*>(&bindAddr), o.group.length()) != 0)
     throw SystemError(errno, "bind", "cannot bind to the group's port");
 
   // The protocol-independent joins (RFC 3678): one call for both families, any source or (S,G).
-  if (o.sources.empty()) {
+  if (!o.moreGroups.empty()) {
+    if (!v6) setInt(s, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    const size_t total = o.moreGroups.size() + 1;
+    for (size_t k = 0; k < total; ++k) {
+      const IpAddress& g = k == 0 ? o.group : o.moreGroups[k - 1];
+      if (g.family() != o.group.family()) throw SystemError(EINVAL, "setsockopt", "groups of two address families");
+      group_req join{};
+      join.gr_interface = o.iface.index;
+      join.gr_group = g.storage;
+      if (setsockopt(s, level(g), MCAST_JOIN_GROUP, &join, sizeof join) != 0) {
+        // The message names the join that failed: the ENOBUFS of igmp_max_memberships is the K+1st.
+        const int e = errno;
+        throw SystemError(e, "setsockopt",
+                          "cannot join group " + std::to_string(k + 1) + " of " + std::to_string(total) +
+                              " (MCAST_JOIN_GROUP); " + std::to_string(k) + " joined");
+      }
+    }
+  } else if (o.sources.empty()) {
     group_req join{};
     join.gr_interface = o.iface.index;
     join.gr_group = o.group.storage;

@@ -83,6 +83,10 @@ struct ReceiverSocketOptions {
   Interface iface;
   // SSM: join (S,G) for each (MCAST_JOIN_SOURCE_GROUP, IGMPv3/MLDv2); empty: any source (MCAST_JOIN_GROUP)
   std::vector<IpAddress> sources;
+  // Several -g: the other groups, joined on the same socket, which is then bound to the wildcard
+  // address (IP_MULTICAST_ALL off keeps other sockets' groups out) and reports each datagram's
+  // destination (IP_PKTINFO). net.ipv4.igmp_max_memberships (20) limits joins per socket.
+  std::vector<IpAddress> moreGroups;
   int rcvbuf = 0;  // bytes asked for; 0: kernel default (net.core.rmem_default)
   bool rcvbufForce = false;
   bool timestamps = true;

@@ -13,7 +13,7 @@ import { withProgress } from './stream.js';
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
-    .option('group', { alias: 'g', type: 'string', demandOption: true, describe: 'multicast group: IPv4 224.0.0.0-239.255.255.255 or IPv6 ff00::/8 (ff02:: needs -I)' })
+    .option('group', { alias: 'g', type: 'string', array: true, demandOption: true, describe: 'multicast group: IPv4 224.0.0.0-239.255.255.255 or IPv6 ff00::/8 (ff02:: needs -I); repeatable, or a range 239.1.1.1-239.1.1.100 (IPv4, up to 1024 groups, sent round robin)' })
     .option('port', { alias: 'p', type: 'string', default: '5001', describe: 'UDP port (1-65535)' })
     .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4/IPv6 addresses, fe80::1%eth0 (default: routing table)' })
     .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024)' })

@@ -142,6 +142,8 @@ export interface SessionResult extends ThroughputFigures, LossFigures {
 export interface ReceiverConfig {
   /** -g: the multicast group joined, an IPv4 dotted quad or an IPv6 address (ff00::/8) */
   group: string;
+  /** several -g: every group joined on the one socket, in -g order (group is the first); absent with one */
+  groups?: string[];
   /** the group's address family (absent in results before IPv6 support: ipv4) */
   family?: 'ipv4' | 'ipv6';
   /** --source: the SSM sources joined, (S,G) each (MCAST_JOIN_SOURCE_GROUP); empty = any source (absent in results before SSM support: any source) */
@@ -269,6 +271,13 @@ export interface ReceiverEnd {
   /** whole-run figures per sender session that sent data or FIN */
   sessions: SessionResult[];
   /**
+   * several -g: per group, in -g order, what the sessions sent it (datagram seq goes to group
+   * seq % groups: the sender's round robin) against what arrived; sum is the total. Absent with one group
+   */
+  groups?: ReceiverGroup[];
+  /** several -g: unique datagrams whose destination (IP_PKTINFO) was another group than their sequence says (the sender's -g list differs from this one's); absent with one group */
+  group_mismatch?: number;
+  /**
    * all sessions added up: packets, bytes, loss and rates are sums; seconds is the longest
    * session's span
    */
@@ -357,6 +366,8 @@ export interface ReceiverResult {
 export interface SenderConfig {
   /** -g: the multicast group sent to, an IPv4 dotted quad or an IPv6 address (ff00::/8) */
   group: string;
+  /** several -g: every group, in -g order (group is the first); datagram seq went to groups[seq % length]; absent with one */
+  groups?: string[];
   /** the group's address family (absent in results before IPv6 support: ipv4) */
   family?: 'ipv4' | 'ipv6';
   /** -p: the UDP destination port */
@@ -386,6 +397,28 @@ export interface SenderConfig {
   send_stamp: 'intended' | 'actual';
   /** --burst / --isochronous: the traffic pattern asked for; absent when evenly paced or unlimited */
   pattern?: SenderPatternConfig;
+}
+
+/** Several -g: one group's share of a receiver's datagrams */
+export interface ReceiverGroup {
+  /** the group, dotted quad */
+  group: string;
+  /** unique DATA datagrams of this group (told by the sequence: the sender's round robin), packets */
+  packets: number;
+  /** the sessions' expected sequences that belong to this group, packets */
+  expected_packets: number;
+  /** expected minus received, packets (never below 0) */
+  lost_packets: number;
+  /** 100 * lost / expected, percent 0-100 (0 when nothing was expected) */
+  lost_percent: number;
+}
+
+/** Several -g: one group's share of a sender's datagrams */
+export interface SenderGroup {
+  /** the group, dotted quad */
+  group: string;
+  /** DATA datagrams sent to it, packets */
+  packets: number;
 }
 
 /** --burst N --burst-interval T, or --isochronous FPS:MEAN[,STDDEV] (iperf2's), as asked */
@@ -456,6 +489,8 @@ export interface SenderEnd extends ThroughputFigures {
   gso?: SenderGso;
   /** --burst / --isochronous: the pattern achieved; absent when evenly paced or unlimited */
   pattern?: SenderPattern;
+  /** several -g: the datagrams sent to each group, in -g order; absent with one */
+  groups?: SenderGroup[];
   /** this sender's random session id, 16 hex digits (receivers report per session id) */
   session_id: string;
   /** achieved / target packet rate (with --burst / --isochronous: achieved / asked bursts or frames per second); null when unlimited */

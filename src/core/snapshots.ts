@@ -117,6 +117,9 @@ export interface NativeStalls {
 }
 
 export interface NativeReceiverSnapshot {
+  /** several groups: unique DATA per group (seq % groups, in -g order) and datagrams IP_PKTINFO put in another group; absent with one */
+  groupReceived?: number[];
+  groupMismatch?: number;
   datagrams: number;
   foreign: number;
   truncated: number;

@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { checkSsm, parseGroupAddress, parseSources, type AddressFamily } from './multicast-address.js';
 import { HEADER_LENGTH } from './wire.js';
 import { parsePattern, patternRate, type PatternSpec } from './pattern.js';
+import { parseGroupList } from './groups.js';
 import { shown, UsageError } from './errors.js';
 import { inRange, parseCount, parseInteger, parseRate, parseSeconds, parseSize } from './units.js';
 
@@ -14,6 +15,8 @@ const MAX_RCVBUF_ASK = Math.floor(MAX_RCVBUF / 2);
 
 export interface CommonSpec {
   group: string;
+  /** every -g in order (ranges expanded): [group] for one; several are IPv4, sent round robin */
+  groups: string[];
   /** the group's address family */
   family: AddressFamily;
   port: number;
@@ -142,11 +145,13 @@ export function outputPath(flag: string, raw: unknown): string | null {
 
 
 function common(a: Record<string, unknown>, defaultBatch: number): CommonSpec {
-  const group = parseGroupAddress(a.group);
+  const groups = parseGroupList(a.group);
+  const group = parseGroupAddress(groups[0]);
   const iface = parseInterface(a.interface);
   if (group.linkLocal && iface === null) throw new UsageError(`-I/--interface: ${group.address} is a link-local group (ff02::/16): name its interface with -I`);
   return {
     group: group.address,
+    groups,
     family: group.family,
     port: parsePort(a.port),
     interface: iface,
@@ -172,6 +177,7 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
   let pps: number;
   let bitsPerSecond: number;
   const pattern = parsePattern(a);
+  if (c.groups.length > 1 && a.gso !== undefined && a.gso !== false) throw new UsageError('--gso: one GSO send goes to one group; with several -g send without --gso');
   if (pattern) ({ pps, bitsPerSecond } = patternRate(pattern, length));
   else if (a.pps !== undefined) {
     if (a.bandwidth !== undefined) throw new UsageError('-b/--bandwidth and --pps: give one rate, not both');
@@ -207,7 +213,8 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   if (a.latency === false && typeof a.hgrm === 'string') throw new UsageError('--hgrm: needs latency recording (drop --no-latency)');
   const hgrm = outputPath('--hgrm', a.hgrm);
   if (hgrm === '-') throw new UsageError('--hgrm: give a file (the JSON result can go to stdout with --json -)');
-  const group = parseGroupAddress(a.group);
+  const group = parseGroupAddress(c.group);
+  if (c.groups.length > 1 && a.source !== undefined) throw new UsageError('--source: SSM joins one group; with several -g give no --source');
   const sources = parseSources(a.source, group);
   const ssmNote = checkSsm(group, sources);
   return {

@@ -1,5 +1,6 @@
 // Turns the addon's system errors into what the user should read: bad input exits 2 naming the
 // flag, a socket that cannot bind or join exits 1 saying why.
+import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { RunError, UsageError, isSystemError, type SystemErrorLike } from '../core/errors.js';
@@ -29,6 +30,15 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
       : `interface ${iface} cannot join multicast groups (is it up, with multicast on?)`;
     return new RunError(`cannot join ${ctx.group}: ${hint}`);
   }
+  // A socket joins at most net.ipv4.igmp_max_memberships groups (default 20): the next join is ENOBUFS.
+  if (e.code === 'ENOBUFS' && e.message.includes('MCAST_JOIN_GROUP')) {
+    const limit = readIgmpMaxMemberships();
+    const want = /of (\d+)/.exec(e.message)?.[1];
+    return new RunError(
+      `${e.message}: net.ipv4.igmp_max_memberships${limit === null ? '' : ` (${limit})`} limits the groups one socket joins; ` +
+        `raise it for this many groups: sysctl -w net.ipv4.igmp_max_memberships=${want ?? 'N'} (per network namespace)`,
+    );
+  }
   if (e.code === 'EADDRINUSE') {
     return new RunError(`cannot bind ${ctx.group}:${ctx.port}: ${e.message}`);
   }
@@ -50,4 +60,13 @@ export function gsoRefusal(code: string): string {
   if (code === 'EMSGSIZE') return 'EMSGSIZE: a segment is larger than the device\'s MTU allows (GSO segments are never IP-fragmented; lower -l)';
   if (code === 'EINVAL') return 'EINVAL: a segment is larger than the path MTU allows, or the send holds too many segments';
   return code;
+}
+
+function readIgmpMaxMemberships(): number | null {
+  try {
+    const v = Number(readFileSync('/proc/sys/net/ipv4/igmp_max_memberships', 'utf8').trim());
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
 }

@@ -5,7 +5,8 @@ import { attributeLoss, diffDropCounters } from '../core/counters.js';
 import { readDropCounters, receiveInterface } from '../host/counters.js';
 import { intervalLatency, percentileDistribution, summarize, toHdr } from '../core/latency.js';
 import { locateStalls, rcvbufClamped, socketDrops, threadCost, receiverInterval, sessionResult, sumSessions } from '../core/metrics.js';
-import type { EndReason, ReceiverInterval, ReceiverResult, SessionResult } from '../core/result.js';
+import type { EndReason, ReceiverGroup, ReceiverInterval, ReceiverResult, SessionResult } from '../core/result.js';
+import { receiverGroups, type SequenceRange } from '../core/groups.js';
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { RecvSpec } from '../core/spec.js';
 import { monoNs, readNumber, startInfo } from '../host/system.js';
@@ -36,6 +37,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       rcvbuf: spec.rcvbuf ?? 0,
       rcvbufForce: spec.rcvbufForce,
       sources: spec.sources,
+      ...(spec.groups.length > 1 ? { moreGroups: spec.groups.slice(1) } : {}),
       batch: spec.batch,
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
@@ -54,7 +56,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   const warnings: string[] = [];
   if (spec.ssmNote !== null) out.info(spec.ssmNote);
   out.info(
-    `mcbench recv: listening on ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}:${spec.port}${spec.sources.length ? ` from ${spec.sources.join(', ')} only (SSM)` : ''}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
+    `mcbench recv: listening on ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}${spec.groups.length > 1 ? ` and ${spec.groups.length - 1} more groups` : ''}:${spec.port}${spec.sources.length ? ` from ${spec.sources.join(', ')} only (SSM)` : ''}${spec.interface ? ` via ${spec.interface}` : ''}, ` +
       `SO_RCVBUF ${formatCount(rcvbufActual)} bytes${spec.rcvbuf ? ` (asked ${formatCount(spec.rcvbuf)})` : ' (kernel default)'}`,
   );
   // joined: the orchestrator starts the sender once every receiver's start event arrived
@@ -191,6 +193,10 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         '(corrupted on the way, or a sender that writes another payload: an older mcbench or another tool)',
     );
   }
+  const groups = last.groupReceived ? receiverGroups(spec.groups, last.groupReceived, sessions.map(sequenceRange)) : null;
+  if ((last.groupMismatch ?? 0) > 0) {
+    warnings.push(`${formatCount(last.groupMismatch!)} datagrams arrived on another group than their sequence says: the sender's -g list is not this one (same groups, same order), so the per-group figures are not exact`);
+  }
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
   warnings.push(...sessionWarnings(last, sessions));
   if (last.error) warnings.push(`receive failed: ${last.error.message}`);
@@ -212,6 +218,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       ...start,
       config: {
         group: spec.group,
+        ...(spec.groups.length > 1 ? { groups: spec.groups } : {}),
         family: spec.family,
         source: spec.sources,
         port: spec.port,
@@ -229,6 +236,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     intervals,
     end: {
       sessions,
+      ...(groups ? { groups, group_mismatch: last.groupMismatch ?? 0 } : {}),
       sum,
       socket: { rcvbuf_actual: rcvbufActual, rcvbuf_clamped: clamped, rmem_max: rmemMax },
       socket_overflow_drops: overflowDrops,
@@ -286,6 +294,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     },
   };
   for (const line of receiverSummaryLines(result.end, labels)) out.summary(line);
+  if (groups) out.summary(groupsLine(groups));
   for (const w of warnings.slice(clamped ? 1 : 0)) out.warn(`warning: ${w}`);
   return result;
 }
@@ -322,4 +331,19 @@ function sessionWarnings(last: NativeReceiverSnapshot, sessions: SessionResult[]
     w.push(`${formatCount(last.evictedSessions)} sessions with few packets were evicted from the full session table to make room`);
   }
   return w;
+}
+
+/** A session's expected sequences: from 0 when its head counts (listening before it began), else from its first. */
+function sequenceRange(s: SessionResult): SequenceRange {
+  const from = s.head === 'counted' ? 0 : Number(s.first_seq);
+  return { from, to: from + s.expected_packets };
+}
+
+/** Several groups in one line: how many, the total, and the worst group's loss. */
+function groupsLine(groups: ReceiverGroup[]): string {
+  const worst = groups.reduce((w, g) => (g.lost_percent > w.lost_percent ? g : w), groups[0]!);
+  const lossy = groups.filter((g) => g.lost_packets > 0).length;
+  return `groups: ${groups.length}, ${formatCount(groups.reduce((n, g) => n + g.packets, 0))} packets; ${lossy} lost some` +
+    (lossy > 0 ? `, worst ${worst.group} ${worst.lost_percent.toFixed(2)}% (${formatCount(worst.lost_packets)}/${formatCount(worst.expected_packets)})` : '') +
+    ' (per group in the JSON: end.groups)';
 }

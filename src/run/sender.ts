@@ -8,6 +8,7 @@ import type { EndReason, SenderInterval, SenderResult } from '../core/result.js'
 import { RESULT_SCHEMA } from '../core/result.js';
 import type { SendSpec } from '../core/spec.js';
 import { describePattern, frameBytes, patternConfig, patternFigures, unitsPerSecond } from '../core/pattern.js';
+import { senderGroups } from '../core/groups.js';
 import { startInfo } from '../host/system.js';
 import { formatCount, formatRate } from '../core/units.js';
 import { loadBinding, type NativeSender, type NativeSenderSnapshot, type SenderOptions } from '../native.js';
@@ -37,6 +38,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       gsoSegments: spec.gso?.segments ?? 0,
       gsoFallback: spec.gso?.fallback ?? false,
       ...(spec.pattern ? nativePattern(spec.pattern) : {}),
+      ...(spec.groups.length > 1 ? { moreGroups: spec.groups.slice(1) } : {}),
     });
   } catch (e) {
     throw explainSocketError(e, spec);
@@ -48,6 +50,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     .join(' or ');
   const gsoText = spec.gso ? ` (UDP GSO, ${spec.gso.segments} per send${spec.gso.fallback ? ' or fewer' : ''})` : '';
   if (spec.pattern) out.info(`mcbench send: pattern: ${describePattern(spec.pattern, spec.length)}`);
+  if (spec.groups.length > 1) out.info(`mcbench send: ${spec.groups.length} groups, round robin (${spec.groups[0]} ... ${spec.groups.at(-1)}): each gets 1/${spec.groups.length} of the rate`);
   out.info(`mcbench send: to ${spec.family === 'ipv6' ? `[${spec.group}]` : spec.group}:${spec.port}${spec.interface ? ` via ${spec.interface}` : ''}, ${spec.length}-byte datagrams${gsoText}, ${target}, for ${limit}, TTL ${spec.ttl}`);
   out.event('start', start);
 
@@ -151,6 +154,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       ...start,
       config: {
         group: spec.group,
+        ...(spec.groups.length > 1 ? { groups: spec.groups } : {}),
         family: spec.family,
         port: spec.port,
         interface: spec.interface,
@@ -172,6 +176,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
     end: {
       ...(spec.gso ? { gso: { mode: spec.gso.fallback ? 'auto' : 'on', segments: spec.gso.segments, used: last.gsoSegments > 0, refused: gsoRefused } as const } : {}),
       ...(pattern ? { pattern } : {}),
+      ...(spec.groups.length > 1 ? { groups: senderGroups(spec.groups, last.sent) } : {}),
       session_id: last.sessionId,
       ...totals,
       rate_ratio: rateRatio,

@@ -1,0 +1,156 @@
+// Many groups: `-g` repeatable and as a range. The sender spreads its datagrams round robin over
+// the groups, the receiver joins them all on one socket and counts per group. Checked against a
+// python receiver with one socket bound to each group (the kernel's own per-destination delivery,
+// no mcbench code) and the sender's count; a join past net.ipv4.igmp_max_memberships names the sysctl.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReceiverResult, SenderResult } from '../src/core/result.js';
+import { mcbenchNoNet, Running, TestNetns } from './helpers/netns.js';
+
+const isRoot = process.getuid?.() === 0;
+const dir = mkdtempSync(join(tmpdir(), 'mcbench-groups-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// One socket per group, each bound to its group's address (so it gets that group's datagrams
+// only): per group, the DATA count and how many had a sequence that is not seq % N == index.
+const PY_PER_GROUP = `
+import socket, struct, sys, json, select
+first, n, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+base = struct.unpack('>I', socket.inet_aton(first))[0]
+socks = []
+for i in range(n):
+    g = socket.inet_ntoa(struct.pack('>I', base + i))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, getattr(socket, 'SO_RCVBUFFORCE', 33), 1 << 20)
+    s.bind((g, port))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack('4s4s', socket.inet_aton(g), socket.inet_aton('127.0.0.1')))
+    s.setblocking(False)
+    socks.append(s)
+index = {s.fileno(): i for i, s in enumerate(socks)}
+counts, wrong = [0] * n, 0
+print('listening', flush=True)
+quiet = 8.0
+while True:
+    r, _, _ = select.select(socks, [], [], quiet)
+    if not r:
+        break
+    quiet = 1.5
+    for s in r:
+        while True:
+            try:
+                b = s.recv(70000)
+            except BlockingIOError:
+                break
+            if b[:4] != b'MCB1' or b[5] != 1:
+                continue
+            i = index[s.fileno()]
+            counts[i] += 1
+            if struct.unpack('>Q', b[16:24])[0] % n != i:
+                wrong += 1
+print(json.dumps({'counts': counts, 'wrong': wrong}), flush=True)
+`;
+
+describe('-g: several groups and ranges, bad values exit 2 with one line', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['send', '-g', '239.1.1.10-239.1.1.1'], /-g\/--group: '239\.1\.1\.10-239\.1\.1\.1': the range ends before it starts/],
+    [['send', '-g', '239.1.1.1-239.1.5.1'], /-g\/--group: '239\.1\.1\.1-239\.1\.5\.1' is 1025 groups; at most 1024 in all/],
+    [['recv', '-g', '239.1.1.1-10.0.0.1'], /-g\/--group: 10\.0\.0\.1 is not a multicast address/],
+    [['recv', '-g', '239.1.1.1', '-g', 'ff15::1'], /-g\/--group: several groups are IPv4 only \(ff15::1 is IPv6\)/],
+    [['send', '-g', '239.1.1.1', '-g', '239.1.1.1'], /-g\/--group: 239\.1\.1\.1 is given twice/],
+    [['send', '-g', '239.1.1.1-239.1.1.4', '--gso'], /--gso: one GSO send goes to one group/],
+    [['recv', '-g', '239.1.1.1-239.1.1.4', '--source', '10.0.0.1'], /--source: SSM joins one group/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const r = await mcbenchNoNet(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+});
+
+describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
+  let ns: TestNetns;
+  beforeAll(async () => {
+    ns = await TestNetns.create();
+    await ns.run('ip', ['link', 'set', 'lo', 'up']);
+    await ns.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+  });
+  afterAll(() => ns?.close());
+
+  it('the 21st join fails with ENOBUFS under the default net.ipv4.igmp_max_memberships (20), and says so', async () => {
+    // a fresh namespace has the kernel's default
+    expect((await ns.run('cat', ['/proc/sys/net/ipv4/igmp_max_memberships'])).stdout.trim()).toBe('20');
+    const r = await ns.mcbench(['recv', '-g', '239.3.0.1-239.3.0.21', '-p', '5041', '-I', 'lo', '-t', '1']).done;
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/cannot join group 21 of 21 \(MCAST_JOIN_GROUP\); 20 joined.*ENOBUFS|No buffer space/);
+    expect(lines[0]).toMatch(/net\.ipv4\.igmp_max_memberships \(20\) limits the groups one socket joins; raise it for this many groups: sysctl -w net\.ipv4\.igmp_max_memberships=21/);
+  }, 20000);
+
+  it('100 groups: the receiver counts each group as the kernel delivered it and as the sender sent it', async () => {
+    // per namespace: gone with it
+    expect((await ns.run('sysctl', ['-w', 'net.ipv4.igmp_max_memberships=1024'])).code).toBe(0);
+    const groups = '239.3.1.1-239.3.1.100';
+    const py = new Running(ns.spawn('python3', ['-c', PY_PER_GROUP, '239.3.1.1', '100', '5042']), 40000);
+    await py.waitFor('listening');
+    const rxFile = join(dir, 'recv.json');
+    const rx = ns.mcbench(['recv', '-g', groups, '-p', '5042', '-I', 'lo', '-i', '0', '--rcvbuf', '8M', '--rcvbuf-force', '--json', rxFile], 40000);
+    await rx.waitFor('listening');
+    const txFile = join(dir, 'send.json');
+    // 10,050 datagrams at 10k pps: groups 1-50 get 101 each, 51-100 get 100
+    const tx = await ns.mcbench(['send', '-g', groups, '-p', '5042', '-I', 'lo', '--pps', '10000', '-n', '10050', '-l', '200', '-i', '0', '-q', '--json', txFile]).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const [rxOut, pyOut] = await Promise.all([rx.done, py.done]);
+    expect(rxOut.code, rxOut.stderr).toBe(0);
+    const sent = JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult;
+    const got = JSON.parse(readFileSync(rxFile, 'utf8')) as ReceiverResult;
+    const truth = JSON.parse(pyOut.stdout.trim().split('\n').at(-1)!) as { counts: number[]; wrong: number };
+    expect(sent.end.packets).toBe(10050);
+    expect(sent.start.config.groups).toHaveLength(100);
+    const sentPer = sent.end.groups!.map((g) => g.packets);
+    expect(sentPer).toEqual(Array.from({ length: 100 }, (_, i) => (i < 50 ? 101 : 100)));
+    // the kernel delivered each group's share to that group, round robin by sequence
+    expect(truth.wrong).toBe(0);
+    expect(truth.counts).toEqual(sentPer);
+    // mcbench's receiver: one socket, every group counted as delivered and as expected
+    const per = got.end.groups!;
+    expect(per.map((g) => g.group)).toEqual(sent.start.config.groups);
+    expect(per.map((g) => g.packets)).toEqual(truth.counts);
+    expect(per.map((g) => g.expected_packets)).toEqual(sentPer);
+    expect(per.every((g) => g.lost_packets === 0)).toBe(true);
+    expect(got.end.group_mismatch).toBe(0);
+    expect(got.end.sum).toMatchObject({ packets: 10050, lost_packets: 0, expected_packets: 10050 });
+    console.log(`100 groups: sent ${sent.end.packets} (${sentPer[0]}..${sentPer[99]} per group); python per-group sockets ${truth.counts.reduce((a, b) => a + b, 0)}; mcbench recv ${got.end.sum.packets} on one socket, per group ${per[0]!.packets}..${per[99]!.packets}, mismatched ${got.end.group_mismatch}`);
+  }, 60000);
+
+  it('a receiver that reads late loses datagrams: per group, lost + received = what the sender sent it, and the groups add up to the total', async () => {
+    const groups = '239.3.2.1-239.3.2.10';
+    const rxFile = join(dir, 'recv-lossy.json');
+    // 106,496 bytes of buffer, not read for 1 s while 20,000 datagrams arrive: most are dropped
+    const rx = ns.mcbench(['recv', '-g', groups, '-p', '5043', '-I', 'lo', '-i', '0', '--rcvbuf', '53248', '--rcvbuf-force', '--test-read-pause', '1', '--json', rxFile], 40000);
+    await rx.waitFor('listening');
+    const txFile = join(dir, 'send-lossy.json');
+    const tx = await ns.mcbench(['send', '-g', groups, '-p', '5043', '-I', 'lo', '--pps', '40000', '-n', '20003', '-l', '200', '-i', '0', '-q', '--json', txFile]).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    expect((await rx.done).code).toBe(0);
+    const sent = JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult;
+    const got = JSON.parse(readFileSync(rxFile, 'utf8')) as ReceiverResult;
+    const per = got.end.groups!;
+    expect(got.end.sum.lost_packets).toBeGreaterThan(1000);
+    for (const [i, g] of per.entries()) {
+      expect(g.expected_packets).toBe(sent.end.groups![i]!.packets);
+      expect(g.packets + g.lost_packets).toBe(g.expected_packets);
+    }
+    expect(per.reduce((a, g) => a + g.packets, 0)).toBe(got.end.sum.packets);
+    expect(per.reduce((a, g) => a + g.lost_packets, 0)).toBe(got.end.sum.lost_packets);
+    console.log(`10 groups, late reader: lost ${got.end.sum.lost_packets} of ${got.end.sum.expected_packets}; per group lost ${per.map((g) => g.lost_packets).join(' ')}`);
+  }, 60000);
+});
