@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PongResult, RttReflector, RttResult } from '../src/core/rtt.js';
 import { MCBENCH, ROOT, Running, mcbenchNoNet, type TestNetns } from './helpers/netns.js';
 import { tcpdump } from './helpers/pcap.js';
+import { SshLab } from './helpers/sshd.js';
 
 const isRoot = process.getuid?.() === 0;
 const LAB = 'rtt';
@@ -208,6 +209,34 @@ describe.skipIf(!isRoot)('run --mode rtt', () => {
     }
     expect(r.stderr).toMatch(/^g2 127\.0\.0\.1:5001 [0-9a-f]{8} +50\/50 /m);
   }, 30000);
+});
+
+describe.skipIf(!isRoot)('run --mode rtt --hosts over OpenSSH', () => {
+  let s: SshLab | undefined;
+  beforeAll(async () => {
+    spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', 'rttssh', '--force']);
+    s = await SshLab.up('rttssh', 3);
+  }, 60000);
+  afterAll(async () => {
+    await s?.down();
+  });
+
+  it("the inventory's sender pings over ssh, its receiver reflects: named by its host", async () => {
+    const host = (name: string) => `  ${name}: { ssh: ${name}, interface: eth0, mcbench: ${MCBENCH} }\n`;
+    const inv = s!.file('hosts.yaml', `hosts:\n${host('g2')}${host('g3')}sender: g2\nreceivers: [g3]\n`);
+    const file = join(s!.dir, 'rtt.json');
+    const r = await s!.mcbench(['run', '--mode', 'rtt', '--hosts', inv, '--rate', '50', '-t', '1', '-g', '239.255.41.5', '--json', file]).done;
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as RttResult;
+    expect(doc.reflectors).toHaveLength(1);
+    const x = doc.reflectors[0]!;
+    expect(x.guest).toBe('g3');
+    expect(x.address).toBe(`${s!.address(3)}:5001`);
+    expect(x.replies).toBe(doc.probes.sent);
+    expect(doc.probes.sent).toBe(50);
+    expect(x.rtt!.min_ms).toBeGreaterThan(0);
+    expect(x.rtt!.max_ms).toBeLessThan(50);
+  }, 60000);
 });
 
 describe('ping / pong bad input: one line naming the flag, exit 2', () => {

@@ -21,24 +21,26 @@ import type { VariantOutcome } from '../core/run-report.js';
 
 // The flags of the data mode that --mode rtt does not take (the ping and pong have no rate in bits,
 // no payload size choice, no socket buffer or bridge knobs).
-const NOT_RTT = ['scenario', 'variant', 'bandwidth', 'pps', 'length', 'rcvbuf', 'rcvbuf-force', 'snooping', 'querier', 'gso', 'set', 'html', 'hosts', 'source', 'burst', 'burst-interval', 'isochronous'];
+const NOT_RTT = ['scenario', 'variant', 'bandwidth', 'pps', 'length', 'rcvbuf', 'rcvbuf-force', 'snooping', 'querier', 'gso', 'set', 'html', 'source', 'burst', 'burst-interval', 'isochronous'];
 
 /** `run --mode rtt`: one guest pings, the others reflect; the ping's table and mcbench/rtt@1. */
 async function runRttMode(a: Record<string, unknown>): Promise<number> {
   if (a.mode !== 'rtt') throw new UsageError(`--mode: '${shown(a.mode)}' is not a mode (data or rtt)`);
   const extra = NOT_RTT.find((k) => a[k] !== undefined && a[k] !== false);
-  if (extra) throw new UsageError(`--${extra}: does not apply to --mode rtt (it takes -g, -p, -t, --rate, --receivers, --local, --lab-name, --json)`);
-  const receivers = a.receivers === undefined ? 2 : Number(shown(a.receivers));
-  if (!/^\d+$/.test(shown(a.receivers ?? '2')) || receivers < 1 || receivers > 15) throw new UsageError(`--receivers: '${shown(a.receivers)}' is out of range (1 to 15 reflectors)`);
+  if (extra) throw new UsageError(`--${extra}: does not apply to --mode rtt (it takes -g, -p, -t, --rate, --receivers, --local, --hosts, --lab-name, --json)`);
+  // with --hosts, the inventory's sender pings and its receivers reflect (--receivers names them)
+  const own = hostsFromFlags(a);
+  const receivers = own ? own.inventory.receivers.length : a.receivers === undefined ? 2 : Number(shown(a.receivers));
+  if (!own && (!/^\d+$/.test(shown(a.receivers ?? '2')) || receivers < 1 || receivers > 15)) throw new UsageError(`--receivers: '${shown(a.receivers)}' is out of range (1 to 15 reflectors)`);
   const spec = pingSpec({ group: a.group ?? '239.255.0.1', port: a.port, rate: a.rate, time: a.time, json: a.json, interface: 'eth0' });
   const local = a.local === true;
-  if (!local) {
+  if (!local && !own) {
     checkLabFor(a['lab-name'], { guests: receivers + 1, variants: [{ lab: {} }] });
     requireRoot();
   }
   checkOutputTarget('--json', spec.json);
   const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: false, jsonStream: a['json-stream'] === true });
-  const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: null });
+  const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
   const signals = abortOnSignals();
   try {
     const result = await runRttOnPlace({ group: spec.group, port: spec.port, rate: spec.rate, seconds: spec.seconds, reflectors: receivers, place, log: out.info, signal: signals.signal });
