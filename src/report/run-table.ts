@@ -157,10 +157,12 @@ export function diagnosis(report: RunReport): string[] {
     }
     const stalls = v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
     if (stalls > 0 && v.bridge && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
+      // an IPv6 group's memberships are MLD's (the same bridge knob queries both)
+      const protocol = v.receivers.some((r) => r.result?.start.config.family === 'ipv6') ? 'MLD' : 'IGMP';
       out.push(
-        `${v.name}: traffic stalled on bridge ${v.bridge.name}, which snoops IGMP (multicast_snooping=1) with no querier of its own ` +
+        `${v.name}: traffic stalled on bridge ${v.bridge.name}, which snoops ${protocol} (multicast_snooping=1) with no querier of its own ` +
           `(multicast_querier=0): the receivers' memberships expired. Fix: echo 1 > /sys/class/net/${v.bridge.name}/bridge/multicast_querier ` +
-          '(or run an IGMP querier on the LAN)',
+          `(or run an ${protocol} querier on the LAN)`,
       );
     }
   }

@@ -43,9 +43,10 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     for (const r of receivers) await waitForStart(r.child, 15000, signal);
     const upstream = scenario.upstreamQuery;
     if (upstream && variant.upstreamQuerierOnce) {
-      const q = startChild(hosts, 1, ['igmp-query', '-I', hosts.iface(1), '--max-resp', String(upstream.maxResponseSeconds)]);
-      if ((await q.exited) !== 0) throw new RunError(`the upstream IGMP query failed: ${childError(q) ?? 'no reason given'}`);
-      log(`  ${variant.name}: ${hosts.name(1)} sent one IGMPv2 general query (the upstream querier), then went quiet`);
+      const mld = upstream.protocol === 'mld';
+      const q = startChild(hosts, 1, ['igmp-query', '-I', hosts.iface(1), '--max-resp', String(upstream.maxResponseSeconds), ...(mld ? ['--protocol', 'mld'] : [])]);
+      if ((await q.exited) !== 0) throw new RunError(`the upstream ${mld ? 'MLD' : 'IGMP'} query failed: ${childError(q) ?? 'no reason given'}`);
+      log(`  ${variant.name}: ${hosts.name(1)} sent one ${mld ? 'MLDv2' : 'IGMPv2'} general query (the upstream querier), then went quiet`);
       await new Promise((r) => setTimeout(r, upstream.settleSeconds * 1000));
     }
     sender = startChild(hosts, 1, ['send', ...common(1), ...scenario.sendArgs, '-i', '0', '--json-stream'], log);

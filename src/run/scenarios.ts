@@ -44,6 +44,8 @@ export interface Scenario {
    */
   upstreamQuery?: {
     maxResponseSeconds: number;
+    /** the query's protocol: an IGMPv2 general query (IPv4 groups) or an MLDv2 one (IPv6); default igmp */
+    protocol?: 'igmp' | 'mld';
     /**
      * Seconds between the query and the sender's start. A bridge that is a querier itself briefly
      * stops forwarding (0.5-1 s, in about one run in six on this kernel) while it settles the
@@ -104,6 +106,46 @@ export const SCENARIOS: Scenario[] = [
     // expire after the membership interval, and forwarding resumes only when the other-querier
     // timer runs out. The seed's own timers are minutes; these are the same story in seconds.
     upstreamQuery: { maxResponseSeconds: 0.5, settleSeconds: 1.5 },
+    variants: [
+      {
+        name: 'default',
+        describe: 'snooping on, multicast_querier 0: nobody queries after the first one',
+        sysctls: {},
+        lab: { snooping: 1, querier: 0, membershipInterval: 4, querierInterval: 10, responseInterval: 1, startupQueryInterval: 1 },
+        recvArgs: [],
+        upstreamQuerierOnce: true,
+      },
+      {
+        name: 'tuned',
+        describe: 'multicast_querier 1: the bridge takes over querying when the upstream querier falls silent',
+        sysctls: {},
+        // As on a real bridge (255 s < 260 s), the bridge waits less for a silent querier than a
+        // membership lasts, with room for its query and the reports to it: querierInterval 1 s,
+        // response 0.5 s, against memberships of 4 s (2 s with a 1 s response was too tight:
+        // a stall in about one run in five). startupQueryInterval is derived from the query
+        // interval only when the bridge is made, so it is set too (else 31 s late).
+        lab: { snooping: 1, querier: 1, membershipInterval: 4, querierInterval: 1, queryInterval: 1, responseInterval: 0.5, startupQueryInterval: 1 },
+        recvArgs: [],
+        upstreamQuerierOnce: true,
+      },
+    ],
+  },
+  {
+    name: 'seed-002-querier-ipv6',
+    title: 'seed 002 over IPv6: MLD memberships on a snooping bridge expire once the MLD querier goes quiet',
+    seed: '002',
+    guests: 3,
+    needsBridge: true,
+    group: 'ff15::2:2',
+    port: 5002,
+    // A 10 pps probe: loss here is not load, it is the bridge no longer forwarding.
+    sendArgs: ['--pps', '10', '-l', '200', '-t', '14'],
+    // The stall is the finding, not a dead sender: wait through it.
+    recvArgs: ['--idle-timeout', '20'],
+    seconds: 14,
+    // The same story with MLD: g1 sends one MLDv2 general query, the bridge's MLD snooping learns
+    // the receivers' reports, then forgets them after the membership interval.
+    upstreamQuery: { maxResponseSeconds: 0.5, settleSeconds: 1.5, protocol: 'mld' },
     variants: [
       {
         name: 'default',
