@@ -90,8 +90,8 @@ export function pingSpec(a: Record<string, unknown>): PingSpec {
   // -t bounds the probing; with -n alone it is as long as the count takes at the rate
   const seconds = a.time === undefined ? (count === null ? 5 : count / rate) : decimal('-t/--time', a.time, 0.1, 86400, 'seconds');
   const waitSeconds = decimal('--wait', a.wait ?? '1', 0, 60, 'seconds');
-  const maxLength = s.family === 'ipv6' ? 65527 : 65507;
-  const length = integer('-l/--length', a.length ?? String(PROBE_HEADER_BYTES), PROBE_HEADER_BYTES, maxLength, 'a probe size (bytes)');
+  // one limit for both families: the largest UDP payload over IPv4 (65,535 - 20 - 8)
+  const length = integer('-l/--length', a.length ?? String(PROBE_HEADER_BYTES), PROBE_HEADER_BYTES, 65507, 'a probe size (bytes)');
   const ttl = integer('--ttl', a.ttl ?? '1', 1, 255, 'a TTL');
   if (count !== null && count / rate > 86400) throw new UsageError(`-n/--count: ${count} probes at ${rate}/s take longer than a day (86400 s); raise --rate or lower -n`);
   return { ...s, rate, seconds, count, waitSeconds, length, ttl, json: outputPath('--json', a.json), quiet: a.quiet === true, timeSeconds: seconds + waitSeconds };
