@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PongResult, RttReflector, RttResult } from '../src/core/rtt.js';
+import { reflectorLoss, type PongResult, type RttReflector, type RttResult } from '../src/core/rtt.js';
 import { MCBENCH, ROOT, Running, mcbenchNoNet, type TestNetns } from './helpers/netns.js';
 import { tcpdump } from './helpers/pcap.js';
 import { SshLab } from './helpers/sshd.js';
@@ -237,6 +237,22 @@ describe.skipIf(!isRoot)('run --mode rtt --hosts over OpenSSH', () => {
     expect(x.rtt!.min_ms).toBeGreaterThan(0);
     expect(x.rtt!.max_ms).toBeLessThan(50);
   }, 60000);
+});
+
+describe('loss by direction (pure, worked by hand)', () => {
+  it('splits round-trip loss into forward, return and unknown direction', () => {
+    // 100 probes sent; the reflector first saw probe 10, answered up to 79, had seen 65 probes by
+    // then and 60 replies arrived: 90 expected, 30 lost = 5 forward (70 - 65) + 5 return (65 - 60) + 20 after 79
+    expect(reflectorLoss(100, { replies: 60, firstSeen: 10, maxSeq: 79, probesSeenAtMax: 65 })).toEqual({
+      first_seq: 10, last_seq: 79, expected: 90, lost: 30, loss_percent: (30 / 90) * 100, lost_forward: 5, lost_return: 5, lost_unknown_direction: 20,
+    });
+  });
+  it("clamps a reflector's own claims to what the ping knows", () => {
+    // a first sequence past the last answered one, and more probes seen than could have been
+    const r = reflectorLoss(10, { replies: 3, firstSeen: '18446744073709551615', maxSeq: 9, probesSeenAtMax: 1000 });
+    expect(r).toMatchObject({ first_seq: 9, expected: 1, lost: 0, lost_forward: 0, lost_unknown_direction: 0 });
+    expect(r.lost_return).toBe(0);
+  });
 });
 
 describe('ping / pong bad input: one line naming the flag, exit 2', () => {
