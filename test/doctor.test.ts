@@ -126,7 +126,7 @@ describe('diagnose (pure, synthetic snapshots)', () => {
     const findings = diagnose(withBridge(), sampleOf(1, {}), []);
     const ids = findings.map((f) => f.id);
     expect(ids).toEqual(['rmem-max', 'rmem-default', 'bridge-querier', 'bridge-mld-querier', 'bridge-membership-interval', 'bridge-nf-call', 'bridge-stp',
-      'txqueuelen', 'nic-driver', 'kvm-acceleration', 'udp-receive-errors', 'softnet-backlog-drops', 'igmp-version', 'mld-version', 'ssm-report-version',
+      'txqueuelen', 'nic-driver', 'kvm-acceleration', 'udp-receive-errors', 'softnet-backlog-drops', 'igmp-version', 'mld-version', 'ssm-report-version', 'ssm-querier-version',
       'igmp-max-memberships']);
     for (const f of findings) {
       expect(f.seen.length, f.id).toBeGreaterThan(10);

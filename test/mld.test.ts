@@ -236,6 +236,31 @@ describe('doctor: MLD snooping, pinned IGMP/MLD versions, memberships against -g
     expect(v3).toMatch(/igmp v3 report, 1 group record\(s\) \[gaddr 232\.1\.2\.3 (to_in|is_in|allow) \{ 10\.9\.0\.1 \}\]/);
   });
 
+  it('ssm-querier-version: a querier bridge at its default IGMPv2 puts hosts in IGMPv2 mode (their (S,G) join goes out as a v2 report); IGMPv3 is ok', async () => {
+    const f = finding(await doctor(['--bridge', 'mcbm1', '-g', '232.1.2.4']), 'ssm-querier-version');
+    expect(f).toMatchObject({ severity: 'warning', target: 'mcbm1' });
+    expect(f.seen).toMatch(/^mcbm1 is the querier and queries in IGMPv2 and MLDv1 \(the kernel's defaults\).*the SSM group asked for \(232\.1\.2\.4\)/);
+    expect(f.fix).toBe('ip link set mcbm1 type bridge mcast_igmp_version 3 mcast_mld_version 2  # hosts then report in IGMPv3/MLDv2 with their sources');
+    // The truth: a host that heard the bridge's IGMPv2 query reports its (S,G) join in v2.
+    await sh('ip addr add 10.9.1.2/24 dev mcbm1-q && ip link set mcbm1 type bridge mcast_querier 0 && ip link set mcbm1 type bridge mcast_querier 1');
+    await sleep(500); // the querier's startup query, sent when it is switched on
+    const cap = await tcpdump(ns, 'mcbm1-p', 3, dir, 'igmp');
+    const j = await ns.run('python3', ['-c', [
+      'import socket, struct, time',
+      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      's.setsockopt(socket.IPPROTO_IP, 39, struct.pack("4s4s4s", socket.inet_aton("232.1.2.4"), socket.inet_aton("10.9.1.2"), socket.inet_aton("10.9.1.1")))',
+      'time.sleep(0.3)',
+    ].join('\n')]);
+    expect(j.code, j.stderr).toBe(0);
+    await cap.stop();
+    const text = (await ns.run('tcpdump', ['-r', cap.file, '-nn', '-vv'])).stdout;
+    expect(text).toMatch(/igmp v2 report 232\.1\.2\.4/);
+    expect(text).not.toMatch(/v3 report/);
+
+    await sh('ip link set mcbm1 type bridge mcast_igmp_version 3 mcast_mld_version 2');
+    expect(finding(await doctor(['--bridge', 'mcbm1', '-g', '232.1.2.4']), 'ssm-querier-version').severity).toBe('ok');
+  });
+
   it('igmp-max-memberships: more IPv4 groups asked for than a socket may join is a problem (the kernel refuses the join with ENOBUFS); as many as allowed is ok', async () => {
     await sh('sysctl -q -w net.ipv4.igmp_max_memberships=3');
     try {

@@ -686,6 +686,35 @@ function checkSsmReportVersion(s: KernelSettingsSnapshot, ctx: DoctorContext): F
 }
 
 /**
+ * The bridge as querier in an old version: hosts that hear an IGMPv2 (MLDv1) query fall back to
+ * that version for their reports (RFC 3376 section 7.2.1, RFC 3810 section 8.2.1), so their
+ * source-specific joins lose the source list as with force_igmp_version=2. The Linux bridge's
+ * defaults are exactly these: mcast_igmp_version 2, mcast_mld_version 1.
+ */
+function checkSsmQuerierVersion(s: KernelSettingsSnapshot, links: readonly LinkFact[] | null, ctx: DoctorContext): Finding {
+  const id = 'ssm-querier-version';
+  if (!s.bridge) return noBridge(id, s, links);
+  const br = s.bridge.name;
+  const entries = ['multicast_snooping', 'multicast_querier', 'multicast_igmp_version', 'multicast_mld_version'].map((k) => byKey(s, `bridge.<bridge>.${k}`));
+  const ev = entries.filter((e): e is SettingEntry => e?.available === true).map((e) => e.id);
+  const [snoop, querier, igmp, mld] = entries.map(num);
+  if (snoop === null || querier === null) return skipped(id, br, unreadable(entries[snoop === null ? 0 : 1], snoop === null ? 'multicast_snooping' : 'multicast_querier'), ev);
+  if (snoop === 0 || querier === 0) return ok(id, br, `${br} does not query (multicast_${snoop === 0 ? 'snooping' : 'querier'}=0): the hosts' report version follows the LAN's querier`, ev);
+  const old = [igmp === 2 ? 'IGMPv2' : null, mld === 1 ? 'MLDv1' : null].filter((x): x is string => x !== null);
+  if (old.length === 0) {
+    return ok(id, br, `${br} queries in ${igmp !== null ? `IGMPv${igmp}` : 'IGMP (version unread)'} and ${mld !== null ? `MLDv${mld}` : 'MLD (version unread)'}: hosts keep source lists in their reports`, ev);
+  }
+  const ssm = (ctx.groups ?? []).filter((g) => g.ssm && ((g.family === 'ipv4' && igmp === 2) || (g.family === 'ipv6' && mld === 1)));
+  return finding(id, ssm.length ? 'warning' : 'info', br,
+    `${br} is the querier and queries in ${old.join(' and ')} (the kernel's defaults): hosts that hear it report in that version, without source lists` +
+      (ssm.length ? `; the SSM group${ssm.length > 1 ? 's' : ''} asked for (${ssm.map((g) => g.address).join(', ')}) then reach routers as any-source reports` : ''),
+    'seed 001 pinned the report version by hand; a querier does it for the whole LAN: a host that hears an older-version query falls back to that version (RFC 3376 section 7.2.1, RFC 3810 section 8.2.1), ' +
+      'so its source-specific joins go out as IGMPv2/MLDv1 reports, which an SSM-aware router ignores (RFC 4604 section 2.2). The bridge itself still forwards them, as any-source memberships',
+    `ip link set ${br} type bridge${igmp === 2 ? ' mcast_igmp_version 3' : ''}${mld === 1 ? ' mcast_mld_version 2' : ''}  # hosts then report in IGMPv3/MLDv2 with their sources`,
+    ev);
+}
+
+/**
  * Every check, in a fixed order (settings first, then what the counters showed). `sample`:
  * drop counters over a window (null or absent: those checks are skipped). `links`: the
  * namespace's links, for bridge ports, other bridges and queue disciplines (null: unknown).
@@ -709,6 +738,7 @@ export function diagnose(snapshot: KernelSettingsSnapshot, sample: CounterSample
     checkIgmpVersion(snapshot, links),
     checkMldVersion(snapshot, links),
     checkSsmReportVersion(snapshot, ctx),
+    checkSsmQuerierVersion(snapshot, links, ctx),
     checkIgmpMemberships(snapshot, ctx),
   ];
 }
