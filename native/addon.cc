@@ -172,6 +172,9 @@ class SenderWrap : public Napi::ObjectWrap<SenderWrap> {
       c.finCount = static_cast<uint32_t>(num(o, "finCount", 5));
       c.gsoSegments = static_cast<uint32_t>(num(o, "gsoSegments", 0));
       c.gsoFallback = boolean(o, "gsoFallback", false);
+      // the session id as 1-16 hex digits (a Number cannot hold 64 bits); absent: random
+      const std::string session = str(o, "sessionId");
+      if (!session.empty()) c.sessionId = std::stoull(session, nullptr, 16);
       const std::string pattern = str(o, "pattern");
       c.pattern.kind = pattern == "burst"         ? mcbench::PatternKind::Burst
                        : pattern == "isochronous" ? mcbench::PatternKind::Isochronous

@@ -29,6 +29,8 @@ export interface SenderOptions {
   gsoSegments?: number;
   /** on EIO/EINVAL/EMSGSIZE from the first GSO send, go on one datagram per message */
   gsoFallback?: boolean;
+  /** the session id, 16 hex digits (64 bits do not fit a Number); absent = random */
+  sessionId?: string;
   /** --burst / --isochronous: units of datagrams back to back on a schedule (pps is then unused) */
   pattern?: 'burst' | 'isochronous';
   /** bursts or frames per second */

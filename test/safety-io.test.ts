@@ -194,6 +194,11 @@ for (const c of [send]) {
   add(c, '--json', 'sub/');
 }
 add(recv, '--hgrm', '/proc/x.hgrm');
+add(send, '--session', 'xyz');
+add(send, '--session', '0');
+twice(send, '--session', 'ab');
+add(recv, '--expect-session', '1ffffffffffffffff');
+add([...recv, '--sessions', '2'], '--expect-session', 'ab');
 add(recv, '--hgrm', '/tmp');
 
 const run = ['run', '--local'];

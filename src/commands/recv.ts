@@ -13,6 +13,7 @@ export const recvCommand: CommandModule = {
       .option('idle-timeout', { type: 'string', default: '3', describe: 'seconds without packets, once traffic started, before giving up (partial result)' })
       .option('time', { alias: 't', type: 'string', describe: 'stop after this many seconds at the latest' })
       .option('sessions', { type: 'string', describe: 'stop once this many senders have finished (1-32) [default: when all seen have, after 1 s quiet]' })
+      .option('expect-session', { type: 'string', describe: 'measure only this session (1-16 hex digits, send --session) and stop at its FIN; other sessions\' packets are counted and ignored' })
       .option('latency', { type: 'boolean', default: true, describe: 'record one-way delay histograms (--no-latency: off)' })
       .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
       .option('source', { type: 'string', array: true, describe: 'SSM: receive only from this sender address, (S,G) join (repeatable, up to 10); 232.0.0.0/8 and ff3x::/32 need it' })

@@ -14,6 +14,7 @@ export const sendCommand: CommandModule = {
       .option('time', { alias: 't', type: 'string', describe: 'seconds to send [default: 10 unless -n]' })
       .option('count', { alias: 'n', type: 'string', describe: 'packets to send' })
       .option('ttl', { type: 'string', describe: 'multicast TTL (0-255) [default: 1]' })
+      .option('session', { type: 'string', describe: 'the session id to send under, 1-16 hex digits [default: random] (an orchestrator tells its receivers to expect it)' })
       .option('gso', { describe: 'UDP GSO (UDP_SEGMENT): N datagrams per send, each with its own header (1-64; bare: as many as fit 64 KiB); auto: fall back with a warning when refused' })
       .option('burst', { type: 'string', describe: 'send bursts of N datagrams back to back (1-65536; one sendmmsg up to 1024), every --burst-interval' })
       .option('burst-interval', { type: 'string', describe: 'seconds from one burst\'s start to the next (0.0001-3600), with --burst' })

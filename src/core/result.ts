@@ -166,6 +166,8 @@ export interface ReceiverConfig {
   time_limit_seconds: number | null;
   /** --sessions: end once this many senders have finished (FIN); null = when all seen have finished, after 1 s quiet */
   expect_sessions: number | null;
+  /** --expect-session: the one session measured and waited for (others counted in other_session_packets, ignored); null or absent = every session */
+  expect_session?: string | null;
   /** one-way delay recording on (false with --no-latency) */
   latency: boolean;
 }
@@ -309,6 +311,8 @@ export interface ReceiverEnd {
   bogus_fins: number;
   /** DATA packets of a known session from another address or port than the session's first packet: ignored (a forged packet does not count) */
   foreign_source_packets: number;
+  /** --expect-session: DATA and FIN packets of other sessions, ignored (their loss is not this run's, their FIN ends nothing); null or absent without --expect-session */
+  other_session_packets?: number | null;
   /** every datagram read, of any kind (FINs, duplicates, foreign included) */
   datagrams: number;
   /** datagrams that carried a kernel receive stamp (SO_TIMESTAMPNS) */

@@ -76,6 +76,8 @@ export interface SendSpec extends CommonSpec {
   count: number | null;
   ttl: number;
   loop: boolean;
+  /** --session: the session id the sender uses (16 hex digits); null = random */
+  sessionId: string | null;
 }
 
 export interface RecvSpec extends CommonSpec {
@@ -84,6 +86,8 @@ export interface RecvSpec extends CommonSpec {
   idleTimeoutSeconds: number;
   timeSeconds: number | null;
   expectSessions: number | null;
+  /** --expect-session: the one session (16 hex digits) this receiver measures and waits for; others are counted and ignored; null = every session */
+  expectSession: string | null;
   /** test aid: the receiver does not read for this long after joining */
   readPauseSeconds: number;
   /** record one-way delay histograms */
@@ -199,14 +203,28 @@ export function sendSpec(a: Record<string, unknown>): SendSpec {
     timeSeconds,
     count,
     ttl: a.ttl === undefined ? 1 : parseInteger('--ttl', a.ttl, 0, 255),
+    sessionId: parseSessionId('--session', a.session),
     loop: a.loop !== false,
     gso: parseGso(a.gso, length),
     pattern,
   };
 }
 
+/**
+ * --session / --expect-session: a session id as the results print it, 1 to 16 hex digits (to 16,
+ * zero-padded, lower case); 0 is not an id (to the sender it means "pick one at random").
+ */
+export function parseSessionId(flag: string, raw: unknown): string | null {
+  if (raw === undefined) return null;
+  if (Array.isArray(raw)) throw new UsageError(`${flag}: given more than once; give it once`);
+  const text = shown(raw);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text) || /^0+$/.test(text)) throw new UsageError(`${flag}: '${text}' is not a session id (1 to 16 hex digits, not 0)`);
+  return text.toLowerCase().padStart(16, '0');
+}
+
 export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const c = common(a, 64);
+  if (a['expect-session'] !== undefined && a.sessions !== undefined) throw new UsageError('--expect-session: not with --sessions (the receiver waits for that one session\'s FIN)');
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
   if (rcvbufForce && rcvbuf === null) throw new UsageError('--rcvbuf-force: give the size with --rcvbuf (e.g. --rcvbuf 8M --rcvbuf-force)');
@@ -226,6 +244,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     idleTimeoutSeconds: a['idle-timeout'] === undefined ? 3 : inRange('--idle-timeout', parseSeconds('--idle-timeout', a['idle-timeout']), 0.1, 86400, ' s'),
     timeSeconds: a.time === undefined ? null : inRange('-t/--time', parseSeconds('-t/--time', a.time), 0.01, 86400 * 365, ' s'),
     expectSessions: a.sessions === undefined ? null : parseInteger('--sessions', a.sessions, 1, 32),
+    expectSession: parseSessionId('--expect-session', a['expect-session']),
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
     hgrm,

@@ -3,6 +3,7 @@
 // and must report that they joined before the sender starts; every result is collected into one
 // mcbench/run@1 document. Results come back on each process's stdout (`--json -`), so the same
 // code collects them wherever the processes run.
+import { randomBytes } from 'node:crypto';
 import { RunError } from '../core/errors.js';
 import type { ReceiverResult, SenderResult } from '../core/result.js';
 import { groupFigures } from '../core/group.js';
@@ -35,8 +36,12 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     const common = (k: number) => ['-g', scenario.group, '-p', String(scenario.port), '-I', hosts.iface(k)];
     // Receivers give up at the latest well after the sender should have finished.
     const limit = String(scenario.seconds + 20);
+    // This run's session, chosen here and given to the sender and every receiver: a stray sender or
+    // a crafted session on the group cannot end a receiver with its FIN or add its loss.
+    let session = randomBytes(8).toString('hex');
+    while (/^0+$/.test(session)) session = randomBytes(8).toString('hex'); // 0 is "random" to the sender
     for (let k = 2; k <= hosts.count; k++) {
-      const child = startChild(hosts, k, ['recv', ...common(k), ...sourcesNamed(scenario.recvArgs, hosts, scenario.group), ...variant.recvArgs, '--sessions', '1', '-t', limit, '-i', '1', '--json-stream'], log);
+      const child = startChild(hosts, k, ['recv', ...common(k), ...sourcesNamed(scenario.recvArgs, hosts, scenario.group), ...variant.recvArgs, '--expect-session', session, '-t', limit, '-i', '1', '--json-stream'], log);
       children.push(child);
       receivers.push({ host: k, child });
     }
@@ -49,7 +54,7 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
       log(`  ${variant.name}: ${hosts.name(1)} sent one ${mld ? 'MLDv2' : 'IGMPv2'} general query (the upstream querier), then went quiet`);
       await new Promise((r) => setTimeout(r, upstream.settleSeconds * 1000));
     }
-    sender = startChild(hosts, 1, ['send', ...common(1), ...scenario.sendArgs, '-i', '0', '--json-stream'], log);
+    sender = startChild(hosts, 1, ['send', ...common(1), ...scenario.sendArgs, '--session', session, '-i', '0', '--json-stream'], log);
     children.push(sender);
     log(`  ${variant.name}: ${variant.describe}; sending for ${scenario.seconds} s to ${hosts.count - 1} receivers`);
     const onAbort = () => void stopChildren(children, 3000);

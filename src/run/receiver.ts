@@ -70,6 +70,10 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   }
 
   const labels = new SessionLabels();
+  // --expect-session: only that session is measured and can end the run; the packets of any other
+  // (a stray sender on the group, a crafted session and its FIN) are counted and ignored.
+  const only = (snap: NativeReceiverSnapshot): NativeReceiverSnapshot =>
+    spec.expectSession === null ? snap : { ...snap, sessions: snap.sessions.filter((x) => x.sessionId === spec.expectSession) };
   const intervals: ReceiverInterval[] = [];
   const t0 = monoNs();
   let threadFailed = false;
@@ -112,7 +116,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     const onAbort = () => finish('signal');
     const check = () => {
       if (abort.aborted) { finish('signal'); return; }
-      const snap = rx.snapshot();
+      const snap = only(rx.snapshot());
       const now = monoNs();
       if (threadFailed || snap.error) { finish('error'); return; }
       if (spec.timeSeconds !== null && now - t0 >= spec.timeSeconds * 1e9) { finish('time'); return; }
@@ -128,11 +132,13 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       // the counts are cut at the first poll after the boundary, which is timed to it.
       if (spec.intervalSeconds > 0 && !allFinished) {
         const boundary = (intervals.length + 1) * spec.intervalSeconds;
-        if (at >= boundary) emitInterval(rx.snapshot(spec.latency), boundary);
+        if (at >= boundary) emitInterval(only(rx.snapshot(spec.latency)), boundary);
         const untilNextMs = ((intervals.length + 1) * spec.intervalSeconds - (monoNs() - anchor) / 1e9) * 1e3;
         if (untilNextMs < TICK_MS) setTimeout(check, Math.max(0, untilNextMs));
       }
-      if (spec.expectSessions !== null) {
+      if (spec.expectSession !== null) {
+        if (finished > 0) { finish('fin'); return; }
+      } else if (spec.expectSessions !== null) {
         if (finished >= spec.expectSessions) { finish('fin'); return; }
       } else if (allFinished && quiet >= Math.min(LINGER_SECONDS, spec.idleTimeoutSeconds)) {
         { finish('fin'); return; }
@@ -146,7 +152,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
 
   rx.close();
   const endRealNs = Date.now() * 1e6;
-  const last = rx.snapshot(spec.latency);
+  const everySession = rx.snapshot(spec.latency);
+  const last = only(everySession);
+  const otherSessionPackets = spec.expectSession === null ? null : everySession.sessions
+    .filter((x) => x.sessionId !== spec.expectSession)
+    .reduce((n, x) => n + x.unique + x.duplicates + x.seqJumps + x.finsReceived, 0);
+  if (otherSessionPackets) {
+    warnings.push(`${formatCount(otherSessionPackets)} packets of sessions other than the expected ${spec.expectSession!} (counted, ignored: their loss is not this run's, their FIN ends nothing)`);
+  }
   if (anchor === 0 && last.firstPacketMonoNs !== 0) anchor = last.firstMcbenchMonoNs || last.firstPacketMonoNs;
   if (anchor !== 0 && spec.intervalSeconds > 0) {
     // The tail interval ends at the last DATA packet, not at the end of the FIN linger.
@@ -230,6 +243,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         idle_timeout_seconds: spec.idleTimeoutSeconds,
         time_limit_seconds: spec.timeSeconds,
         expect_sessions: spec.expectSessions,
+        expect_session: spec.expectSession,
         latency: spec.latency,
       },
     },
@@ -248,6 +262,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       evicted_sessions: last.evictedSessions,
       bogus_fins: last.bogusFins,
       foreign_source_packets: last.foreignSourceData,
+      other_session_packets: otherSessionPackets,
       datagrams: last.datagrams,
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,

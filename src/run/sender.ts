@@ -37,6 +37,7 @@ export async function runSender(spec: SendSpec, out: Output, abort: AbortSignal)
       finCount: 5,
       gsoSegments: spec.gso?.segments ?? 0,
       gsoFallback: spec.gso?.fallback ?? false,
+      ...(spec.sessionId !== null ? { sessionId: spec.sessionId } : {}),
       ...(spec.pattern ? nativePattern(spec.pattern) : {}),
       ...(spec.groups.length > 1 ? { moreGroups: spec.groups.slice(1) } : {}),
     });
