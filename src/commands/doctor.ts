@@ -4,6 +4,7 @@
 // (like a linter), 2 on bad input.
 import type { Argv, CommandModule } from 'yargs';
 import { diagnose, doctorExitCode, doctorReport, formatDoctor, type DoctorGroup } from '../core/doctor.js';
+import { parseGroupList } from '../core/groups.js';
 import { parseGroupAddress } from '../core/multicast-address.js';
 import { readBridgeQuerier, readLinks, sampleDropCounters } from '../host/doctor-probes.js';
 import { inRange, parseSeconds } from '../core/units.js';
@@ -20,10 +21,15 @@ function parseSample(raw: unknown): number {
   return inRange('--sample', parseSeconds('--sample', raw), 0, MAX_SAMPLE_SECONDS, ' s');
 }
 
-/** -g, repeatable: the groups the receivers will join (for the membership and SSM checks). */
+/**
+ * -g, repeatable, each a group or an IPv4 range FIRST-LAST (as send and recv take them): the
+ * groups the receivers will join, for the membership and SSM checks. Unlike one socket's list,
+ * both families may be asked about at once; a group given twice counts once.
+ */
 function parseGroups(raw: unknown): DoctorGroup[] {
   if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).map((g) => {
+  const groups = new Set((Array.isArray(raw) ? raw : [raw]).flatMap((item) => parseGroupList(item)));
+  return [...groups].map((g) => {
     const { address, family, ssm } = parseGroupAddress(g);
     return { address, family, ssm };
   });
@@ -37,7 +43,7 @@ export const doctorCommand: CommandModule = {
       .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
       .option('bridge', { type: 'string', describe: 'bridge to check (default: the interface if it is one, or the bridge it is enslaved to)' })
       .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - for stdout' })
-      .option('group', { alias: 'g', type: 'string', array: true, describe: 'a group the receivers join, repeatable: checked against net.ipv4.igmp_max_memberships and for SSM (232.0.0.0/8, ff3x::/32)' })
+      .option('group', { alias: 'g', type: 'string', array: true, describe: 'a group the receivers join, repeatable, or an IPv4 range FIRST-LAST: checked against net.ipv4.igmp_max_memberships and for SSM (232.0.0.0/8, ff3x::/32)' })
       .option('sample', { type: 'string', describe: `seconds to watch the UDP and softnet drop counters (0: do not; at most ${MAX_SAMPLE_SECONDS})`, default: '1' })
       .example('$0 doctor --bridge br0', 'the host bridge the guests share')
       .example('$0 doctor -I eth1 --sample 10 --json doctor.json', 'in a guest, while the multicast load runs'),
