@@ -1,12 +1,13 @@
 // mcbench/bench@1: the JSON `npm run bench` writes (bench/results/*.json), and the statistics
 // that make its summary. Key order of every object is the order the fields are set in.
+import type { GroupsBenchResult } from './groups.js';
 
 export const BENCH_SCHEMA = 'mcbench/bench@1' as const;
 
 export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'refgso', 'mcgso', 'iperf', 'sockperf'] as const;
 /** a throughput tool: one column of the unlimited-rate table */
 export type ToolId = (typeof TOOL_IDS)[number];
-export const SECTIONS = [...TOOL_IDS, 'ndr', 'scaling', 'paced', 'memory', 'help'] as const;
+export const SECTIONS = [...TOOL_IDS, 'ndr', 'scaling', 'groups', 'paced', 'memory', 'help'] as const;
 /** what --only selects */
 export type Section = (typeof SECTIONS)[number];
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -372,6 +373,8 @@ export interface BenchResult {
   /** absent in results written before the ndr and scaling sections */
   ndr?: NdrBenchResult | null;
   scaling?: ScalingResult | null;
+  /** absent in results written before the groups section: per-packet cost with 1, 10 and 100 groups */
+  groups?: GroupsBenchResult | null;
   memory: MemoryResult | null;
   help: Timing | null;
   node_floor: Timing | null;

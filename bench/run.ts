@@ -25,6 +25,7 @@ import {
 import { fmt, table, targets } from './table.js';
 import { NDR_RECEIVERS, runNdr, runScaling } from './ndr.js';
 import { runCell, runMemory, runPaced } from './tools.js';
+import { runGroups, type GroupsBenchRow } from './groups.js';
 
 installCleanup();
 
@@ -91,7 +92,7 @@ function parseArgs(argv: readonly string[]): BenchOptions {
   const want = new Set<Section>(only ?? SECTIONS);
   if (o.mode === 'smoke') want.delete('memory');
   // the searches take minutes: in --smoke only when asked for by name
-  if (o.mode === 'smoke' && only === null) for (const s of ['ndr', 'scaling'] as const) want.delete(s);
+  if (o.mode === 'smoke' && only === null) for (const s of ['ndr', 'scaling', 'groups'] as const) want.delete(s);
   return {
     mode: o.mode,
     seconds: o.seconds ?? preset.seconds,
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
     paced: null,
     ndr: null,
     scaling: null,
+    groups: null,
     memory: null,
     help: null,
     node_floor: null,
@@ -261,6 +263,23 @@ async function main(): Promise<void> {
           }
         }
         result.scaling = { method: 'n mcbench recv (latency on, 25 MiB forced) in the receive guest, all pinned to its CPU, behind one unlimited mcbench send (one datagram per call); per receiver: its own packet rate, the sender\'s count minus its unique packets, its CPU ready-to-idle over its packets', runs };
+      }
+
+      if (opt.want.has('groups')) {
+        // 50,000 pps of 64 B: a rate both sides keep up with on this host, so the cost is per packet
+        const rows: GroupsBenchRow[] = [];
+        for (let rep = 1; rep <= opt.reps; rep++) {
+          for (const n of [1, 10, 100]) {
+            checkAbort();
+            const row = await runGroups(ctx, n, 64, 50000, rep);
+            rows.push(row);
+            log(row.ok
+              ? `groups ${n} rep ${rep}: sent ${fmt(row.sent)}, received ${fmt(row.received)} (lost ${fmt(row.lost)}), send thread ${fmt(row.sender_thread_ns_per_packet)} ns/pkt, recv thread ${fmt(row.receiver_thread_ns_per_packet)} ns/pkt, recv process ${fmt(row.receiver_process_us_per_packet, 3)} us/pkt`
+              : `groups ${n} rep ${rep}: FAILED: ${row.error}`);
+            await sleep(300);
+          }
+        }
+        result.groups = { method: 'one mcbench send --pps 50000 -l 64 round robin over N groups (1, 10, 100) to one mcbench recv joining all N on one socket (25 MiB forced); each side\'s own thread CPU per datagram from its result, and the receiver process\'s CPU over its packets', rows };
       }
 
       if (opt.want.has('paced')) {

@@ -61,6 +61,23 @@ export function table(result: BenchResult): string {
     }
     L.push('');
   }
+  if (result.groups?.rows.length) {
+    L.push('groups: one sender round robin over N groups, one receiver joining all N on one socket (50,000 pps, 64 B; medians over repetitions)');
+    L.push(`${pad('groups', 6)} ${pad('send ns/pkt', 11)} ${pad('recv ns/pkt', 11)} ${pad('recv proc us/pkt', 16)} ${pad('lost max', 9)} ${pad('runs', 4)}`);
+    for (const n of [...new Set(result.groups.rows.map((r) => r.groups))]) {
+      const rs = result.groups.rows.filter((r) => r.ok && r.groups === n);
+      if (!rs.length) continue;
+      const med = (xs: Array<number | null>): number | null => {
+        const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+        return v.length ? (v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : null;
+      };
+      L.push(
+        `${pad(n, 6)} ${pad(fmt(med(rs.map((r) => r.sender_thread_ns_per_packet))), 11)} ${pad(fmt(med(rs.map((r) => r.receiver_thread_ns_per_packet))), 11)} ` +
+          `${pad(fmt(med(rs.map((r) => r.receiver_process_us_per_packet)), 3), 16)} ${pad(fmt(Math.max(...rs.map((r) => r.lost ?? 0))), 9)} ${pad(rs.length, 4)}`,
+      );
+    }
+    L.push('');
+  }
   if (result.scaling?.runs.length) {
     L.push('scaling: n mcbench receivers behind one unlimited sender (medians over repetitions; per receiver)');
     L.push(`${pad('receivers', 9)} ${pad('size', 5)} ${pad('sender pps', 10)} ${pad('recv pps', 9)} ${pad('recv us/pkt', 11)} ${pad('lost max', 9)} ${pad('runs', 4)}`);
