@@ -15,16 +15,19 @@ export function tableRate(bps: number): string {
   return `${bps.toFixed(0)} bit/s`;
 }
 
-const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full', 'backlog', 'unaccounted', 'rate', 'p99 delay', 'SO_RCVBUF', 'stalls'];
+// 'stalls' holds only stalls; why a variant was skipped, why a receiver has no result and the
+// group's summary are notes, in a column of their own (left-aligned, last: they are sentences).
+const HEADER = ['variant', 'guest', 'received', 'lost', 'lost%', 'sockbuf full', 'backlog', 'unaccounted', 'rate', 'p99 delay', 'SO_RCVBUF', 'stalls', 'notes'];
+const NOTES = HEADER.length - 1;
 
 export function runTableRows(report: RunReport): string[][] {
   const rows: string[][] = [];
   for (const v of report.variants) {
-    if (v.skipped) rows.push([v.name, '-', 'skipped', '', '', '', '', '', '', '', '', v.skipped]);
+    if (v.skipped) rows.push([v.name, '-', 'skipped', '', '', '', '', '', '', '', '', '', v.skipped]);
     for (const r of v.receivers) {
       const e = r.result?.end;
       if (!e) {
-        rows.push([v.name, r.guest, 'no result', '', '', '', '', '', '', '', '', r.error ?? '']);
+        rows.push([v.name, r.guest, 'no result', '', '', '', '', '', '', '', '', '', r.error ?? '']);
         continue;
       }
       const a = e.loss_attribution;
@@ -43,6 +46,7 @@ export function runTableRows(report: RunReport): string[][] {
         p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms${caveat}`,
         `${formatCount(e.socket.rcvbuf_actual)}${e.socket.rcvbuf_clamped ? ' (clamped)' : ''}`,
         e.stalls.length === 0 ? '0' : e.stalls.map((s) => `${s.seconds.toFixed(0)}s@${s.start_seconds.toFixed(0)}s`).join(' '),
+        e.loss_lower_bound ? 'no FIN: tail unknown' : '',
       ]);
     }
     const g = v.group;
@@ -64,6 +68,7 @@ export function runTableRows(report: RunReport): string[][] {
         '', '', '', '',
         p99 === undefined ? 'n/a' : `${p99.toFixed(2)} ms${clockCaveat(v, g.per_receiver.map((r) => r.guest), p99)}`,
         '',
+        String(v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0)),
         notes.filter(Boolean).join('; '),
       ]);
     }
@@ -87,14 +92,19 @@ function clockCaveat(v: VariantOutcome, guests: string[], delayMs: number): stri
   return bound > delayMs ? ` (clocks not synchronised enough: ±${bound.toFixed(2)} ms)` : ` (clocks ±${bound.toFixed(2)} ms)`;
 }
 
-export function formatTable(header: string[], rows: string[][]): string[] {
+/** The first two columns and those in `left` are left-aligned (text), the rest right-aligned (figures). */
+export function formatTable(header: string[], rows: string[][], left: readonly number[] = []): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 export function runTable(report: RunReport): string[] {
-  return formatTable(HEADER, runTableRows(report));
+  const rows = runTableRows(report);
+  // no notes, no notes column
+  const withNotes = rows.some((r) => r[NOTES] !== '');
+  const cut = (r: string[]) => (withNotes ? r : r.slice(0, NOTES));
+  return formatTable(cut(HEADER), rows.map(cut), [NOTES]).map((l) => l.trimEnd());
 }
 
 /** Worst receiver's loss in a variant (percent), or null when no receiver produced a result. */
