@@ -7,6 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv from 'ajv';
+import { createGenerator } from 'ts-json-schema-generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reflectorLoss, type PongResult, type RttReflector, type RttResult } from '../src/core/rtt.js';
 import { MCBENCH, ROOT, Running, mcbenchNoNet, type TestNetns } from './helpers/netns.js';
@@ -98,6 +100,10 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
     const pb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as PongResult;
 
     expect(r.schema).toBe('mcbench/rtt@1');
+    for (const [type, doc] of [['RttResult', r], ['PongResult', pa]] as const) {
+      const validate = new Ajv({ strict: false }).compile(rttSchema(type));
+      expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    }
     const byId = new Map(r.reflectors.map((x) => [x.reflector_id, x]));
     expect([...byId.keys()].sort()).toEqual([reflectorId(a), reflectorId(b), reflectorId(c)].sort());
     const ra = byId.get(reflectorId(a))!;
@@ -239,6 +245,37 @@ describe.skipIf(!isRoot)('run --mode rtt --hosts over OpenSSH', () => {
   }, 60000);
 });
 
+/** The JSON Schema of a document type in src/core/rtt.ts, generated from its types and their JSDoc. */
+let generator: ReturnType<typeof createGenerator> | null = null; // one TypeScript program build for both types
+function rttSchema(type: 'RttResult' | 'PongResult'): Record<string, unknown> {
+  generator ??= createGenerator({ path: join(ROOT, 'src/core/rtt.ts'), tsconfig: join(ROOT, 'tsconfig.json'), topRef: false, jsDoc: 'extended', skipTypeCheck: true });
+  return generator.createSchema(type) as Record<string, unknown>;
+}
+/** Properties without a description, anywhere in a schema. */
+function undocumented(node: unknown, path = '#'): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  if (Array.isArray(node)) return node.flatMap((n, i) => undocumented(n, `${path}/${i}`));
+  const o = node as Record<string, unknown>;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      for (const [name, prop] of Object.entries(value as Record<string, Record<string, unknown>>)) {
+        if (typeof prop.description !== 'string' || prop.description.trim() === '') out.push(`${path}/properties/${name}`);
+        out.push(...undocumented(prop, `${path}/properties/${name}`));
+      }
+    } else {
+      out.push(...undocumented(value, `${path}/${key}`));
+    }
+  }
+  return out;
+}
+
+describe('mcbench/rtt@1 and mcbench/pong@1: every field documented', () => {
+  it.each(['RttResult', 'PongResult'] as const)('%s', (type) => {
+    expect(undocumented(rttSchema(type))).toEqual([]);
+  }, 60000);
+});
+
 describe('loss by direction (pure, worked by hand)', () => {
   it('splits round-trip loss into forward, return and unknown direction', () => {
     // 100 probes sent; the reflector first saw probe 10, answered up to 79, had seen 65 probes by
@@ -256,7 +293,8 @@ describe('loss by direction (pure, worked by hand)', () => {
 });
 
 describe('ping / pong bad input: one line naming the flag, exit 2', () => {
-  it.each([
+  // each is a short process that fails before any socket: run them side by side
+  it.concurrent.each([
     [['ping', '-g', '10.0.0.1'], /^mcbench ping: -g\/--group: 10\.0\.0\.1 is not a multicast address/],
     [['ping', '-g', '239.1.1.1', '--rate', '0'], /^mcbench ping: --rate: '0' is not a probe rate \(probes\/s\) from 0\.1 to 100000$/],
     [['ping', '-g', '239.1.1.1', '--rate', 'fast'], /^mcbench ping: --rate: 'fast' is not/],

@@ -215,8 +215,9 @@ export interface RttClockOffset {
   error_ms: number;
   /** mean over all recorded exchanges, ms */
   mean_ms: number;
-  /** smallest and largest single estimate, ms */
+  /** smallest single estimate, ms */
   min_ms: number;
+  /** largest single estimate, ms */
   max_ms: number;
 }
 
@@ -228,9 +229,11 @@ export interface RttResult {
   version: string;
   /** when probing started, ISO 8601 */
   started: string;
+  /** what was asked for */
   config: {
-    /** the group probed and its family */
+    /** the group probed */
     group: string;
+    /** the group's address family */
     family: AddressFamily;
     /** UDP port of the group (the reflectors listen on it) */
     port: number;
@@ -251,9 +254,11 @@ export interface RttResult {
   };
   /** this ping's session id (16 hex digits): replies must echo it */
   session_id: string;
+  /** what this ping sent */
   probes: {
-    /** probes handed to the kernel, and the sends that failed (those count as lost for every reflector) */
+    /** probes sent (sequences used), failed sends included */
     sent: number;
+    /** sends the kernel refused (the probe counts as lost for every reflector) */
     send_errors: number;
     /** seconds from the first probe to the last */
     span_seconds: number;
@@ -285,11 +290,13 @@ export interface RttResult {
   };
   /** one entry per reflector that answered, in the order of their first reply */
   reflectors: RttReflector[];
+  /** how the run ended */
   end: {
     /** 'done': probed and waited; 'signal': SIGINT/SIGTERM; 'error': the socket failed */
     end_reason: 'done' | 'signal' | 'error';
     /** cut short: the figures cover less than asked for */
     partial: boolean;
+    /** the socket error that ended it; null otherwise */
     error: string | null;
   };
 }
@@ -382,25 +389,48 @@ export function rttResult(
 export interface PongResult {
   /** always 'mcbench/pong@1' */
   schema: 'mcbench/pong@1';
+  /** the program and its version, e.g. 'mcbench 0.1.0' */
   version: string;
+  /** when it joined, ISO 8601 */
   started: string;
-  config: { group: string; family: AddressFamily; port: number; interface: string | null };
+  /** what was asked for */
+  config: {
+    /** the group joined */
+    group: string;
+    /** the group's address family */
+    family: AddressFamily;
+    /** the group's UDP port (bound) */
+    port: number;
+    /** -I as given; null: the routing table chose */
+    interface: string | null;
+  };
   /** this reflector's id (16 hex digits), as its replies carry it */
   reflector_id: string;
-  /** datagrams read; probes among them; replies sent and failed sends; datagrams that were not probes */
+  /** datagrams read on the group's socket */
   datagrams: number;
+  /** probes among them (each answered, or a failed reply) */
   probes: number;
+  /** replies sent */
   replies: number;
+  /** replies the kernel refused to send */
   reply_errors: number;
+  /** datagrams that were not probes (ignored) */
   malformed: number;
-  /** ping sessions seen, and those dropped from its table of 16 to make room */
+  /** ping sessions seen */
   sessions: number;
+  /** sessions dropped from its table of 16 to make room (the least recently heard) */
   evicted_sessions: number;
   /** probes without a kernel receive stamp (t2 taken by the app instead) */
   no_kernel_stamp: number;
   /** seconds it ran */
   seconds: number;
-  end: { end_reason: 'time' | 'signal' | 'error'; error: string | null };
+  /** how it ended */
+  end: {
+    /** 'time': -t ran out; 'signal': SIGINT/SIGTERM; 'error': the socket failed */
+    end_reason: 'time' | 'signal' | 'error';
+    /** the socket error that ended it; null otherwise */
+    error: string | null;
+  };
 }
 
 export function pongResult(
