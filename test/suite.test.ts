@@ -172,7 +172,7 @@ describe('mcbench suite', () => {
     for (const [args, msg] of [
       [[file('u.json', { suite: 's', scenarios: [{ name: 'a', run: run1, colour: 1 }] })], `mcbench suite: ${dir}/u.json: scenarios[0] 'a': unknown key 'colour' (known: name, run, scenario, thresholds, ndr)`],
       [[file('r.json', { suite: 's', scenarios: [{ name: 'ok', run: run1 }, { name: 'b', run: { receivers: '16' } }] })], `mcbench suite: ${dir}/r.json: scenarios[1] 'b': run.receivers: 16 is out of range (1 to 15)`],
-      [[file('g.json', { suite: 's', scenarios: [{ name: 'a', run: { group: '10.1.1.1' } }] })], `mcbench suite: ${dir}/g.json: scenarios[0] 'a': run.group: 10.1.1.1 is not a multicast address (valid range 224.0.0.0 to 239.255.255.255)`],
+      [[file('g.json', { suite: 's', scenarios: [{ name: 'a', run: { group: '10.1.1.1' } }] })], `mcbench suite: ${dir}/g.json: scenarios[0] 'a': run.group: 10.1.1.1 is not a multicast address (valid range 224.0.0.0 to 239.255.255.255, or an IPv6 group in ff00::/8)`],
       [[file('t.json', { suite: 's', scenarios: [{ name: 'a', run: run1, thresholds: { max_lost_percent: '5' } }] })], `mcbench suite: ${dir}/t.json: scenarios[0] 'a': thresholds.max_lost_percent: '"5"' is not a number >= 0`],
       [[file('q.json', { suite: 's', scenarios: [{ name: 'a', scenario: 'seed-002-querier' }] }), '--local'], `mcbench suite: ${dir}/q.json: scenarios[0] 'a': --local: seed-002-querier needs the lab's bridge; run the suite without --local (as root)`],
       [[file('j.json', '{"suite": x}')], `mcbench suite: ${dir}/j.json: not valid JSON: Unexpected token 'x', "{"suite": x}" is not valid JSON`],

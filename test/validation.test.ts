@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { mcbenchNoNet } from './helpers/netns.js';
 
 const cases: Array<[string, string[], RegExp]> = [
-  ['group not multicast', ['send', '-g', '10.0.0.1'], /-g\/--group: 10\.0\.0\.1 is not a multicast address \(valid range 224\.0\.0\.0 to 239\.255\.255\.255\)/],
-  ['group not an address', ['recv', '-g', 'banana'], /-g\/--group: 'banana' is not an IPv4 address/],
+  ['group not multicast', ['send', '-g', '10.0.0.1'], /-g\/--group: 10\.0\.0\.1 is not a multicast address \(valid range 224\.0\.0\.0 to 239\.255\.255\.255, or an IPv6 group in ff00::\/8\)/],
+  ['group not an address', ['recv', '-g', 'banana'], /-g\/--group: 'banana' is not an IP address \(multicast range 224/],
   ['port 0', ['send', '-g', '239.1.1.1', '-p', '0'], /-p\/--port: '0' is out of range \(1 to 65535\)/],
   ['port 65536', ['recv', '-g', '239.1.1.1', '-p', '65536'], /-p\/--port: '65536' is out of range \(1 to 65535\)/],
   ['port text', ['recv', '-g', '239.1.1.1', '-p', 'http'], /-p\/--port: 'http' is not a port \(decimal digits, 1 to 65535\)/],
