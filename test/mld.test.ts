@@ -173,7 +173,10 @@ describe('doctor: MLD snooping, pinned IGMP/MLD versions, memberships against -g
   });
 
   it('bridge-mld-querier: a querier bridge with IPv6 off sends no MLD query (problem); with its link-local address it does (ok)', async () => {
-    const bad = finding(await doctor(['--bridge', 'mcbm1', '-g', 'ff15::1']), 'bridge-mld-querier');
+    const badReport = await doctor(['--bridge', 'mcbm1', '-g', 'ff15::1']);
+    const bad = finding(badReport, 'bridge-mld-querier');
+    // ... and so no MLDv1 query that would hold hosts back to MLDv1 either
+    expect(finding(badReport, 'ssm-querier-version').seen).toMatch(/^mcbm1 is the querier and queries in IGMPv2 \(the kernel's default\): /);
     expect(bad.severity).toBe('problem');
     expect(bad.seen).toMatch(/mcbm1: multicast_querier=1 but mcbm1 has no IPv6 link-local address \(net\.ipv6\.conf\.mcbm1\.disable_ipv6=1\)/);
     expect(bad.fix).toMatch(/^sysctl -w net\.ipv6\.conf\.mcbm1\.disable_ipv6=0 /);
@@ -237,6 +240,8 @@ describe('doctor: MLD snooping, pinned IGMP/MLD versions, memberships against -g
   });
 
   it('ssm-querier-version: a querier bridge at its default IGMPv2 puts hosts in IGMPv2 mode (their (S,G) join goes out as a v2 report); IGMPv3 is ok', async () => {
+    await sh('sysctl -q -w net.ipv6.conf.mcbm1.disable_ipv6=0'); // (as the test before leaves it) the bridge sends MLD queries too
+    await linkLocal('mcbm1');
     const f = finding(await doctor(['--bridge', 'mcbm1', '-g', '232.1.2.4']), 'ssm-querier-version');
     expect(f).toMatchObject({ severity: 'warning', target: 'mcbm1' });
     expect(f.seen).toMatch(/^mcbm1 is the querier and queries in IGMPv2 and MLDv1 \(the kernel's defaults\).*the SSM group asked for \(232\.1\.2\.4\)/);

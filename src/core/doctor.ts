@@ -552,7 +552,7 @@ function checkIgmpMemberships(s: KernelSettingsSnapshot, ctx: DoctorContext): Fi
       ev);
   }
   return ok(id, null, v4
-    ? `${plural(v4, 'IPv4 group')} asked for, ${show(s, e!)}: they fit on one socket${tail}`
+    ? `${plural(v4, 'IPv4 group')} asked for, ${show(s, e!)}: ${v4 === 1 ? 'it fits' : 'they fit'} on one socket${tail}`
     : `${show(s, e!)}: at least the kernel default ${IGMP_MAX_MEMBERSHIPS_MIN}${tail}`, ev);
 }
 
@@ -700,17 +700,20 @@ function checkSsmQuerierVersion(s: KernelSettingsSnapshot, links: readonly LinkF
   const [snoop, querier, igmp, mld] = entries.map(num);
   if (snoop === null || querier === null) return skipped(id, br, unreadable(entries[snoop === null ? 0 : 1], snoop === null ? 'multicast_snooping' : 'multicast_querier'), ev);
   if (snoop === 0 || querier === 0) return ok(id, br, `${br} does not query (multicast_${snoop === 0 ? 'snooping' : 'querier'}=0): the hosts' report version follows the LAN's querier`, ev);
-  const old = [igmp === 2 ? 'IGMPv2' : null, mld === 1 ? 'MLDv1' : null].filter((x): x is string => x !== null);
+  // Without an IPv6 link-local address the bridge sends no MLD query at all (bridge-mld-querier).
+  const sendsMld = num(byKey(s, 'net.ipv6.conf.<bridge>.disable_ipv6')) !== 1 && ctx.querier?.ipv6_link_local !== false;
+  const oldMld = mld === 1 && sendsMld;
+  const old = [igmp === 2 ? 'IGMPv2' : null, oldMld ? 'MLDv1' : null].filter((x): x is string => x !== null);
   if (old.length === 0) {
     return ok(id, br, `${br} queries in ${igmp !== null ? `IGMPv${igmp}` : 'IGMP (version unread)'} and ${mld !== null ? `MLDv${mld}` : 'MLD (version unread)'}: hosts keep source lists in their reports`, ev);
   }
-  const ssm = (ctx.groups ?? []).filter((g) => g.ssm && ((g.family === 'ipv4' && igmp === 2) || (g.family === 'ipv6' && mld === 1)));
+  const ssm = (ctx.groups ?? []).filter((g) => g.ssm && ((g.family === 'ipv4' && igmp === 2) || (g.family === 'ipv6' && oldMld)));
   return finding(id, ssm.length ? 'warning' : 'info', br,
-    `${br} is the querier and queries in ${old.join(' and ')} (the kernel's defaults): hosts that hear it report in that version, without source lists` +
+    `${br} is the querier and queries in ${old.join(' and ')} (the kernel's default${old.length > 1 ? 's' : ''}): hosts that hear it report in that version, without source lists` +
       (ssm.length ? `; the SSM group${ssm.length > 1 ? 's' : ''} asked for (${ssm.map((g) => g.address).join(', ')}) then reach routers as any-source reports` : ''),
     'seed 001 pinned the report version by hand; a querier does it for the whole LAN: a host that hears an older-version query falls back to that version (RFC 3376 section 7.2.1, RFC 3810 section 8.2.1), ' +
       'so its source-specific joins go out as IGMPv2/MLDv1 reports, which an SSM-aware router ignores (RFC 4604 section 2.2). The bridge itself still forwards them, as any-source memberships',
-    `ip link set ${br} type bridge${igmp === 2 ? ' mcast_igmp_version 3' : ''}${mld === 1 ? ' mcast_mld_version 2' : ''}  # hosts then report in IGMPv3/MLDv2 with their sources`,
+    `ip link set ${br} type bridge${igmp === 2 ? ' mcast_igmp_version 3' : ''}${oldMld ? ' mcast_mld_version 2' : ''}  # hosts then report in IGMPv3/MLDv2 with their sources`,
     ev);
 }
 
