@@ -38,6 +38,13 @@ export async function runPing(spec: PingSpec, out: Output, abort: AbortSignal): 
     const started = new Date().toISOString();
     out.info(`mcbench ping: probing ${shownGroup(spec)}${spec.iface ? ` via ${spec.iface}` : ''} at ${spec.rate}/s for ${spec.count ?? Math.round(spec.seconds * spec.rate)} probes, then ${spec.waitSeconds} s for late replies`);
     out.event('start', { command: 'ping', group: spec.group, port: spec.port, time: started });
+    // a line a second while it runs (counters only: the histograms are copied once, at the end)
+    const t0 = performance.now();
+    const ticker = setInterval(() => {
+      const s = ping.snapshot();
+      const replies = s.reflectors.reduce((n, r) => n + r.replies, 0);
+      out.info(`  ${((performance.now() - t0) / 1000).toFixed(1)} s: ${s.sent} probes, ${replies} replies from ${s.reflectors.length} reflector${s.reflectors.length === 1 ? '' : 's'}`);
+    }, 1000);
     await new Promise<void>((resolve) => {
       const onAbort = () => resolve();
       abort.addEventListener('abort', onAbort, { once: true });
@@ -47,6 +54,7 @@ export async function runPing(spec: PingSpec, out: Output, abort: AbortSignal): 
         resolve();
       });
     });
+    clearInterval(ticker);
     ping.close(); // joins the thread: the snapshot below is final
     const snap = ping.snapshot();
     if (snap.sent > 0 && snap.sendErrors === snap.sent) {
