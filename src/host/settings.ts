@@ -17,6 +17,7 @@
 // netlink equivalent without ethtool: for a virtual link (veth, bridge, tap, lo) netlink says
 // enough ('virtual'); for a real NIC behind a mismatched /sys it is unavailable, with the reason.
 import { spawnSync } from 'node:child_process';
+import { isIP } from 'node:net';
 import { accessSync, constants, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
@@ -232,10 +233,6 @@ function routeInterface(): { name: string; source: InterfaceSource } | null {
   return { name: best.name, source: best.maskBits > 0 ? 'multicast-route' : 'default-route' };
 }
 
-function isIPv4(s: string): boolean {
-  return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s);
-}
-
 export interface Targets {
   interface: { name: string; source: InterfaceSource } | null;
   bridge: { name: string; source: BridgeSource } | null;
@@ -252,8 +249,11 @@ export function resolveTargets(view: LinkView, opts: { interface?: string | null
   const asked = opts.interface?.trim();
   if (asked) {
     let name = asked;
-    if (isIPv4(asked)) {
-      const found = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.family === 'IPv4' && a.address === asked));
+    const zone = asked.indexOf('%');
+    if (zone >= 0 && isIP(asked.slice(0, zone)) === 6) {
+      name = asked.slice(zone + 1); // fe80::1%eth0: the zone is the interface
+    } else if (isIP(asked) !== 0) {
+      const found = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === asked));
       if (!found) throw new SettingsTargetError('interface', `no interface in this network namespace has the address ${asked}`);
       name = found[0];
     }
