@@ -129,7 +129,7 @@ export interface SessionResult extends ThroughputFigures, LossFigures {
   not_expected_packets: Uint64;
   /** DATA packets whose sequence jumped 2^20 or more from the session's range and was not continued by the next packet: ignored (crafted or corrupt) */
   seq_jumps: number;
-  /** the session's source address:port (its first DATA packet); FINs from elsewhere are ignored; null when unknown */
+  /** the session's source address:port (its first DATA packet; [addr]:port for IPv6); FINs from elsewhere are ignored; null when unknown */
   source: string | null;
   /** times the sequence jumped forward by more than one */
   gaps: number;
