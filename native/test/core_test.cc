@@ -805,6 +805,23 @@ TEST(igmp_checksum_known_answers) {
   CHECK_EQ(mcbench::internetChecksum(filled, 8), uint16_t{0});
 }
 
+TEST(mld_general_query_bytes) {
+  // RFC 3810 5.1: type 130, code 0, checksum (the kernel's), Maximum Response Code 1500 ms,
+  // reserved, :: (general), Resv/S/QRV = 2, QQIC 125, 0 sources: 28 bytes.
+  uint8_t q[28];
+  std::memset(q, 0xee, sizeof q);
+  CHECK_EQ(mcbench::buildMldGeneralQuery(q, 2, 1500), size_t{28});
+  const uint8_t v2[28] = {130, 0, 0, 0, 0x05, 0xdc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0};
+  CHECK(std::memcmp(q, v2, sizeof v2) == 0);
+  // RFC 2710 3: the same first 24 bytes with the Maximum Response Delay in ms, nothing after.
+  uint8_t q1[28];
+  std::memset(q1, 0xee, sizeof q1);
+  CHECK_EQ(mcbench::buildMldGeneralQuery(q1, 1, 500), size_t{24});
+  const uint8_t v1[24] = {130, 0, 0, 0, 0x01, 0xf4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  CHECK(std::memcmp(q1, v1, sizeof v1) == 0);
+  CHECK_EQ(q1[24], uint8_t{0xee});  // untouched past the message
+}
+
 // =================================================================================================
 // Pacer
 // =================================================================================================
