@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
 import { pongSpec } from '../core/rtt.js';
 import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
@@ -25,6 +26,7 @@ export const pongCommand: CommandModule = {
       const a = argv as Record<string, unknown>;
       const spec = pongSpec(a);
       const jsonStream = a['json-stream'] === true;
+      if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
       checkOutputTarget('--json', spec.json);
       const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream });
       const signals = abortOnSignals();

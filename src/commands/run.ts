@@ -39,6 +39,7 @@ async function runRttMode(a: Record<string, unknown>): Promise<number> {
     requireRoot();
   }
   checkOutputTarget('--json', spec.json);
+  checkStreamTargets(a['json-stream'] === true, { '--json': spec.json });
   const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: false, jsonStream: a['json-stream'] === true });
   const place = placeFor({ local, labName: String(a['lab-name']), log: out.info, hosts: own });
   const signals = abortOnSignals();
