@@ -131,6 +131,7 @@ export const abCommand: CommandModule = {
       const scenario = customScenario(own ? { ...flags, receivers: String(own.inventory.receivers.length) } : flags);
       const local = a.local === true;
       if (local && scenario.needsBridge) throw new UsageError('--local: --snooping/--querier need the lab\'s bridge; drop --local (as root)');
+      if (local && scenario.group.includes(':')) throw new UsageError(`--local: ${scenario.group} is IPv6, which lo does not loop back to group members; drop --local (as root)`);
       // Global sysctls can only be set by root (on remote hosts: the ssh user, or sudo: true).
       if (!own) {
         if (!local) checkLabFor(a['lab-name'], scenario);

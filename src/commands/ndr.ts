@@ -39,6 +39,7 @@ export const ndrCommand: CommandModule = {
         customScenario({ group: plan.group, port: String(plan.port), length: String(length), time: String(plan.trialSeconds), receivers: String(plan.receivers), pps: '1000', rcvbuf: plan.rcvbuf ?? undefined, 'rcvbuf-force': plan.rcvbufForce || undefined });
       }
       const local = a.local === true;
+      if (local && plan.group.includes(':')) throw new UsageError(`--local: ${plan.group} is IPv6, which lo does not loop back to group members; drop --local (as root)`);
       const scenarioShape = { guests: plan.receivers + 1, variants: [{ lab: {} }] };
       if (!local && !own) {
         checkLabFor(a['lab-name'], scenarioShape);

@@ -109,6 +109,7 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean; l
       scenario = { ...scenario, name, title: `suite scenario ${name}` };
     }
     if (opts.local && scenario.needsBridge) fail(where, `--local: ${scenario.name} needs the lab's bridge; run the suite without --local (as root)`, ['scenarios', i]);
+    if (opts.local && scenario.group.includes(':')) fail(where, `--local: ${scenario.group} is IPv6, which lo does not loop back to group members; run the suite without --local (as root)`, ['scenarios', i]);
     let ndr: NdrSearchPlan | null = null;
     if (e.ndr !== undefined || thresholds.min_ndr_pps !== undefined) {
       const given = e.ndr ?? {};
