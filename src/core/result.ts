@@ -453,19 +453,23 @@ export interface SenderPattern {
   units: number;
   /** achieved bursts or frames per second: (units - 1) over the span from the first one's first sendmmsg call to the last one's; null with fewer than 2 */
   units_per_second: number | null;
-  /** datagrams per burst or frame: mean (sent / units) and the largest */
+  /** datagrams per burst or frame, mean (sent / units); null before the first */
   datagrams_per_unit_mean: number | null;
+  /** datagrams of the largest burst or frame */
   datagrams_per_unit_max: number;
-  /** UDP payload bytes per burst or frame: mean (bytes / units) and the largest */
+  /** UDP payload bytes per burst or frame, mean (bytes / units); null before the first */
   bytes_per_unit_mean: number | null;
+  /** UDP payload bytes of the largest burst or frame */
   bytes_per_unit_max: number;
   /** sendmmsg calls per burst or frame, mean (1: each went out in one call) */
   calls_per_unit_mean: number | null;
-  /** the gap from one unit's first sendmmsg call to the next one's, ms: mean and max (the asked gap is 1000 / rate); null with fewer than 2 */
+  /** the gap from one unit's first sendmmsg call to the next one's, mean, ms (asked: 1000 / rate); null with fewer than 2 */
   gap_mean_ms: number | null;
+  /** the largest such gap, ms; null with fewer than 2 */
   gap_max_ms: number | null;
-  /** a unit's first sendmmsg call to the return of its last, ms (how long it took to hand the kernel a whole burst or frame): mean and max over finished units */
+  /** a unit's first sendmmsg call to the return of its last, mean over finished units, ms (how long handing the kernel a whole burst or frame took); null before one finished */
   span_mean_ms: number | null;
+  /** the longest such span, ms; null before one finished */
   span_max_ms: number | null;
 }
 
