@@ -21,12 +21,13 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
   }
   // An -I address no interface here has: the sender's bind says EADDRNOTAVAIL, the receiver's
   // join ENODEV (the kernel finds no device by that address). Both are bad input.
-  if (e.code === 'ENODEV' && e.message.includes('IP_ADD_MEMBERSHIP') && iface !== null && isIPv4(iface) && !hasLocalAddress(iface)) {
+  const join = /MCAST_JOIN|IP_ADD_MEMBERSHIP/.test(e.message);
+  if (e.code === 'ENODEV' && join && iface !== null && isIPv4(iface) && !hasLocalAddress(iface)) {
     return new UsageError(`-I/--interface: no interface on this host has the address ${iface}`);
   }
-  if (e.code === 'ENODEV' && e.message.includes('IP_ADD_MEMBERSHIP')) {
+  if (e.code === 'ENODEV' && join) {
     const hint = iface === null
-      ? 'no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)'
+      ? `no route for the group: give the interface with -I, or add one (${noRouteFix(ctx.group)})`
       : `interface ${iface} cannot join multicast groups (is it up, with multicast on?)`;
     return new RunError(`cannot join ${ctx.group}: ${hint}`);
   }
@@ -45,10 +46,13 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
   return new RunError(e.message);
 }
 
+/** The route a group needs: IPv4's 224.0.0.0/4, or IPv6's ff00::/8 (in the local table, as the kernel adds it per interface). */
+const noRouteFix = (group: string) => (group.includes(':') ? 'ip -6 route add multicast ff00::/8 dev IFACE table local' : 'ip route add 224.0.0.0/4 dev IFACE');
+
 /** The send thread failed before a single packet went out: say why as a run error. */
 export function explainSendError(e: SystemErrorLike, ctx: { interface: string | null; group: string }): Error {
   if (e.code === 'ENETUNREACH' && ctx.interface === null) {
-    return new RunError(`cannot send to ${ctx.group}: no route for the group: give the interface with -I, or add one (ip route add 224.0.0.0/4 dev IFACE)`);
+    return new RunError(`cannot send to ${ctx.group}: no route for the group: give the interface with -I, or add one (${noRouteFix(ctx.group)})`);
   }
   if (e.syscall.includes('UDP_SEGMENT')) return new RunError(`--gso: the kernel refused UDP GSO on ${ctx.interface ?? `the route to ${ctx.group}`}: ${gsoRefusal(e.code)} (--gso auto falls back to one datagram per call)`);
   return new RunError(`cannot send to ${ctx.group}${ctx.interface ? ` via ${ctx.interface}` : ''}: ${e.message}`);
