@@ -219,7 +219,7 @@ export interface ReceiverLatency {
 }
 
 export interface JoinInfo {
-  /** from IP_ADD_MEMBERSHIP to the first mcbench packet's kernel receive stamp (not when the app read it), ms; null when none arrived */
+  /** from the join request (MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP) to the first mcbench packet's kernel receive stamp (not when the app read it), ms; null when none arrived */
   first_packet_after_join_ms: number | null;
   /**
    * RFC 3918 group join delay, ms: the same figure, but only when the stream was running at the

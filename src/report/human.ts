@@ -96,7 +96,7 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
     );
   }
   if (end.stall_detection.overflow > 0) lines.push(`STALL: ${formatCount(end.stall_detection.overflow)} more stalls not listed (the list holds 64)`);
-  if (end.join.join_delay_ms !== null) lines.push(`join delay (RFC 3918): ${end.join.join_delay_ms.toFixed(1)} ms from IP_ADD_MEMBERSHIP to the first packet`);
+  if (end.join.join_delay_ms !== null) lines.push(`join delay (RFC 3918): ${end.join.join_delay_ms.toFixed(1)} ms from the join to the first packet`);
   lines.push(`end: ${end.end_reason}${end.partial ? ' (PARTIAL result)' : ''}`);
   return lines;
 }
