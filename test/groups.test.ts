@@ -75,6 +75,24 @@ describe('-g: several groups and ranges, bad values exit 2 with one line', () =>
   }
 });
 
+describe('group lists and round robin shares (pure)', () => {
+  it('a range runs across octets, in order; the shares of a round robin add up', async () => {
+    const { parseGroupList, roundRobinRange, roundRobinShare } = await import('../src/core/groups.js');
+    expect(parseGroupList('239.1.1.250-239.1.2.5')).toEqual(['239.1.1.250', '239.1.1.251', '239.1.1.252', '239.1.1.253', '239.1.1.254', '239.1.1.255', '239.1.2.0', '239.1.2.1', '239.1.2.2', '239.1.2.3', '239.1.2.4', '239.1.2.5']);
+    expect(parseGroupList(['239.9.9.9', '239.1.1.1-239.1.1.2'])).toEqual(['239.9.9.9', '239.1.1.1', '239.1.1.2']);
+    expect(parseGroupList('ff15::1')).toEqual(['ff15::1']);
+    // against counting one by one
+    for (const [from, to, n] of [[0, 10050, 100], [7, 7, 3], [5, 6, 3], [20291, 59999, 10], [0, 1, 1]] as const) {
+      for (let i = 0; i < n; i++) {
+        let c = 0;
+        for (let q = from; q < to; q++) if (q % n === i) c++;
+        expect(roundRobinRange(from, to, n, i)).toBe(c);
+      }
+    }
+    expect(Array.from({ length: 7 }, (_, i) => roundRobinShare(100, 7, i)).reduce((a, b) => a + b, 0)).toBe(100);
+  });
+});
+
 describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
   let ns: TestNetns;
   beforeAll(async () => {

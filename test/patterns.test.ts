@@ -90,7 +90,8 @@ describe('pattern flags: bad values are exit 2 with one line, before anything is
     [['--isochronous', 'x:2M'], /--isochronous: FPS 'x' is not a frame rate/],
     [['--isochronous', '60:2M,0.5M', '--gso'], /--isochronous: cannot be combined with --gso/],
     [['--isochronous', '60:2M', '--burst', '3', '--burst-interval', '1'], /--burst and --isochronous: give one traffic pattern, not both/],
-    [['--isochronous', '1:1G'], /a mean frame of 125000000 bytes \(1 to 67108864\)/],
+    [['--isochronous', '1:1G'], /a mean frame of 125000000 bytes \(48, one datagram's header, to 67108864\)/],
+    [['--isochronous', '100:10K'], /--isochronous: 10000 bit\/s at 100 frames\/s is a mean frame of 12\.5 bytes \(48, one datagram's header, to 67108864\)/],
     [['--seed', '3'], /--seed: seeds the frame sizes of --isochronous/],
   ];
   for (const [args, message] of cases) {

@@ -14,6 +14,8 @@ export const MIN_FPS = 0.1;
 export const MAX_FPS = 10000;
 /** --isochronous: the largest mean frame (MEAN / 8 / FPS), bytes; single frames are capped at it too */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** --isochronous: the smallest mean frame, bytes: one datagram with mcbench's v2 header (a smaller one could only be padded) */
+export const MIN_FRAME_BYTES = 48;
 /** iperf2's default for a bare --isochronous: 60 frames/s of 20 Mbit/s, no variation */
 const ISOCHRONOUS_DEFAULT = '60:20M,0';
 
@@ -114,8 +116,8 @@ export function parsePattern(a: PatternFlags): PatternSpec | null {
   const seed = a.seed === undefined ? 1 : parseInteger('--seed', once('--seed', a.seed), 0, Number.MAX_SAFE_INTEGER);
   const p: IsochronousPattern = { kind: 'isochronous', framesPerSecond, meanBitsPerSecond, stddevBitsPerSecond, seed };
   const mean = frameBytes(p).mean;
-  if (mean < 1 || mean > MAX_FRAME_BYTES) {
-    throw new UsageError(`--isochronous: ${formatNumber(meanBitsPerSecond)} bit/s at ${formatNumber(framesPerSecond)} frames/s is a mean frame of ${formatNumber(mean)} bytes (1 to ${MAX_FRAME_BYTES})`);
+  if (mean < MIN_FRAME_BYTES || mean > MAX_FRAME_BYTES) {
+    throw new UsageError(`--isochronous: ${formatNumber(meanBitsPerSecond)} bit/s at ${formatNumber(framesPerSecond)} frames/s is a mean frame of ${formatNumber(mean)} bytes (${MIN_FRAME_BYTES}, one datagram's header, to ${MAX_FRAME_BYTES})`);
   }
   return p;
 }
