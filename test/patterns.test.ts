@@ -104,6 +104,16 @@ describe('pattern flags: bad values are exit 2 with one line, before anything is
       expect(lines[0]).toMatch(message);
     });
   }
+  it('bare --isochronous is iperf2\'s default, 60:20M,0; the rate a pattern implies is the sender\'s target', async () => {
+    const { sendSpec } = await import('../src/core/spec.js');
+    const iso = sendSpec({ group: '239.1.1.1', port: '5001', isochronous: true });
+    expect(iso.pattern).toEqual({ kind: 'isochronous', framesPerSecond: 60, meanBitsPerSecond: 20e6, stddevBitsPerSecond: 0, seed: 1 });
+    expect(iso.bitsPerSecond).toBe(20e6);
+    const burst = sendSpec({ group: '239.1.1.1', port: '5001', burst: '1000', 'burst-interval': '0.5', length: '1400' });
+    expect(burst.pattern).toEqual({ kind: 'burst', datagrams: 1000, intervalSeconds: 0.5 });
+    expect(burst.pps).toBe(2000);
+    expect(burst.bitsPerSecond).toBe(2000 * 1400 * 8);
+  });
   it('run takes them too (checked before any lab is made)', async () => {
     const r = await mcbenchNoNet(['run', '--local', '--burst', '5']);
     expect(r.code, r.stderr).toBe(2);

@@ -105,7 +105,7 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('gso', { describe: 'the sender uses UDP GSO: N datagrams per send (1-64; bare: as many as fit 64 KiB; auto: fall back when refused)' })
     .option('burst', { type: 'string', describe: 'the sender sends bursts of N datagrams back to back (1-65536), every --burst-interval' })
     .option('burst-interval', { type: 'string', describe: 'seconds from one burst\'s start to the next (0.0001-3600), with --burst' })
-    .option('isochronous', { type: 'string', describe: 'the sender sends frames, like iperf2: FPS:MEAN[,STDDEV] (mean load bit/s, log-normal sizes)' })
+    .option('isochronous', { describe: 'the sender sends frames, like iperf2: FPS:MEAN[,STDDEV] (mean load bit/s, log-normal sizes)' })
     .option('seed', { type: 'string', describe: 'seed of the --isochronous frame sizes [default: 1]' })
     .option('source', { type: 'string', array: true, describe: 'receivers join (S,G) for this sender address only (SSM; repeatable; an SSM group 232/8 or ff3x:: needs it)' });
   return opts.set

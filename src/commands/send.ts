@@ -18,7 +18,7 @@ export const sendCommand: CommandModule = {
       .option('gso', { describe: 'UDP GSO (UDP_SEGMENT): N datagrams per send, each with its own header (1-64; bare: as many as fit 64 KiB); auto: fall back with a warning when refused' })
       .option('burst', { type: 'string', describe: 'send bursts of N datagrams back to back (1-65536; one sendmmsg up to 1024), every --burst-interval' })
       .option('burst-interval', { type: 'string', describe: 'seconds from one burst\'s start to the next (0.0001-3600), with --burst' })
-      .option('isochronous', { type: 'string', describe: 'frames at a frame rate, like iperf2: FPS:MEAN[,STDDEV] (mean load bit/s, log-normal sizes; bare: 60:20M,0), each cut into -l datagrams' })
+      .option('isochronous', { describe: 'frames at a frame rate, like iperf2: FPS:MEAN[,STDDEV] (mean load bit/s, log-normal sizes; bare: 60:20M,0), each cut into -l datagrams' })
       .option('seed', { type: 'string', describe: 'seed of the --isochronous frame sizes (the same seed, the same sizes) [default: 1]' })
       .option('loop', { type: 'boolean', default: true, describe: 'IP_MULTICAST_LOOP: deliver to receivers on this host too (--no-loop to turn off)' })
       .example('$0 send -g 239.255.0.1 -I eth1 -b 800M -l 1400 -t 30', 'send 800 Mbit/s of 1400-byte datagrams for 30 s')
