@@ -12,6 +12,8 @@ import { checkThresholds, compareMetric, parseBaseline, SUITE_SCHEMA, type Suite
 import { trialScenario } from '../src/run/ndr.js';
 import { customScenario } from '../src/run/scenarios.js';
 import { parseSuite } from '../src/run/suite.js';
+import { abBlocks } from '../src/report/html-data.js';
+import { asDocument } from '../src/report/html-input.js';
 import { mcbenchNoNet } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -135,7 +137,8 @@ function checkTrials(s: NdrSize): void {
 describe.skipIf(!isRoot)('end to end, --local', () => {
   it('ab --metric ndr: A and B each searched, interleaved; the report says what each found and the verdict follows the figures', async () => {
     const file = join(dir, 'ab.json');
-    const r = await mcbenchNoNet(['ab', '--local', '--metric', 'ndr', '--a', 'net.core.rmem_max=212992', '--b', 'net.core.rmem_max=4194304', '--rcvbuf', '1M',
+    // netdev_max_backlog, not rmem_max: benches and other tests hold rmem_max for minutes
+    const r = await mcbenchNoNet(['ab', '--local', '--metric', 'ndr', '--a', 'net.core.netdev_max_backlog=1000', '--b', 'net.core.netdev_max_backlog=2000',
       '--receivers', '1', '--reps', '1', '--warmup', '0', '--trial', '0.3', '--max-trials', '2', '--max-pps', '2000', '--json', file], 120000);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as AbReport;
@@ -153,6 +156,12 @@ describe.skipIf(!isRoot)('end to end, --local', () => {
     expect(report.verdict).toEqual([expect.stringMatching(/^lossless rate: fewer than 2 measured searches per side: no verdict/) as unknown]);
     expect(r.stdout).toMatch(/^side\s+searches\s+lossless pps \(mean ± σ\)/m);
     expect(r.stdout).toMatch(new RegExp(`^A\\s+1\\s+${report.runs[0]!.ndr!.lossless_pps.toLocaleString('en-US')} ± 0\\s`, 'm'));
+    // the HTML report reads the document and draws each search's lossless rate
+    expect(asDocument(JSON.parse(readFileSync(file, 'utf8')), file).kind).toBe('ab');
+    const block = abBlocks(report, file)[0]!;
+    const chart = block.charts.find((c) => c.title.startsWith('lossless rate'))!;
+    expect(chart.series.filter((x) => x.style === 'points').flatMap((x) => x.values.filter((v) => v !== null)).sort()).toEqual(report.runs.map((x) => x.ndr!.lossless_pps).sort());
+    expect(block.tables.map((t) => t.caption)).toContain('every search');
     console.log(`ab --metric ndr: A ${s.a.mean} pps, B ${s.b.mean} pps in ${report.runs.reduce((n, x) => n + x.ndr!.trials.length, 0)} trials`);
   }, 150000);
 

@@ -390,7 +390,10 @@ export function meanInterval(values: number[]): { mean: number; lo: number; hi: 
   return { mean, lo: mean - half, hi: mean + half };
 }
 
-type AbMetric = 'lost_percent' | 'recv_pps' | 'p99_delay_ms';
+type AbMetric = 'lost_percent' | 'recv_pps' | 'p99_delay_ms' | 'ndr_pps';
+
+/** A run's figure: one of its metrics, or (--metric ndr) its search's lossless rate. */
+const abValue = (x: AbRun, metric: AbMetric): number | null => (metric === 'ndr_pps' ? (x.ndr?.lossless_pps ?? null) : (x.metrics?.[metric] ?? null));
 
 /**
  * One A/B metric side by side: every run a point (measured and warm-up apart), spread across its
@@ -399,7 +402,7 @@ type AbMetric = 'lost_percent' | 'recv_pps' | 'p99_delay_ms';
 export function abChart(r: AbReport, metric: AbMetric, title: string, yLabel: string): ChartSpec | null {
   const sides = (['a', 'b'] as const).map((side, s) => {
     const runs = r.runs.filter((x) => x.side === side);
-    const at = (x: AbRun) => x.metrics?.[metric] ?? null;
+    const at = (x: AbRun) => abValue(x, metric);
     const n = runs.length;
     const points = runs.map((x, i) => ({ x: s - 0.3 + (n > 1 ? (0.4 * i) / (n - 1) : 0.2), v: at(x), warmup: x.warmup }));
     const measured = runs.filter((x) => !x.warmup).map(at).filter((v): v is number => v !== null);
@@ -444,21 +447,36 @@ export function abBlocks(r: AbReport, file: string): Block[] {
     ...r.verdict.map((t) => ({ text: t, cls: 'verdict' as const })),
   ];
   const charts = [
+    abChart(r, 'ndr_pps', 'lossless rate (RFC 2544 throughput search), per search', 'lossless, packets/s'),
     abChart(r, 'lost_percent', 'loss of the worst receiver, per run', 'lost, %'),
     abChart(r, 'recv_pps', 'packet rate of the slowest receiver, per run', 'received, packets/s'),
     abChart(r, 'p99_delay_ms', 'p99 one-way delay of the worst receiver, per run', 'p99 delay, ms'),
   ].filter((c): c is ChartSpec => c !== null);
   const sumRow = (k: 'a' | 'b') => {
     const s = r.summary[k];
-    const runs = r.runs.filter((x) => x.side === k && !x.warmup && x.metrics);
+    const runs = r.runs.filter((x) => x.side === k && !x.warmup && (x.metrics || x.ndr));
     const ci = (m: AbMetric) => {
-      const c = meanInterval(runs.map((x) => x.metrics![m]).filter((v): v is number => v !== null));
-      return c ? `${f(c.mean, m === 'recv_pps' ? 0 : 3)} [${f(c.lo, m === 'recv_pps' ? 0 : 3)}, ${f(c.hi, m === 'recv_pps' ? 0 : 3)}]` : 'n/a';
+      const c = meanInterval(runs.map((x) => abValue(x, m)).filter((v): v is number => v !== null));
+      const d = m === 'recv_pps' || m === 'ndr_pps' ? 0 : 3;
+      return c ? `${f(c.mean, d)} [${f(c.lo, d)}, ${f(c.hi, d)}]` : 'n/a';
     };
+    if (r.metric === 'ndr') return [r[k].name, String(runs.length), ci('ndr_pps'), sideText(k)];
     return [r[k].name, String(s.lost_percent.n), ci('lost_percent'), ci('recv_pps'), ci('p99_delay_ms'), sideText(k)];
   };
-  const tables: Table[] = [{ caption: 'mean [95% interval] per side', head: ['side', 'runs', 'lost %', 'recv pps', 'p99 delay ms', 'settings'], rows: [sumRow('a'), sumRow('b')] }];
-  tables.push({
+  const ndr = r.metric === 'ndr';
+  const tables: Table[] = [{
+    caption: 'mean [95% interval] per side',
+    head: ndr ? ['side', 'searches', 'lossless pps', 'settings'] : ['side', 'runs', 'lost %', 'recv pps', 'p99 delay ms', 'settings'],
+    rows: [sumRow('a'), sumRow('b')],
+  }];
+  if (ndr) {
+    tables.push({
+      caption: 'every search',
+      head: ['#', 'side', 'rep', 'lossless pps', 'trials', 'limited by'],
+      rows: r.runs.map((x, i) => [String(i + 1), r[x.side].name, x.warmup ? 'warm-up' : String(x.rep), f(x.ndr?.lossless_pps, 0), String(x.ndr?.trials.length ?? 'n/a'),
+        x.ndr?.limited_by ? (x.ndr.limited_by.kind === 'sender' ? 'the sender' : x.ndr.limited_by.guest) : '-']),
+    });
+  } else tables.push({
     caption: 'every run',
     head: ['#', 'side', 'rep', 'lost %', 'recv pps', 'p99 delay ms'],
     rows: r.runs.map((x, i) => [String(i + 1), r[x.side].name, x.warmup ? 'warm-up' : String(x.rep), f(x.metrics?.lost_percent, 3), f(x.metrics?.recv_pps, 0), f(x.metrics?.p99_delay_ms, 3)]),

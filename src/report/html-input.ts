@@ -189,8 +189,13 @@ function abReport(r: unknown, where: string): void {
       num(m, 'recv_pps', `${w}metrics.`);
       num(m, 'p99_delay_ms', `${w}metrics.`, true);
     }
-    variant(at(x, 'outcome'), `${w}outcome.`);
+    // --metric ndr: a search per repetition instead of a run
+    const search = at(x, 'ndr');
+    if (search !== undefined && search !== null) num(search, 'lossless_pps', `${w}ndr.`);
+    const o = at(x, 'outcome');
+    if (o !== null || at(r, 'metric') !== 'ndr') variant(o, `${w}outcome.`);
   });
+  if (at(r, 'metric') === 'ndr') for (const side of ['a', 'b']) summary(r, `summary.ndr_pps.${side}`, where);
   arr(r, 'verdict', where).forEach((x, i) => {
     if (typeof x !== 'string') throw new Bad(`${where}verdict[${i}] is not a string`);
   });
