@@ -309,6 +309,10 @@ describe('ping / pong bad input: one line naming the flag, exit 2', () => {
     [['run', '--mode', 'rtt', '--receivers', '16'], /^mcbench run: --receivers: '16' is out of range \(1 to 15 reflectors\)$/],
     [['run', '--mode', 'ping'], /^mcbench run: --mode: 'ping' is not a mode \(data or rtt\)$/],
     [['run', '--rate', '5'], /^mcbench run: --rate: only with --mode rtt/],
+    // an SSM group: refused before any socket or lab (a pong's any-source join would get nothing)
+    [['ping', '-g', '232.1.1.1'], /^mcbench ping: -g\/--group: 232\.1\.1\.1 is a source-specific group \(232\.0\.0\.0\/8, RFC 4607\); RTT mode takes an any-source group/],
+    [['pong', '-g', 'ff35::1:9', '-I', 'lo'], /^mcbench pong: -g\/--group: ff35::1:9 is a source-specific group \(ff3x::\/32, RFC 4607\)/],
+    [['run', '--mode', 'rtt', '-g', '232.1.1.1'], /^mcbench run: -g\/--group: 232\.1\.1\.1 is a source-specific group/],
   ])('%j', async (args, message) => {
     const r = await mcbenchNoNet(args);
     expect(r.code).toBe(2);

@@ -78,6 +78,11 @@ function integer(flag: string, raw: unknown, min: number, max: number, unit: str
 
 function socketSpec(a: Record<string, unknown>): RttSocketSpec {
   const group = parseGroupAddress(a.group);
+  // A pong joins any-source (MCAST_JOIN_GROUP): on an SSM group the kernel would deliver nothing
+  if (group.ssm) {
+    const range = group.family === 'ipv4' ? '232.0.0.0/8' : 'ff3x::/32';
+    throw new UsageError(`-g/--group: ${group.address} is a source-specific group (${range}, RFC 4607); RTT mode takes an any-source group (IPv4 224.0.0.0/4 outside 232.0.0.0/8, IPv6 ff00::/8 outside ff3x::/32)`);
+  }
   const iface = parseInterface(a.interface);
   if (group.linkLocal && iface === null) throw new UsageError(`-I/--interface: ${group.address} is a link-local group: name the interface with -I`);
   return { group: group.address, family: group.family, port: parsePort(a.port ?? '5001'), iface };
