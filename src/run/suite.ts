@@ -32,7 +32,7 @@ const THRESHOLD_KEYS: Array<keyof Thresholds> = ['max_lost_percent', 'min_recv_p
 /** the search's settings of a case (mcbench ndr's flags); the rate, size and receivers are the case's run's */
 const NDR_KEYS = ['trial', 'loss-tolerance', 'resolution', 'max-trials', 'min-pps', 'max-pps', 'gso'];
 /** the flags of an ad-hoc `mcbench run`, as customScenario takes them */
-const RUN_KEYS = ['group', 'port', 'bandwidth', 'pps', 'length', 'time', 'rcvbuf', 'rcvbuf-force', 'receivers', 'set', 'snooping', 'querier'];
+const RUN_KEYS = ['group', 'port', 'bandwidth', 'pps', 'length', 'time', 'rcvbuf', 'rcvbuf-force', 'receivers', 'set', 'snooping', 'querier', 'source'];
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 

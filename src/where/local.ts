@@ -71,7 +71,8 @@ export function localPlace(): Place {
           count: need.guests,
           name: (k) => `g${k}`,
           iface: () => 'lo',
-          address: (_k, family) => (family === 'ipv4' ? '127.0.0.1' : null),
+          // none to name: a datagram sent on lo to a group leaves from 0.0.0.0 (lo's 127.0.0.1 is host scope)
+          address: () => null,
           spawnMcbench: (_k, args) => ns.spawn([process.execPath, MCBENCH_JS, ...args]),
           applySettings: applyHere,
           bridge: () => null,
