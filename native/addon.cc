@@ -701,6 +701,8 @@ class PongWrap : public Napi::ObjectWrap<PongWrap> {
     o.Set("noKernelStamp", n64(env, c.noKernelStamp));
     o.Set("sessions", n64(env, c.sessions));
     o.Set("evictedSessions", n64(env, c.evictedSessions));
+    o.Set("foreignSource", n64(env, c.foreignSource));
+    o.Set("notAscending", n64(env, c.notAscending));
     o.Set("running", Napi::Boolean::New(env, s.running));
     o.Set("error", threadError(env, s.error));
     return o;

@@ -249,13 +249,23 @@ void Ping::sendProbe() {
   uint64_t t1 = realNs();
   wire::encodeProbe(probe_.data(), wire::Probe{session_, seq, t1});
   noteSent(t1);
+  uint64_t lastBefore;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lastBefore = counters_.sent > 1 ? counters_.lastSendRealNs : 0;
+  }
   ssize_t r = sendto(fd_.get(), probe_.data(), probe_.size(), 0, reinterpret_cast<sockaddr*>(&dest_), destLen_);
   if (r < 0) {
     int e = errno;
     std::lock_guard<std::mutex> lock(mu_);
     ++counters_.sendErrors;
     counters_.lastSendErrno = e;
-    sentT1_[static_cast<size_t>(seq % kProbeWindow)] = 0;  // never sent: no reply can match it
+    // Never on the wire, so not a lost probe (RFC 7680 3.6): it gives its sequence back (only this
+    // thread sends: seq is still the last one) and no reply can match it.
+    sentT1_[static_cast<size_t>(seq % kProbeWindow)] = 0;
+    --counters_.sent;
+    counters_.lastSendRealNs = lastBefore;
+    if (counters_.sent == 0) counters_.firstSendRealNs = 0;
   }
 }
 
@@ -472,17 +482,56 @@ void Pong::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Pong::SessionSlot& Pong::slotFor(uint64_t session, uint64_t seq, uint64_t nowMono) {
-  SessionSlot* oldest = &sessions_[0];
+// The slot of a session; a new one takes a free slot, else the longest-silent one if it went
+// stale, else the one with the fewest probes (a flood of new session ids, each with few probes,
+// churns among themselves and cannot push out a running ping's session).
+Pong::SessionSlot& Pong::slotFor(uint64_t session, uint64_t nowMono, bool& fresh) {
+  fresh = false;
+  SessionSlot* free = nullptr;
+  SessionSlot* silent = &sessions_[0];
+  SessionSlot* fewest = &sessions_[0];
   for (auto& s : sessions_) {
-    if (s.session == session && s.probes != 0) return s;
-    if (s.probes == 0 || s.lastMonoNs < oldest->lastMonoNs) oldest = &s;
-    if (s.probes == 0) break;
+    if (s.probes == 0) {
+      if (!free) free = &s;
+      continue;
+    }
+    if (s.session == session) return s;
+    if (s.lastMonoNs < silent->lastMonoNs) silent = &s;
+    if (s.probes < fewest->probes || (s.probes == fewest->probes && s.lastMonoNs < fewest->lastMonoNs)) fewest = &s;
   }
-  if (oldest->probes != 0) ++counters_.evictedSessions;
+  SessionSlot* slot = free;
+  if (!slot) {
+    slot = nowMono - silent->lastMonoNs >= kStaleSessionNs ? silent : fewest;
+    ++counters_.evictedSessions;
+  }
   ++counters_.sessions;
-  *oldest = SessionSlot{session, 0, seq, nowMono};
-  return *oldest;
+  *slot = SessionSlot{};
+  slot->session = session;
+  fresh = true;
+  return *slot;
+}
+
+Pong::ProbeCount Pong::countProbe(uint64_t session, uint64_t seq, const sockaddr_storage& from, socklen_t fromLen,
+                                  uint64_t nowMono) {
+  bool fresh = false;
+  SessionSlot& s = slotFor(session, nowMono, fresh);
+  if (fresh) {
+    s.source = from;
+    s.sourceLen = fromLen;
+    s.firstSeq = seq;
+  } else if (!sameAddress(s.source, s.sourceLen, from, fromLen)) {
+    // The session id is visible to every member of the group: another address using it is forged.
+    ++counters_.foreignSource;
+    return ProbeCount{};
+  } else if (seq <= s.lastSeq) {
+    ++counters_.notAscending;
+    s.lastMonoNs = nowMono;
+    return ProbeCount{true, s.probes, s.firstSeq};
+  }
+  ++s.probes;
+  s.lastSeq = seq;
+  s.lastMonoNs = nowMono;
+  return ProbeCount{true, s.probes, s.firstSeq};
 }
 
 void Pong::run() {
@@ -516,11 +565,9 @@ void Pong::run() {
         ++counters_.noKernelStamp;
         t2 = appReal;
       }
-      SessionSlot& s = slotFor(p.session, p.seq, appMono);
-      ++s.probes;
-      s.lastMonoNs = appMono;
-      if (p.seq < s.firstSeq) s.firstSeq = p.seq;
-      wire::Reply r{p.session, p.seq, p.t1Ns, reflector_, t2, 0, s.probes, s.firstSeq};
+      ProbeCount count = countProbe(p.session, p.seq, from_[i], mh.msg_namelen, appMono);
+      if (!count.answer) continue;
+      wire::Reply r{p.session, p.seq, p.t1Ns, reflector_, t2, 0, count.probesSeen, count.firstSeq};
       r.t3Ns = realNs();
       wire::encodeReply(reply_, r);
       if (sendto(fd_.get(), reply_, sizeof reply_, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from_[i]),

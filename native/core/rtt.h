@@ -186,6 +186,11 @@ struct PongCounters {
   uint64_t noKernelStamp = 0;  // probes without SO_TIMESTAMPNS (t2 from the app instead)
   uint64_t evictedSessions = 0;
   uint64_t sessions = 0;  // ping sessions seen (distinct ids)
+  // Probes of a known session not counted in its probesSeen (so they cannot move loss between
+  // the directions): from another address than the session's first probe (forged; not answered),
+  // or a sequence not above the last counted one (a duplicate or reordered probe; answered).
+  uint64_t foreignSource = 0;
+  uint64_t notAscending = 0;
 };
 
 struct PongSnapshot {
@@ -208,15 +213,30 @@ class Pong {
   void snapshot(PongSnapshot& out) const;
   uint64_t reflector() const { return reflector_; }
 
+  // What a reply to a probe carries of its session, or answer = false (a forged probe: ignored).
+  struct ProbeCount {
+    bool answer = false;
+    uint64_t probesSeen = 0;
+    uint64_t firstSeq = 0;
+  };
+  // Counts a probe in its session (under the lock; run() and the unit tests call it).
+  ProbeCount countProbe(uint64_t session, uint64_t seq, const sockaddr_storage& from, socklen_t fromLen,
+                        uint64_t monoNs);
+  // A session not heard for this long gives its slot up before any active one.
+  static constexpr uint64_t kStaleSessionNs = 10000000000ull;
+
  private:
   struct SessionSlot {
     uint64_t session = 0;
-    uint64_t probes = 0;
-    uint64_t firstSeq = 0;
+    uint64_t probes = 0;    // counted: from `source`, each sequence above the last
+    uint64_t firstSeq = 0;  // the first counted probe's sequence
+    uint64_t lastSeq = 0;   // the last counted probe's sequence
     uint64_t lastMonoNs = 0;
+    sockaddr_storage source{};  // the session's first probe came from here
+    socklen_t sourceLen = 0;
   };
   void run();
-  SessionSlot& slotFor(uint64_t session, uint64_t seq, uint64_t monoNs);
+  SessionSlot& slotFor(uint64_t session, uint64_t monoNs, bool& fresh);
 
   PongConfig cfg_;
   uint64_t reflector_ = 0;

@@ -1555,6 +1555,63 @@ TEST(ping_window_reuses_slots_and_refuses_late_replies) {
   CHECK_EQ(ping.processReply(rW.data(), rW.size(), a, sizeof(sockaddr_in), t1W + 1000, 2), Ping::Outcome::Recorded);
 }
 
+// The pong counts a session's probes from its first source only, each sequence above the last:
+// forged probes carrying the (group-visible) session id cannot move loss between the directions.
+PongConfig unitPongConfig() {
+  PongConfig c;
+  c.socket.group = "239.255.77.2";
+  c.socket.port = 47002;
+  c.socket.iface = "lo";
+  return c;
+}
+
+TEST(pong_counts_only_the_sessions_first_source_in_ascending_order) {
+  Pong pong(unitPongConfig());
+  sockaddr_storage ping = v4From("10.0.0.1", 40000), forger = v4From("10.0.0.9", 40000);
+  const socklen_t len = sizeof(sockaddr_in);
+  Pong::ProbeCount c = pong.countProbe(0x51, 5, ping, len, 1);
+  CHECK(c.answer);
+  CHECK_EQ(c.probesSeen, 1u);
+  CHECK_EQ(c.firstSeq, 5u);
+  CHECK_EQ(pong.countProbe(0x51, 6, ping, len, 2).probesSeen, 2u);
+  c = pong.countProbe(0x51, 6, ping, len, 3);  // a duplicate: answered, not counted again
+  CHECK(c.answer);
+  CHECK_EQ(c.probesSeen, 2u);
+  c = pong.countProbe(0x51, 2, forger, len, 4);  // the session's id from elsewhere: ignored
+  CHECK(!c.answer);
+  c = pong.countProbe(0x51, 1, ping, len, 5);  // below the first: the first stays
+  CHECK_EQ(c.firstSeq, 5u);
+  CHECK_EQ(c.probesSeen, 2u);
+  c = pong.countProbe(0x51, 9, ping, len, 6);
+  CHECK_EQ(c.probesSeen, 3u);
+  CHECK_EQ(c.firstSeq, 5u);
+  PongSnapshot s;
+  pong.snapshot(s);
+  CHECK_EQ(s.counters.foreignSource, 1u);
+  CHECK_EQ(s.counters.notAscending, 2u);
+  CHECK_EQ(s.counters.sessions, 1u);
+}
+
+TEST(pong_sixteen_fake_sessions_do_not_evict_a_running_one) {
+  Pong pong(unitPongConfig());
+  sockaddr_storage ping = v4From("10.0.0.1", 40000), forger = v4From("10.0.0.9", 40000);
+  const socklen_t len = sizeof(sockaddr_in);
+  for (uint64_t seq = 0; seq < 100; ++seq) pong.countProbe(0x51, seq, ping, len, 1000 + seq);
+  // 16 new ids, each heard more recently than the real session, a few probes each
+  for (uint64_t id = 1; id <= 16; ++id)
+    for (uint64_t seq = 0; seq < 3; ++seq) pong.countProbe(0xF000 + id, seq, forger, len, 5000 + id * 10 + seq);
+  Pong::ProbeCount c = pong.countProbe(0x51, 100, ping, len, 6000);
+  CHECK_EQ(c.probesSeen, 101u);
+  CHECK_EQ(c.firstSeq, 0u);
+  PongSnapshot s;
+  pong.snapshot(s);
+  CHECK_EQ(s.counters.evictedSessions, 1u);  // the 16th fake took a fake's slot
+  CHECK_EQ(s.counters.sessions, 17u);
+  // a session silent for longer than kStaleSessionNs gives its slot up first
+  pong.countProbe(0x77, 0, ping, len, 6000 + Pong::kStaleSessionNs);
+  CHECK_EQ(pong.countProbe(0x51, 101, ping, len, 6001 + Pong::kStaleSessionNs).probesSeen, 102u);
+}
+
 // ---- end issue 11 RTT
 
 // ---- issue 11 IPv6 + SSM: addresses of both families, source keys, -I by address
