@@ -232,8 +232,8 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const hgrm = outputPath('--hgrm', a.hgrm);
   if (hgrm === '-') throw new UsageError('--hgrm: give a file (the JSON result can go to stdout with --json -)');
   const group = parseGroupAddress(c.group);
-  if (c.groups.length > 1 && a.source !== undefined) throw new UsageError('--source: SSM joins one group; with several -g give no --source');
   const sources = parseSources(a.source, group);
+  if (c.groups.length > 1 && sources.length > 0) throw new UsageError('--source: SSM joins one group; with several -g give no --source');
   const ssmNote = checkSsm(group, sources);
   return {
     ...c,

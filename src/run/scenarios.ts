@@ -311,7 +311,8 @@ export function customScenario(f: CustomRunFlags): Scenario {
     seed: '-',
     guests: receivers + 1,
     needsBridge: lab.snooping !== undefined || lab.querier !== undefined,
-    group: send.group,
+    // a range (-g 239.1.1.1-239.1.1.10) goes to the sender and receivers as given
+    group: send.groups.length > 1 ? group : send.group,
     port: send.port,
     sendArgs,
     recvArgs,
