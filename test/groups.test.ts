@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
+import type { RunReport } from '../src/core/run-report.js';
 import { mcbenchNoNet, Running, TestNetns } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -91,6 +92,26 @@ describe('group lists and round robin shares (pure)', () => {
     }
     expect(Array.from({ length: 7 }, (_, i) => roundRobinShare(100, 7, i)).reduce((a, b) => a + b, 0)).toBe(100);
   });
+});
+
+describe.skipIf(!isRoot)('run -g FIRST-LAST --local', () => {
+  it('the range reaches the sender and each receiver: per group, what the sender sent it', async () => {
+    const file = join(dir, 'run-local.json');
+    const r = await mcbenchNoNet(['run', '--local', '-g', '239.3.3.1-239.3.3.5', '--pps', '5000', '-l', '200', '-t', '1', '--receivers', '2', '--json', file], 60000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const v = report.variants[0]!;
+    const sent = v.sender!.end.groups!;
+    expect(sent.map((g) => g.group)).toEqual(['239.3.3.1', '239.3.3.2', '239.3.3.3', '239.3.3.4', '239.3.3.5']);
+    expect(sent.reduce((a, g) => a + g.packets, 0)).toBe(v.sender!.end.packets);
+    expect(v.receivers).toHaveLength(2);
+    for (const rx of v.receivers) {
+      const got = rx.result!.end;
+      expect(got.groups!.map((g) => g.expected_packets)).toEqual(sent.map((g) => g.packets));
+      expect(got.groups!.map((g) => g.packets + g.lost_packets)).toEqual(sent.map((g) => g.packets));
+      expect(got.group_mismatch).toBe(0);
+    }
+  }, 70000);
 });
 
 describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
