@@ -13,6 +13,14 @@ unsigned checkedWindowBits(unsigned bits) {
   return bits;
 }
 uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+// Whether a packet from (source, sourceIPv6) may belong to session s: the same address and port,
+// or either unknown (0). An IPv6 address is compared in all 128 bits, not by its hash.
+bool sameSource(const SessionStats& s, uint64_t source, const uint8_t* sourceIPv6) {
+  if (source == 0 || s.source == 0) return true;
+  if (source != s.source || s.sourceIsIPv6 != (sourceIPv6 != nullptr)) return false;
+  return !s.sourceIsIPv6 || std::memcmp(s.sourceIPv6, sourceIPv6, sizeof s.sourceIPv6) == 0;
+}
 }  // namespace
 
 SessionTable::SessionTable(size_t capacity, unsigned windowBits, uint64_t jumpLimit)
@@ -94,10 +102,11 @@ void SessionTable::accept(SessionStats& s, size_t slot, uint64_t seq, uint64_t l
   s.bytes += len;
 }
 
-bool SessionTable::finPlausible(const SessionStats& s, const wire::Header& h, uint64_t recvNs, uint64_t source) const {
+bool SessionTable::finPlausible(const SessionStats& s, const wire::Header& h, uint64_t recvNs, uint64_t source,
+                                const uint8_t* sourceIPv6) const {
   // Only a session that sent data, from the same address and port, may end it.
   if (!s.started) return false;
-  if (source != 0 && s.source != 0 && source != s.source) return false;
+  if (!sameSource(s, source, sourceIPv6)) return false;
   // The total can be no less than what arrived (highest seq + 1) ...
   if (s.maxSeq == UINT64_MAX || h.seq < s.maxSeq + 1) return false;
   // ... and no more than the sender could have sent since its last packet arrived here.
@@ -112,7 +121,7 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   if (h.kind == wire::Kind::Fin) {
     // A FIN never creates a session: a FIN of an unknown session is bogus and ends nothing.
     SessionStats* s = find(h.session, monoNs, false);
-    if (s == nullptr || !finPlausible(*s, h, recvNs, source)) {
+    if (s == nullptr || !finPlausible(*s, h, recvNs, source, sourceIPv6)) {
       ++bogusFins_;
       return Outcome::Ignored;
     }
@@ -130,7 +139,7 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   }
   // DATA of a known session from another address or port is not its own (a forged packet could
   // otherwise fake loss, void the real FIN or make every later packet look reordered).
-  if (s->started && source != 0 && s->source != 0 && source != s->source) {
+  if (s->started && !sameSource(*s, source, sourceIPv6)) {
     ++foreignSourceData_;
     return Outcome::Ignored;
   }
@@ -139,7 +148,8 @@ SessionTable::Outcome SessionTable::record(const wire::Header& h, size_t len, ui
   uint64_t seq = h.seq;
   if (!s->started) {
     s->source = source;
-    if (sourceIPv6 != nullptr) std::memcpy(s->sourceIPv6, sourceIPv6, sizeof s->sourceIPv6);
+    s->sourceIsIPv6 = source != 0 && sourceIPv6 != nullptr;
+    if (s->sourceIsIPv6) std::memcpy(s->sourceIPv6, sourceIPv6, sizeof s->sourceIPv6);
     s->firstRecvNs = recvNs;
     // v2: the session's start decides whether its head was expected here. A start in the
     // receiver's future (beyond the stamp bound) is not believed; nor is a head longer than the

@@ -25,6 +25,7 @@ struct SessionStats {
   bool started = false;
   uint64_t source = 0;            // (IPv4 address << 16) | UDP port of the first DATA; 0 = unknown
   uint8_t sourceIPv6[16] = {};    // an IPv6 source's address (source is then a hash of it | port)
+  bool sourceIsIPv6 = false;      // sourceIPv6 holds the source: compared in full, the hash can collide
   uint64_t firstSeq = 0;          // lowest sequence seen
   uint64_t maxSeq = 0;            // highest sequence seen; RFC 4737 NextExp is maxSeq + 1
   uint64_t unique = 0;            // distinct DATA sequences received
@@ -96,7 +97,9 @@ class SessionTable {
   // Rejected: the table is full of established sessions and the packet's session is new.
   // Ignored: a bogus FIN, DATA with an implausible sequence jump, or DATA of a session from
   // another source than its first packet's (all counted).
-  // sourceIPv6: the IPv6 address behind source, kept with a new session for the report.
+  // sourceIPv6: the IPv6 address behind source (nullptr for IPv4), kept with a new session for
+  // the report and compared in full with every later packet's: the 48-bit hash in source is
+  // unkeyed, and a collision is found in seconds.
   Outcome record(const wire::Header& h, size_t datagramLen, uint64_t recvNs, uint64_t monoNs, uint64_t source = 0,
                  const uint8_t* sourceIPv6 = nullptr);
   // When this receiver began listening (CLOCK_REALTIME ns): decides whether a v2 session's head
@@ -120,7 +123,8 @@ class SessionTable {
   SessionStats* find(uint64_t session, uint64_t monoNs, bool create);
   bool testAndSet(size_t slot, uint64_t seq);
   void accept(SessionStats& s, size_t slot, uint64_t seq, uint64_t len);
-  bool finPlausible(const SessionStats& s, const wire::Header& h, uint64_t recvNs, uint64_t source) const;
+  bool finPlausible(const SessionStats& s, const wire::Header& h, uint64_t recvNs, uint64_t source,
+                    const uint8_t* sourceIPv6) const;
 
   size_t capacity_;
   uint64_t windowMask_;

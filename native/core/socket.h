@@ -63,7 +63,9 @@ struct Interface {
 Interface resolveInterface(const std::string& nameOrAddress);
 
 // The session table's 64-bit key of a datagram's source: (IPv4 address << 16) | port, or for IPv6
-// a 48-bit FNV-1a hash of the address << 16 | port; 0 = unknown (no or a short address).
+// a 48-bit FNV-1a hash of the address << 16 | port; 0 = unknown (no or a short address). The hash
+// is unkeyed and collides on purpose in seconds: the session table also compares the whole IPv6
+// address (SessionTable::record's sourceIPv6).
 uint64_t sourceKey(const sockaddr_storage& from, socklen_t len);
 
 struct SenderSocketOptions {

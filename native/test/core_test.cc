@@ -1670,6 +1670,44 @@ TEST(source_key_ipv4_exact_ipv6_hashed_port_kept) {
   CHECK_EQ(sourceKey(none, sizeof none), 0u);
 }
 
+TEST(session_ipv6_source_compared_in_full_not_by_its_colliding_hash) {
+  // Two hosts of one /64 whose 48-bit FNV-1a hashes collide (found by a meet-in-the-middle
+  // search): with the same port their source keys are equal, so only the full address tells them apart.
+  const sockaddr_storage real = parseIpAddress("fd00:0:0:1::2").withPort(5001);
+  const sockaddr_storage forger = parseIpAddress("fd00::1:1210:530f:b0:8727").withPort(5001);
+  const uint64_t key = sourceKey(real, sizeof(sockaddr_in6));
+  CHECK_EQ(sourceKey(forger, sizeof(sockaddr_in6)), key);  // the collision is real
+  const uint8_t* realAddr = reinterpret_cast<const sockaddr_in6&>(real).sin6_addr.s6_addr;
+  const uint8_t* forgerAddr = reinterpret_cast<const sockaddr_in6&>(forger).sin6_addr.s6_addr;
+  CHECK(std::memcmp(realAddr, forgerAddr, 16) != 0);
+
+  SessionTable t;
+  uint64_t clock = 1 * kSecs;
+  auto rec = [&](const Header& h, const uint8_t* from) {
+    clock += kMs;
+    return t.record(h, kLen, clock, clock, key, from);
+  };
+  for (uint64_t i = 0; i < 100; ++i) CHECK(rec(data(7, i), realAddr) == SessionTable::Outcome::Unique);
+  // The forger's DATA (a huge fake gap, an old sequence) and its early FIN are not the session's.
+  CHECK(rec(data(7, 100 + 1000), forgerAddr) == SessionTable::Outcome::Ignored);
+  CHECK(rec(data(7, 3), forgerAddr) == SessionTable::Outcome::Ignored);
+  CHECK(rec(data(7, 100), forgerAddr) == SessionTable::Outcome::Ignored);
+  CHECK(rec(fin(7, 100), forgerAddr) == SessionTable::Outcome::Ignored);
+  CHECK(rec(data(7, 100), nullptr) == SessionTable::Outcome::Ignored);  // an IPv4 key equal by chance
+  CHECK_EQ(t.foreignSourceData(), 4u);
+  CHECK_EQ(t.bogusFins(), 1u);
+  CHECK(!t.at(0).finSeen);
+  CHECK_EQ(t.at(0).maxSeq, 99u);
+  CHECK_EQ(t.at(0).duplicates, 0u);
+  CHECK_EQ(t.at(0).reordered, 0u);
+  CHECK(std::memcmp(t.at(0).sourceIPv6, realAddr, 16) == 0);
+  // The real sender goes on and ends its session.
+  for (uint64_t i = 100; i < 200; ++i) CHECK(rec(data(7, i), realAddr) == SessionTable::Outcome::Unique);
+  CHECK(rec(fin(7, 200), realAddr) == SessionTable::Outcome::Fin);
+  CHECK_EQ(t.at(0).lost(), 0u);
+  CHECK_EQ(t.at(0).unique, 200u);
+}
+
 bool hostHasAddress(int family, const char* text) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return false;
