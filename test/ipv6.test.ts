@@ -168,6 +168,10 @@ describe('IPv6 and SSM flags: bad input is exit 2 with one line naming the flag'
     [['recv', '-g', 'ff15::1%eth0'], /-g\/--group: .*give the interface with -I/],
     [['recv', '-g', 'ff15::1', '-I', 'fe80::1%'], /-I\/--interface: 'fe80::1%' is neither/],
     [['recv', '-g', 'ff15::1', '-I', 'fd00::zz'], /-I\/--interface: 'fd00::zz' is neither/],
+    // a zone names the interface, and the address must be that interface's own (lo has ::1 only)
+    [['recv', '-g', 'ff15::1', '-I', 'fe80::dead%lo'], /-I\/--interface: interface lo has no address fe80::dead/],
+    [['send', '-g', 'ff15::1', '-I', 'fe80::dead%lo', '-n', '1'], /-I\/--interface: interface lo has no address fe80::dead/],
+    [['recv', '-g', 'ff15::1', '-I', '2001:db8::77'], /-I\/--interface: no interface on this host has the address 2001:db8::77/],
     [['recv', '-g', '232.1.1.1'], /--source: 232.1.1.1 is a source-specific group \(232.0.0.0\/8/],
     [['recv', '-g', 'ff3e::1'], /--source: ff3e::1 is a source-specific group \(ff3x::\/32/],
     [['recv', '-g', '232.1.1.1', '--source', 'fd00::1'], /--source: fd00::1 is not an IPv4 address like the group/],

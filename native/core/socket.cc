@@ -50,12 +50,14 @@ struct IfaddrsDeleter {
 };
 
 // The index of the interface that has this address (IPv4 in4 or IPv6 in6); 0 when none has it.
-unsigned indexOfAddress(int family, const void* addr) {
+// onlyName: look on that interface only (an IPv6 zone).
+unsigned indexOfAddress(int family, const void* addr, const char* onlyName = nullptr) {
   ifaddrs* raw = nullptr;
   if (getifaddrs(&raw) != 0) throw SystemError(errno, "getifaddrs", "cannot list the interfaces' addresses");
   std::unique_ptr<ifaddrs, IfaddrsDeleter> list(raw);
   for (const ifaddrs* a = raw; a; a = a->ifa_next) {
     if (!a->ifa_addr || a->ifa_addr->sa_family != family) continue;
+    if (onlyName != nullptr && std::strcmp(a->ifa_name, onlyName) != 0) continue;
     bool same =
         family == AF_INET
             ? std::memcmp(&reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, addr, sizeof(in_addr)) == 0
@@ -121,6 +123,9 @@ Interface resolveInterface(const std::string& s) {
     if (!zone.empty()) {
       iface.index = if_nametoindex(zone.c_str());
       if (iface.index == 0) throw SystemError(ENODEV, "if_nametoindex", "unknown interface '" + zone + "' in " + s);
+      // The address must be the zone's own: a made-up one would name an interface it is not on.
+      if (indexOfAddress(AF_INET6, &a6, zone.c_str()) == 0)
+        throw SystemError(EADDRNOTAVAIL, "getifaddrs", "interface " + zone + " has no address " + addr);
       return iface;
     }
     iface.index = indexOfAddress(AF_INET6, &a6);

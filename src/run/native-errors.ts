@@ -17,6 +17,9 @@ export function explainSocketError(e: unknown, ctx: { interface: string | null; 
     return new UsageError('--rcvbuf-force: needs CAP_NET_ADMIN (run as root), or drop it and raise net.core.rmem_max instead');
   }
   if (e.code === 'EADDRNOTAVAIL' && iface !== null) {
+    // An address with its zone ("fe80::1%eth0") must be on the zone's interface.
+    const [address, zone] = iface.split('%');
+    if (zone !== undefined) return new UsageError(`-I/--interface: interface ${zone} has no address ${address ?? ''} (see \`ip -6 addr show dev ${zone}\`)`);
     return new UsageError(`-I/--interface: no interface on this host has the address ${iface}`);
   }
   // An -I address no interface here has: the sender's bind says EADDRNOTAVAIL, the receiver's
