@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { createGenerator } from 'ts-json-schema-generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reflectorLoss, type PongResult, type RttReflector, type RttResult } from '../src/core/rtt.js';
+import { everyReflectorFromProbe0, reflectorLoss, type PongResult, type RttReflector, type RttResult } from '../src/core/rtt.js';
 import { MCBENCH, ROOT, Running, mcbenchNoNet, type TestNetns } from './helpers/netns.js';
 import { tcpdump } from './helpers/pcap.js';
 import { SshLab } from './helpers/sshd.js';
@@ -243,6 +243,35 @@ describe.skipIf(!isRoot)('run --mode rtt --hosts over OpenSSH', () => {
     expect(x.rtt!.min_ms).toBeGreaterThan(0);
     expect(x.rtt!.max_ms).toBeLessThan(50);
   }, 60000);
+
+  it('a reflector that receives nothing is in the result with all its probes lost forward, and fails the run', async () => {
+    // g3 throws away what comes from g2 (the pinger): a blackhole route to g2's address and strict
+    // rp_filter fail the probes' reverse-path check on input, so its pong receives none (ssh from
+    // g1 is untouched). The return direction's split is the pure test's (the pong's own count).
+    const inv = s!.file('hosts-silent.yaml', `hosts:\n  g2: { ssh: g2, interface: eth0, mcbench: ${MCBENCH} }\n  g3: { ssh: g3, interface: eth0, mcbench: ${MCBENCH} }\nsender: g2\nreceivers: [g3]\n`);
+    const g3 = s!.netns[2]!;
+    const ip = (...args: string[]) => expect(spawnSync('ip', ['-n', g3, ...args], { encoding: 'utf8' }).stderr).toBe('');
+    const sysctl = (key: string, v?: string) => spawnSync('ip', ['netns', 'exec', g3, 'sysctl', '-n', ...(v === undefined ? [key] : ['-w', `${key}=${v}`])], { encoding: 'utf8' }).stdout.trim();
+    const keys = ['net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.eth0.rp_filter'];
+    const saved = keys.map((k) => sysctl(k));
+    ip('route', 'add', 'blackhole', `${s!.address(2)}/32`);
+    try {
+      for (const k of keys) sysctl(k, '1');
+      const r = await s!.mcbench(['run', '--mode', 'rtt', '--hosts', inv, '--rate', '50', '-t', '1', '-g', '239.255.41.6', '--json', '-']).done;
+      expect([r.code, r.stdout === '' ? r.stderr : '']).toEqual([1, '']);
+      const doc = JSON.parse(r.stdout) as RttResult;
+      expect(doc.loss_counted_from).toBe('first_probe');
+      expect(doc.probes.sent).toBe(50);
+      expect(doc.reflectors).toHaveLength(1);
+      const x = doc.reflectors[0]!;
+      expect(x).toMatchObject({ guest: 'g3', address: null, replies: 0, expected: 50, lost: 50, loss_percent: 100, lost_unknown_direction: 0, rtt: null });
+      expect([x.lost_forward, x.lost_return]).toEqual([50, 0]);
+      expect(r.stderr).toMatch(/^g3 \(no reply\) [0-9a-f]{8} +0\/50 +50 \(100\.00%\)/m);
+    } finally {
+      spawnSync('ip', ['-n', g3, 'route', 'del', 'blackhole', `${s!.address(2)}/32`]);
+      keys.forEach((k, i) => sysctl(k, saved[i]));
+    }
+  }, 60000);
 });
 
 /** The JSON Schema of a document type in src/core/rtt.ts, generated from its types and their JSDoc. */
@@ -289,6 +318,25 @@ describe('loss by direction (pure, worked by hand)', () => {
     const r = reflectorLoss(10, { replies: 3, firstSeen: '18446744073709551615', maxSeq: 9, probesSeenAtMax: 1000 });
     expect(r).toMatchObject({ first_seq: 9, expected: 1, lost: 0, lost_forward: 0, lost_unknown_direction: 0 });
     expect(r.lost_return).toBe(0);
+  });
+});
+
+describe('run --mode rtt: every reflector, loss from probe 0 (pure, worked by hand)', () => {
+  it('a late first probe is forward loss, a silent pong an entry with all probes lost', () => {
+    // 100 probes; A first saw probe 10, answered up to 79 with 60 replies, had seen 65 by then:
+    // from probe 0, 40 lost = 15 forward (10 before its first + 5) + 5 return + 20 after 79.
+    const ping = { replies: 60, firstSeen: 10, maxSeq: 79, probesSeenAtMax: 65 };
+    const a: RttReflector = { reflector_id: 'aa', address: '10.0.0.2:5001', replies: 60, duplicates: 0, ...reflectorLoss(100, ping), rtt: null, round_trip: null, processing: null, clock_offset: null };
+    const pong = (id: string, probes: number) => ({ reflector_id: id, probes }) as PongResult;
+    const doc = { loss_counted_from: 'first_seen', probes: { sent: 100, send_errors: 3, span_seconds: 1 }, reflectors: [a] } as unknown as RttResult;
+    const r = everyReflectorFromProbe0(doc, [{ guest: 'g2', pong: pong('aa', 65) }, { guest: 'g3', pong: pong('bb', 0) }, { guest: 'g4', pong: pong('cc', 30) }]);
+    expect(r.loss_counted_from).toBe('first_probe');
+    expect(r.reflectors.map((x) => [x.guest, x.expected, x.lost, x.loss_percent, x.lost_forward, x.lost_return, x.lost_unknown_direction])).toEqual([
+      ['g2', 100, 40, 40, 15, 5, 20],
+      ['g3', 100, 100, 100, 100, 0, 0], // received nothing: every probe lost on the way there
+      ['g4', 100, 100, 100, 70, 30, 0], // received 30 (its own count), answered none that arrived
+    ]);
+    expect(r.reflectors[1]).toMatchObject({ address: null, replies: 0, first_seq: null, last_seq: null, rtt: null, clock_offset: null });
   });
 });
 

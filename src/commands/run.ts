@@ -48,7 +48,9 @@ async function runRttMode(a: Record<string, unknown>): Promise<number> {
     for (const line of rttTableLines(result)) out.summary(line);
     if (spec.json) emitJson(spec.json, result);
     out.event('end', result);
-    return signals.exitCode() ?? (result.end.end_reason === 'error' || result.reflectors.length < receivers ? 1 : 0);
+    // a reflector that answered nothing (or whose pong left no result) fails the run
+    const silent = result.reflectors.length < receivers || result.reflectors.some((x) => x.replies === 0);
+    return signals.exitCode() ?? (result.end.end_reason === 'error' || silent ? 1 : 0);
   } finally {
     signals.dispose();
   }

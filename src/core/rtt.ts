@@ -12,8 +12,15 @@
 // An offset is exact when both directions take as long; its error is at most RTT / 2, so the
 // exchange with the smallest RTT gives the tightest estimate (DESIGN.md section 11).
 //
-// Loss (RFC 6673, round-trip loss): a probe sent that the reflector never answered, counted from
-// the first probe the reflector says it saw. The reflector counts the probes of this session it
+// Loss (RFC 6673, round-trip loss): a probe sent that the reflector never answered. A bare ping
+// counts from the first probe the reflector says it saw (it may have joined later: the probes
+// before it are not expected of it, and loss before its first arrival is not seen); `run --mode
+// rtt` joins every reflector before the first probe and counts from probe 0 (loss_counted_from).
+// A send the kernel refused never was on the wire: not a probe, not lost (RFC 7680 3.6), it takes
+// no sequence and is reported apart (probes.send_errors).
+// The reflector counts a session's probes only from the address of its first one and each with a
+// sequence above the last (the session id is visible to every member of the group: forged probes
+// cannot move loss from one direction to the other). The reflector counts the probes of this session it
 // received and sends the count in every reply: up to the last answered probe, probes it did not
 // see were lost on the way there (forward), probes it saw and whose reply never came on the way
 // back (return). Probes after the last answer cannot be told apart (the reflector may have gone):
@@ -169,6 +176,8 @@ export interface NativePongSnapshot {
   noKernelStamp: number;
   sessions: number;
   evictedSessions: number;
+  foreignSource: number;
+  notAscending: number;
   running: boolean;
   error: { code: string; message: string } | null;
 }
@@ -179,25 +188,25 @@ export interface NativePongSnapshot {
 export interface RttReflector {
   /** the reflector's id (random per pong run, 16 hex digits): reflectors on one address are told apart */
   reflector_id: string;
-  /** where its replies came from, address:port ([address]:port for IPv6) */
-  address: string;
+  /** where its replies came from, address:port ([address]:port for IPv6); null: it never answered (`run --mode rtt` knows it from its pong) */
+  address: string | null;
   /** `run --mode rtt`: the guest (or host) the reflector ran on; absent from a bare `mcbench ping` */
   guest?: string;
   /** probes it answered (one valid reply each) */
   replies: number;
   /** further valid replies to a probe already answered (not recorded again) */
   duplicates: number;
-  /** the first probe sequence the reflector saw of this session (probes before it are not expected of it) */
-  first_seq: number;
-  /** the highest probe sequence it answered */
-  last_seq: number;
-  /** probes sent from first_seq on (RFC 6673: the probes it was expected to answer) */
+  /** the first probe sequence the reflector saw of this session (a bare ping expects nothing before it); null: never answered */
+  first_seq: number | null;
+  /** the highest probe sequence it answered; null: never answered */
+  last_seq: number | null;
+  /** probes it was expected to answer (RFC 6673): those sent from first_seq on, or every probe sent when loss_counted_from is 'first_probe' */
   expected: number;
   /** expected - replies: probes never answered */
   lost: number;
   /** lost / expected x 100, percent (0 when nothing was expected) */
   loss_percent: number;
-  /** up to last_seq: probes the reflector never received (lost on the way there) */
+  /** up to last_seq: probes the reflector never received (lost on the way there); with loss_counted_from 'first_probe' also those before first_seq */
   lost_forward: number;
   /** up to last_seq: probes it received whose reply never arrived (lost on the way back) */
   lost_return: number;
@@ -259,11 +268,17 @@ export interface RttResult {
   };
   /** this ping's session id (16 hex digits): replies must echo it */
   session_id: string;
+  /**
+   * where each reflector's expected probes start: 'first_seen' (a bare ping: from the first probe
+   * the reflector saw; loss before its first arrival is not counted), 'first_probe' (`run --mode
+   * rtt`: every reflector joined before probe 0, so every probe sent is expected of it)
+   */
+  loss_counted_from: 'first_seen' | 'first_probe';
   /** what this ping sent */
   probes: {
-    /** probes sent (sequences used), failed sends included */
+    /** probes on the wire (sequences 0 to sent - 1); a failed send takes no sequence */
     sent: number;
-    /** sends the kernel refused (the probe counts as lost for every reflector) */
+    /** sends the kernel refused: never on the wire, so not lost (RFC 7680) and in no reflector's expected */
     send_errors: number;
     /** seconds from the first probe to the last */
     span_seconds: number;
@@ -371,6 +386,7 @@ export function rttResult(
       ttl: spec.ttl,
     },
     session_id: snap.sessionId,
+    loss_counted_from: 'first_seen',
     probes: { sent: snap.sent, send_errors: snap.sendErrors, span_seconds: snap.sent > 1 ? (snap.lastSendRealNs - snap.firstSendRealNs) / 1e9 : 0 },
     replies: {
       datagrams: snap.datagrams,
@@ -423,8 +439,12 @@ export interface PongResult {
   malformed: number;
   /** ping sessions seen */
   sessions: number;
-  /** sessions dropped from its table of 16 to make room (the least recently heard) */
+  /** sessions dropped from its table of 16 to make room (one silent for 10 s, else the one with the fewest probes) */
   evicted_sessions: number;
+  /** probes with a known session's id from another address than its first probe (forged: not counted, not answered) */
+  foreign_source_probes: number;
+  /** probes of a session whose sequence was not above the last counted one (duplicated or reordered: answered, not counted as seen) */
+  not_ascending_probes: number;
   /** probes without a kernel receive stamp (t2 taken by the app instead) */
   no_kernel_stamp: number;
   /** seconds it ran */
@@ -456,8 +476,38 @@ export function pongResult(
     malformed: s.malformed,
     sessions: s.sessions,
     evicted_sessions: s.evictedSessions,
+    foreign_source_probes: s.foreignSource,
+    not_ascending_probes: s.notAscending,
     no_kernel_stamp: s.noKernelStamp,
     seconds: meta.seconds,
     end: { end_reason: meta.endReason, error: meta.error },
   };
+}
+
+/**
+ * `run --mode rtt`: the ping's result with every reflector in it and counted from probe 0 (the
+ * pongs joined before the ping started): a reflector's probes before its first_seq were lost on
+ * the way there; a pong that answered nothing is an entry with every probe lost, forward when it
+ * received no probe at all, else back for as many as it received (its own count).
+ */
+export function everyReflectorFromProbe0(r: RttResult, pongs: ReadonlyArray<{ guest: string; pong: PongResult }>): RttResult {
+  const sent = r.probes.sent;
+  const byId = new Map(pongs.map((p) => [p.pong.reflector_id, p]));
+  const reflectors: RttReflector[] = r.reflectors.map((x) => {
+    const head = x.first_seq ?? 0;
+    const lost = Math.max(0, sent - x.replies);
+    const guest = byId.get(x.reflector_id)?.guest;
+    return { ...x, ...(guest === undefined ? {} : { guest }), expected: sent, lost, loss_percent: sent > 0 ? (lost / sent) * 100 : 0, lost_forward: x.lost_forward + head };
+  });
+  const answered = new Set(r.reflectors.map((x) => x.reflector_id));
+  for (const { guest, pong } of pongs) {
+    if (answered.has(pong.reflector_id)) continue;
+    const received = Math.min(pong.probes, sent);
+    reflectors.push({
+      reflector_id: pong.reflector_id, address: null, guest, replies: 0, duplicates: 0, first_seq: null, last_seq: null,
+      expected: sent, lost: sent, loss_percent: sent > 0 ? 100 : 0, lost_forward: sent - received, lost_return: received, lost_unknown_direction: 0,
+      rtt: null, round_trip: null, processing: null, clock_offset: null,
+    });
+  }
+  return { ...r, loss_counted_from: 'first_probe', reflectors };
 }

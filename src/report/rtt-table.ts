@@ -13,7 +13,7 @@ export function rttTableLines(r: RttResult): string[] {
     const loss = `${x.lost} (${x.loss_percent.toFixed(2)}%) ${x.lost_forward}/${x.lost_return}/${x.lost_unknown_direction}`;
     const rtt = x.rtt ? `${f3(x.rtt.min_ms)} / ${f3(x.rtt.p50_ms)} / ${f3(x.rtt.p99_ms)} / ${f3(x.rtt.max_ms)}` : '-';
     const off = x.clock_offset ? `${signed(x.clock_offset.best_ms)} +-${f3(x.clock_offset.error_ms)}` : '-';
-    lines.push(`${`${x.guest === undefined ? '' : `${x.guest} `}${x.address} ${x.reflector_id.slice(0, 8)}`.padEnd(32)} ${`${x.replies}/${x.expected}`.padEnd(12)} ${loss.padEnd(21)} ${rtt.padEnd(35)} ${off}`);
+    lines.push(`${`${x.guest === undefined ? '' : `${x.guest} `}${x.address ?? '(no reply)'} ${x.reflector_id.slice(0, 8)}`.padEnd(32)} ${`${x.replies}/${x.expected}`.padEnd(12)} ${loss.padEnd(21)} ${rtt.padEnd(35)} ${off}`);
   }
   if (r.reflectors.length === 0) lines.push(`(no reflector answered the ${r.probes.sent} probes to ${r.config.group} port ${r.config.port})`);
   const rep = r.replies;

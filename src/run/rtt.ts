@@ -3,7 +3,7 @@
 // reads their snapshots once at the end and builds the documents.
 import { constants } from 'node:os';
 import { RunError, UsageError } from '../core/errors.js';
-import { pongResult, rttResult, type NativeRttHistograms, type PingSpec, type PongResult, type PongSpec, type RttResult } from '../core/rtt.js';
+import { everyReflectorFromProbe0, pongResult, rttResult, type NativeRttHistograms, type PingSpec, type PongResult, type PongSpec, type RttResult } from '../core/rtt.js';
 import { VERSION } from '../host/version.js';
 import { loadBinding, type NativePing, type NativePong } from '../native.js';
 import type { Output } from '../report/output.js';
@@ -57,7 +57,7 @@ export async function runPing(spec: PingSpec, out: Output, abort: AbortSignal): 
     clearInterval(ticker);
     ping.close(); // joins the thread: the snapshot below is final
     const snap = ping.snapshot();
-    if (snap.sent > 0 && snap.sendErrors === snap.sent) {
+    if (snap.sent === 0 && snap.sendErrors > 0) {
       const why = errnoName(snap.lastSendErrno);
       const hint = why === 'ENETUNREACH' && spec.iface === null ? ': no route for the group: give the interface with -I' : '';
       throw new RunError(`cannot send probes to ${shownGroup(spec)}: every send failed (${why})${hint}`);
@@ -158,17 +158,14 @@ export async function runRttOnPlace(o: RttRunOptions): Promise<RttResult> {
     }
     const result = childResult(ping) as RttResult | null;
     if (!result) throw new RunError(`${hosts.name(1)} (ping): ${noResultReason(ping)}`);
-    // each reflector by the guest it ran on (its id is in that pong's own result)
-    const guestOf = new Map<string, string>();
+    // each reflector by the guest it ran on (its id is in that pong's own result); one that never
+    // answered is in the result too, all its probes lost
+    const own: Array<{ guest: string; pong: PongResult }> = [];
     for (const p of pongs) {
-      const own = childResult(p.child) as PongResult | null;
-      if (own) guestOf.set(own.reflector_id, hosts.name(p.host));
+      const pong = childResult(p.child) as PongResult | null;
+      if (pong) own.push({ guest: hosts.name(p.host), pong });
       else o.log(`  ${hosts.name(p.host)} (pong): ${noResultReason(p.child)}`);
     }
-    for (const r of result.reflectors) {
-      const guest = guestOf.get(r.reflector_id);
-      if (guest !== undefined) r.guest = guest;
-    }
-    return result;
+    return everyReflectorFromProbe0(result, own);
   });
 }
