@@ -27,6 +27,10 @@ int64_t readSocketDrops(int fd) {
 
 Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSessions), stalls_(cfg.stallThresholdNs) {
   if (cfg_.batch == 0) cfg_.batch = 1;
+  // Several groups are told apart by their IPv4 destination (IP_PKTINFO, groupAddrs_): IPv4 only.
+  for (const IpAddress& g : cfg_.socket.moreGroups)
+    if (g.family() != AF_INET || cfg_.socket.group.family() != AF_INET)
+      throw SystemError(EINVAL, "receiver", "several groups must all be IPv4 (an IPv6 receiver joins one group)");
   // RFC 3918 join delay runs from the join request to the first packet: the clocks are read
   // before the membership is added (after it, a running stream's first packet can be stamped
   // earlier than the join and read as a negative delay).

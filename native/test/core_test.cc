@@ -23,6 +23,7 @@
 #include "core/histogram.h"
 #include "core/igmp.h"
 #include "core/pacer.h"
+#include "core/receiver.h"
 #include "core/rtt.h"
 #include "core/sender.h"
 #include "core/session_table.h"
@@ -1746,6 +1747,25 @@ TEST(interface_by_name_by_address_and_by_zone) {
   CHECK_EQ(resolveErrno("2001:db8::77"), EADDRNOTAVAIL);
   CHECK_EQ(resolveErrno("fe80::1%nosuch0"), ENODEV);
   CHECK_EQ(resolveErrno("nosuch0"), ENODEV);
+}
+
+TEST(receiver_refuses_several_groups_unless_all_ipv4) {
+  // Several groups are counted by their IPv4 destination: an IPv6 one would be read as IPv4.
+  // noSocket: the refusal comes before any socket (none is opened here either way).
+  auto refusal = [](const char* group, const char* more) {
+    ReceiverConfig c;
+    c.noSocket = true;
+    c.socket.group = parseIpAddress(group);
+    c.socket.moreGroups.push_back(parseIpAddress(more));
+    try {
+      Receiver r(c);
+    } catch (const SystemError& e) { return e.code(); }
+    return 0;
+  };
+  CHECK_EQ(refusal("ff15::1", "ff15::2"), EINVAL);
+  CHECK_EQ(refusal("239.1.1.1", "ff15::2"), EINVAL);
+  CHECK_EQ(refusal("ff15::1", "239.1.1.2"), EINVAL);
+  CHECK_EQ(refusal("239.1.1.1", "239.1.1.2"), 0);
 }
 
 // ---- end issue 11 IPv6 + SSM
