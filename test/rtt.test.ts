@@ -199,6 +199,35 @@ describe.skipIf(!isRoot)('mcbench ping / pong in a lab', () => {
     expect(doc.reflectors).toEqual([]);
     expect(doc.probes.sent).toBe(5);
   }, 30000);
+
+  it('a send the kernel refuses is not a probe: no sequence, not lost, reported apart (RFC 7680)', async () => {
+    // g1's eth0 goes down for 0.4 s of a 1 s ping: those sends fail (ENETDOWN); the pong's own
+    // count of what it received is the truth for what was on the wire
+    const G = '239.255.41.7';
+    const pongJson = join(dir, 'send-errors-pong.json');
+    const p = mcbenchIn(2, ['pong', '-g', G, '-I', 'eth0', '-t', '30', '--json', pongJson]);
+    await p.waitFor('reflector ');
+    const file = join(dir, 'send-errors.json');
+    const ping = mcbenchIn(1, ['ping', '-g', G, '-I', 'eth0', '--rate', '50', '-n', '50', '--wait', '0.5', '--json', file]);
+    try {
+      await sleep(300);
+      spawnSync('ip', ['-n', netns(1), 'link', 'set', 'eth0', 'down']);
+      await sleep(400);
+    } finally {
+      spawnSync('ip', ['-n', netns(1), 'link', 'set', 'eth0', 'up']);
+    }
+    const done = await ping.done;
+    p.child.kill('SIGINT');
+    await p.done;
+    expect(done.code, done.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as RttResult;
+    const own = JSON.parse(readFileSync(pongJson, 'utf8')) as PongResult;
+    expect(doc.probes.send_errors).toBeGreaterThan(5);
+    expect(doc.probes.sent + doc.probes.send_errors).toBe(50);
+    expect(own.probes).toBe(doc.probes.sent);
+    expect(doc.reflectors).toHaveLength(1);
+    expect(doc.reflectors[0]).toMatchObject({ first_seq: 0, last_seq: doc.probes.sent - 1, expected: doc.probes.sent, replies: doc.probes.sent, lost: 0 });
+  }, 30000);
 });
 
 describe.skipIf(!isRoot)('run --mode rtt', () => {
