@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ndrSummary, ndrVerdict, type AbReport, type AbRun } from '../src/core/ab.js';
 import { skippedSize, type NdrSize } from '../src/core/ndr.js';
-import { checkThresholds, compareMetric, parseBaseline, SUITE_SCHEMA, type SuiteReport } from '../src/core/suite.js';
+import { checkThresholds, compareMetric, parseBaseline, SUITE_SCHEMA, suiteMetrics, thresholdInconclusive, type SuiteReport } from '../src/core/suite.js';
 import { trialScenario } from '../src/run/ndr.js';
 import { customScenario } from '../src/run/scenarios.js';
 import { parseSuite } from '../src/run/suite.js';
@@ -20,15 +20,22 @@ const isRoot = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-ndr-ab-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A search's result with only the figure the verdict reads. */
-const size = (pps: number): NdrSize => ({ ...skippedSize(1400, false, pps, 'x', []), skipped: null, lossless_pps: pps });
-const runsOf = (a: Array<number | null>, b: Array<number | null>, warm: [number, number] | null = null): AbRun[] => {
+/** A search's result with only the figures the verdict reads: its rate and who limited it (receiver by default). */
+const size = (pps: number, limitedBy: 'sender' | 'receiver' = 'receiver'): NdrSize => ({
+  ...skippedSize(1400, false, pps, 'x', []), skipped: null, lossless_pps: pps, limited_by: limitedBy === 'sender' ? { kind: 'sender' } : { kind: 'receiver', guest: 'g2' },
+});
+/** a sender-limited search: no receiver lost at the sender's most (that figure) */
+const bySender = (pps: number) => ({ pps, sender: true });
+type Rep = number | null | { pps: number; sender: boolean };
+const runsOf = (a: Rep[], b: Rep[], warm: [number, number] | null = null): AbRun[] => {
   const out: AbRun[] = [];
-  if (warm) for (const [side, pps] of [['a', warm[0]], ['b', warm[1]]] as const) out.push({ side, rep: 0, warmup: true, metrics: null, outcome: null, ndr: size(pps) });
+  if (warm) for (const [side, pps] of [['a', warm[0]], ['b', warm[1]]] as const) out.push({ side, rep: 0, warmup: true, metrics: null, outcome: null, ndr: size(pps, 'sender') });
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     for (const [side, list] of [['a', a], ['b', b]] as const) {
-      const pps = list[i];
-      if (pps !== undefined) out.push({ side, rep: i + 1, warmup: false, metrics: null, outcome: null, ndr: pps === null ? null : size(pps) });
+      const x = list[i];
+      if (x === undefined) continue;
+      const ndr = x === null ? null : typeof x === 'number' ? size(x) : size(x.pps, 'sender');
+      out.push({ side, rep: i + 1, warmup: false, metrics: null, outcome: null, ndr });
     }
   }
   return out;
@@ -60,6 +67,32 @@ describe('ab --metric ndr: the verdict (pure)', () => {
     expect(ndrSummary([...runsOf([1000, 3000], []), skipped]).a.n).toBe(2);
   });
 
+  it('sender-limited searches (only a lower bound) on either side: inconclusive, unless the bound still proves it', () => {
+    const lim = (xs: number[]) => xs.map(bySender);
+    // both sides sender-limited: the sender's noise is all that differs
+    const both = ndrSummary(runsOf(lim([100_000, 101_000, 99_000]), lim([120_000, 121_000, 119_000])));
+    expect(both.sender_limited).toEqual({ a: 3, b: 3 });
+    expect(both.difference.significant).toBe(true);
+    expect(ndrVerdict('A', 'B', both)).toBe("lossless rate: inconclusive: sender-limited (A ≥ 100,000 pps (3 of 3 searches sender-limited), B ≥ 120,000 pps (3 of 3 searches sender-limited); no receiver lost at the sender's most, so that rate is only a lower bound)");
+    // A only a lower bound, B receiver-limited below it: B lowers it (A's true rate is higher still)
+    const lowers = ndrSummary(runsOf(lim([100_000, 101_000, 99_000]), [50_000, 51_000, 49_000]));
+    expect(ndrVerdict('A', 'B', lowers)).toMatch(/^lossless rate: B lowers the lossless rate from at least 100,000 to 50,000 pps \(A ≥ 100,000 pps \(3 of 3 searches sender-limited\), B 50,000 ± 1,000 pps; difference at least 50,000 ± \d[\d,]* pps, 95%\)$/);
+    // ... but B receiver-limited above A's lower bound proves nothing (A may carry more)
+    expect(ndrVerdict('A', 'B', ndrSummary(runsOf(lim([100_000, 101_000, 99_000]), [150_000, 151_000, 149_000])))).toMatch(/^lossless rate: inconclusive: sender-limited \(A ≥ 100,000 pps \(3 of 3 searches sender-limited\), B 150,000 ± 1,000 pps;/);
+    // nor does B below A within the noise
+    expect(ndrVerdict('A', 'B', ndrSummary(runsOf(lim([50_000, 150_000, 100_000]), [60_000, 140_000, 95_000])))).toMatch(/^lossless rate: inconclusive: sender-limited/);
+    // symmetric: B's lower bound above a receiver-limited A raises it; below A it proves nothing
+    expect(ndrVerdict('A', 'B', ndrSummary(runsOf([50_000, 51_000, 49_000], lim([100_000, 101_000, 99_000]))))).toMatch(/^lossless rate: B raises the lossless rate from 50,000 to at least 100,000 pps \(A 50,000 ± 1,000 pps, B ≥ 100,000 pps \(3 of 3 searches sender-limited\); difference at least 50,000 ± /);
+    expect(ndrVerdict('A', 'B', ndrSummary(runsOf([150_000, 151_000, 149_000], lim([100_000, 101_000, 99_000]))))).toMatch(/^lossless rate: inconclusive: sender-limited \(A 150,000 ± 1,000 pps, B ≥ 100,000 pps/);
+    // one sender-limited search of three makes the side's mean a lower bound; warm-ups do not count
+    const mixed = ndrSummary(runsOf([100_000, bySender(101_000), 99_000], [150_000, 151_000, 149_000], [1, 1]));
+    expect(mixed.sender_limited).toEqual({ a: 1, b: 0 });
+    expect(ndrVerdict('A', 'B', mixed)).toMatch(/^lossless rate: inconclusive: sender-limited \(A ≥ 100,000 pps \(1 of 3 searches sender-limited\), B 150,000 ± 1,000 pps;/);
+    // a summary of an older version (no sender_limited) reads as receiver-limited
+    const { sender_limited: _, ...old } = ndrSummary(runsOf([100_000, 102_000, 98_000], [150_000, 151_000, 149_000]));
+    expect(ndrVerdict('A', 'B', old)).toMatch(/^lossless rate: B raises the lossless rate from 100,000 to 150,000 pps/);
+  });
+
   it('a search trial replaces only the run\'s rate, time and GSO', () => {
     const base = customScenario({ length: '512', time: '5', bandwidth: '10M', rcvbuf: '1M', receivers: '1', gso: '8' });
     expect(trialScenario(base, 2000, false, 0.5).sendArgs).toEqual(['-l', '512', '-t', '0.5', '--pps', '2000']);
@@ -75,6 +108,28 @@ describe('suite min_ndr_pps (pure)', () => {
     expect(checkThresholds([vm(4999)], { min_ndr_pps: 5000 }).map((f) => [f.kind, f.metric, f.message])).toEqual([['threshold', 'ndr_pps', 'lossless rate 4999 pps < min_ndr_pps 5000']]);
     expect(checkThresholds([vm(null)], { min_ndr_pps: 5000 }).map((f) => f.message)).toEqual(['no lossless rate measured (the search was skipped or interrupted; min_ndr_pps 5000)']);
     expect(checkThresholds([vm(undefined)], {})).toEqual([]);
+  });
+
+  it('a sender-limited search: above the threshold passes (its lower bound is above it); below it is inconclusive, not a failure', () => {
+    const lim = (ndr: number | null) => ({ ...vm(ndr), ndr_limited_by: 'sender' as const });
+    const rx = (ndr: number) => ({ ...vm(ndr), ndr_limited_by: 'receiver' as const });
+    expect(checkThresholds([lim(6000)], { min_ndr_pps: 5000 })).toEqual([]);
+    expect(thresholdInconclusive([lim(6000)], { min_ndr_pps: 5000 })).toEqual([]);
+    expect(checkThresholds([lim(4000)], { min_ndr_pps: 5000 })).toEqual([]);
+    expect(thresholdInconclusive([lim(4000)], { min_ndr_pps: 5000 })).toEqual([{
+      variant: 'custom', metric: 'ndr_pps',
+      message: "lossless rate at least 4000 pps (sender-limited: no receiver lost at the sender's most) < min_ndr_pps 5000: inconclusive, the receivers were not reached",
+    }]);
+    // a receiver-limited one below fails as before; one without a figure fails, it is not inconclusive
+    expect(checkThresholds([rx(4000)], { min_ndr_pps: 5000 }).map((f) => f.message)).toEqual(['lossless rate 4000 pps < min_ndr_pps 5000']);
+    expect(thresholdInconclusive([rx(4000)], { min_ndr_pps: 5000 })).toEqual([]);
+    expect(thresholdInconclusive([lim(null)], { min_ndr_pps: 5000 })).toEqual([]);
+    expect(checkThresholds([lim(null)], { min_ndr_pps: 5000 }).map((f) => f.kind)).toEqual(['threshold']);
+    expect(thresholdInconclusive([lim(4000)], {})).toEqual([]);
+    // the metrics carry who limited each variant's search
+    const report = { variants: [{ name: 'a', skipped: null, sender: null, receivers: [] }, { name: 'b', skipped: null, sender: null, receivers: [] }] } as unknown as Parameters<typeof suiteMetrics>[0];
+    const m = suiteMetrics(report, [{ variant: 'a', size: size(3000, 'sender') }, { variant: 'b', size: null }]);
+    expect(m.map((x) => [x.ndr_pps, x.ndr_limited_by])).toEqual([[3000, 'sender'], [null, null]]);
   });
 
   it('against a baseline the lossless rate is bigger-is-better, read back from a previous report', () => {

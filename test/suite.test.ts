@@ -8,6 +8,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunReport, VariantOutcome } from '../src/core/run-report.js';
 import { benchmarkBigger, benchmarkSmaller } from '../src/report/suite-benchmark.js';
 import { suiteJunit, xmlEscape } from '../src/report/suite-junit.js';
+import { suiteFailureLines, suiteTable } from '../src/report/suite-table.js';
+import { scenarioStatus } from '../src/report/html-data.js';
+import { skippedSize, type NdrSize } from '../src/core/ndr.js';
 import { mdCell, suiteMarkdown } from '../src/report/suite-markdown.js';
 import {
   checkThresholds, compareMetric, compareWithBaseline, judgeScenario, parseBaseline, SUITE_SCHEMA, suiteSummary,
@@ -152,6 +155,45 @@ describe('exporters', () => {
     ]);
     expect(benchmarkBigger(r).map((e) => [e.name, e.unit, e.value])).toEqual([['lossy recv rate', 'pps', 100000], ['seed/default recv rate', 'pps', 2], ['seed/tuned recv rate', 'pps', 4]]);
     expect(suiteSummary(fakeSuite([passing]))).toBe('suite nightly: PASS: 1/1 scenario(s) passed');
+  });
+
+  it('a sender-limited lossless rate below min_ndr_pps: inconclusive in every output (JUnit skipped), the scenario not failed', () => {
+    const searched = (pps: number, kind: 'sender' | 'receiver'): NdrSize => ({
+      ...skippedSize(1400, false, pps, 'x', []), skipped: null, lossless_pps: pps, limited_by: kind === 'sender' ? { kind } : { kind, guest: 'g2' },
+    });
+    const judge = (name: string, pps: number, kind: 'sender' | 'receiver') =>
+      judgeScenario({ name, scenario_name: null, thresholds: { min_ndr_pps: 5000 } }, fakeReport(name, [{ name: 'custom', rx: [[0, 1000, 0.1]] }]), null, 10, [{ variant: 'custom', size: searched(pps, kind) }]);
+    const undecided = judge('capped', 2000, 'sender');
+    const met = judge('fast', 8000, 'sender');
+    const low = judge('slow', 2000, 'receiver');
+    const msg = "lossless rate at least 2000 pps (sender-limited: no receiver lost at the sender's most) < min_ndr_pps 5000: inconclusive, the receivers were not reached";
+    expect([undecided.passed, undecided.failures, undecided.inconclusive]).toEqual([true, [], [{ variant: 'custom', metric: 'ndr_pps', message: msg }]]);
+    expect([met.passed, met.inconclusive]).toEqual([true, []]);
+    expect([low.passed, low.failures.map((f) => f.message), low.inconclusive]).toEqual([false, ['lossless rate 2000 pps < min_ndr_pps 5000'], []]);
+    const r = fakeSuite([undecided, met]);
+    expect(r.passed).toBe(true);
+    // text: the row's result, the line under the table, the summary
+    expect(suiteTable(r).find((l) => l.startsWith('capped'))).toMatch(/\s2000\s+inconclusive$/);
+    expect(suiteTable(r).find((l) => l.startsWith('fast'))).toMatch(/\s8000\s+pass$/);
+    expect(suiteFailureLines(r)).toEqual([`capped: inconclusive: ${msg}`]);
+    expect(suiteSummary(r)).toBe('suite nightly: PASS: 2/2 scenario(s) passed; 1 threshold(s) inconclusive: capped');
+    // JUnit: a skipped testcase with the message, counted as skipped, not failed
+    const xml = suiteJunit(r);
+    expect(xml).toContain('<testsuite name="nightly" tests="2" failures="0" errors="0" skipped="1"');
+    expect(xml).toContain(`<skipped message="inconclusive: ${xmlEscape(msg)}"/>`);
+    expect(xml.match(/<skipped /g)).toHaveLength(1);
+    // Markdown: the row and its own section
+    const md = suiteMarkdown(r);
+    expect(md).toContain('| capped | 0.00% | 1000 | 0.10 ms | 2000 | inconclusive |');
+    expect(md).toContain(`### Inconclusive\n\n- \`capped\` inconclusive: ${msg}`);
+    // JSON is the report itself: the field survives a round trip; HTML's status; the benchmark entry says it is a lower bound
+    expect((JSON.parse(JSON.stringify(r)) as SuiteReport).scenarios[0]!.inconclusive).toEqual(undecided.inconclusive);
+    expect([scenarioStatus(undecided), scenarioStatus(met), scenarioStatus(low)]).toEqual(['inconclusive', 'pass', 'fail']);
+    expect(benchmarkBigger(r).find((e) => e.name === 'capped lossless rate')?.extra).toBe('suite nightly, sender-limited (a lower bound)');
+    // with a real failure too, the case is a <failure> whose text lists the inconclusive line
+    const both = suiteJunit(fakeSuite([{ ...low, inconclusive: undecided.inconclusive }]));
+    expect(both).toContain(`<failure message="lossless rate 2000 pps &lt; min_ndr_pps 5000" type="threshold">threshold: lossless rate 2000 pps &lt; min_ndr_pps 5000\ninconclusive: ${xmlEscape(msg)}</failure>`);
+    expect(both).not.toContain('<skipped');
   });
 });
 

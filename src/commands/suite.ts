@@ -150,7 +150,8 @@ export const suiteCommand: CommandModule = {
           const judged = { ...judgeScenario(e, run, baseline, tolerance, ndr), seconds: (Date.now() - t0) / 1000 };
           report.scenarios.push(judged);
           watch.steps.end(i + 1, spec.entries.length, judged);
-          out.info(`  ${judged.passed ? 'pass' : `FAIL: ${judged.failures.map((f) => f.message).join('; ')}`}`);
+          const undecided = (judged.inconclusive ?? []).map((x) => `inconclusive: ${x.message}`);
+          out.info(`  ${judged.passed ? (undecided.length ? undecided.join('; ') : 'pass') : `FAIL: ${[...judged.failures.map((f) => f.message), ...undecided].join('; ')}`}`);
         }
         watch.dispose();
         report.finished = new Date().toISOString();

@@ -44,6 +44,9 @@ export interface AbNdrSummary {
   difference: Difference;
   /** b / a */
   ratio: Ratio;
+  /** how many of each side's measured searches were sender-limited (limited_by sender: no receiver
+   * lost at the sender's most, so that rate is only a lower bound); absent in reports of older versions */
+  sender_limited?: { a: number; b: number };
 }
 
 /** --metric ndr: how each repetition's search was run (mcbench ndr's flags). */
@@ -112,10 +115,11 @@ export function sideSummary(runs: AbRun[], side: 'a' | 'b'): AbSideSummary {
 
 /** The lossless rates of each side's measured searches (a search that found none counts as 0; a skipped one, whose sender sent nothing, not at all). */
 export function ndrSummary(runs: AbRun[]): AbNdrSummary {
-  const pps = (side: 'a' | 'b') => summarize(runs.flatMap((r) => (r.side === side && !r.warmup && r.ndr && r.ndr.skipped === null ? [r.ndr.lossless_pps] : [])));
-  const a = pps('a');
-  const b = pps('b');
-  return { a, b, difference: difference(a, b), ratio: ratio(a, b) };
+  const measured = (side: 'a' | 'b') => runs.flatMap((r) => (r.side === side && !r.warmup && r.ndr && r.ndr.skipped === null ? [r.ndr] : []));
+  const a = summarize(measured('a').map((x) => x.lossless_pps));
+  const b = summarize(measured('b').map((x) => x.lossless_pps));
+  const senderLimited = (side: 'a' | 'b') => measured(side).filter((x) => x.limited_by?.kind === 'sender').length;
+  return { a, b, difference: difference(a, b), ratio: ratio(a, b), sender_limited: { a: senderLimited('a'), b: senderLimited('b') } };
 }
 
 const pps = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -124,10 +128,30 @@ const ppsPm = (s: Summary) => `${pps(s.mean)} ± ${pps(s.stddev)}`;
 /**
  * The --metric ndr verdict: B raises or lowers the lossless rate only where the 95% interval of
  * the difference of the means excludes zero (the repetitions' spread, as for loss and throughput).
+ *
+ * A sender-limited search (no receiver lost at the sender's most) found only a lower bound: a side
+ * with one has a mean below its true one. So with a sender-limited side the verdict is inconclusive,
+ * except where the bound still proves it: B, receiver-limited throughout, significantly below A's
+ * lower bound lowers the rate (A's true rate is higher still), and symmetrically B's lower bound
+ * significantly above a receiver-limited A raises it.
  */
 export function ndrVerdict(a: string, b: string, s: AbNdrSummary): string {
   if (s.a.n < 2 || s.b.n < 2) return `lossless rate: fewer than 2 measured searches per side: no verdict (use --reps 3 or more; ${a} ${s.a.n ? ppsPm(s.a) : 'n/a'} pps, ${b} ${s.b.n ? ppsPm(s.b) : 'n/a'} pps)`;
   const d = s.difference;
+  const limA = (s.sender_limited?.a ?? 0) > 0;
+  const limB = (s.sender_limited?.b ?? 0) > 0;
+  // a side's figure: "≥ mean" when some search of it was sender-limited
+  const side = (name: string, x: Summary, lim: boolean, count: number) => (lim ? `${name} ≥ ${pps(x.mean)} pps (${count} of ${x.n} searches sender-limited)` : `${name} ${ppsPm(x)} pps`);
+  const sides = `${side(a, s.a, limA, s.sender_limited?.a ?? 0)}, ${side(b, s.b, limB, s.sender_limited?.b ?? 0)}`;
+  if (limA || limB) {
+    // only a receiver-limited side below the other's lower bound is proven
+    const lowers = limA && !limB && d.significant && d.diff < 0;
+    const raises = limB && !limA && d.significant && d.diff > 0;
+    if (!lowers && !raises) return `lossless rate: inconclusive: sender-limited (${sides}; no receiver lost at the sender's most, so that rate is only a lower bound)`;
+    const from = limA ? `at least ${pps(s.a.mean)}` : pps(s.a.mean);
+    const to = limB ? `at least ${pps(s.b.mean)}` : pps(s.b.mean);
+    return `lossless rate: ${b} ${raises ? 'raises' : 'lowers'} the lossless rate from ${from} to ${to} pps (${sides}; difference at least ${pps(Math.abs(d.diff))} ± ${pps(d.ci95)} pps, 95%)`;
+  }
   if (!d.significant) return `lossless rate: no difference beyond the noise (${a} ${ppsPm(s.a)} pps, ${b} ${ppsPm(s.b)} pps)`;
   return `lossless rate: ${b} ${d.diff > 0 ? 'raises' : 'lowers'} the lossless rate from ${pps(s.a.mean)} to ${pps(s.b.mean)} pps ` +
     `(${a} ${ppsPm(s.a)}, ${b} ${ppsPm(s.b)}; difference ${pps(Math.abs(d.diff))} ± ${pps(d.ci95)} pps, 95%)`;

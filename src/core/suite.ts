@@ -29,6 +29,8 @@ export interface VariantMetrics {
   p99_delay_ms: number | null;
   /** the lossless rate, pps, when the case searched it (min_ndr_pps or `ndr:`); null when the search found no figure (skipped, interrupted); absent without a search */
   ndr_pps?: number | null;
+  /** who limited that search (NdrSize.limited_by's kind): 'sender' when no receiver lost at the sender's most, so ndr_pps is only a lower bound; absent without a search or in reports of older versions */
+  ndr_limited_by?: 'receiver' | 'sender' | null;
 }
 
 export type MetricName = 'lost_percent' | 'recv_pps' | 'p99_delay_ms' | 'ndr_pps';
@@ -43,6 +45,17 @@ export interface Failure {
   kind: 'threshold' | 'regression' | 'incomplete';
   variant: string;
   metric: MetricName | null;
+  message: string;
+}
+
+/**
+ * A threshold the run could neither meet nor fail: min_ndr_pps above a sender-limited search's
+ * lossless rate (only a lower bound: the receivers may well carry more). It does not fail the
+ * scenario; every output reports it (JUnit: a skipped testcase with this message).
+ */
+export interface Inconclusive {
+  variant: string;
+  metric: MetricName;
   message: string;
 }
 
@@ -67,6 +80,8 @@ export interface SuiteScenarioOutcome {
   /** null without --baseline; [] when the baseline had no figures for this scenario */
   baseline: Comparison[] | null;
   failures: Failure[];
+  /** thresholds that could not be decided (absent in reports of older versions); they do not fail the scenario */
+  inconclusive?: Inconclusive[];
   passed: boolean;
   report: RunReport;
   /** the lossless-rate search of each variant, when the case asked for it (absent otherwise) */
@@ -94,7 +109,11 @@ export function suiteMetrics(report: RunReport, ndr?: SuiteNdr[]): VariantMetric
   return report.variants.map((v) => {
     const m = v.skipped ? null : runMetrics(v);
     const out: VariantMetrics = { variant: v.name, lost_percent: m?.lost_percent ?? null, recv_pps: m?.recv_pps ?? null, p99_delay_ms: m?.p99_delay_ms ?? null };
-    if (ndr) out.ndr_pps = ndrPps(ndr.find((x) => x.variant === v.name)?.size ?? null);
+    if (ndr) {
+      const size = ndr.find((x) => x.variant === v.name)?.size ?? null;
+      out.ndr_pps = ndrPps(size);
+      out.ndr_limited_by = out.ndr_pps === null ? null : (size?.limited_by?.kind ?? null);
+    }
     return out;
   });
 }
@@ -139,7 +158,8 @@ export function checkThresholds(metrics: VariantMetrics[], t: Thresholds, report
       const pps = m.ndr_pps ?? null;
       if (pps === null) {
         out.push({ kind: 'threshold', variant: m.variant, metric: 'ndr_pps', message: `${pre(m.variant)}no lossless rate measured (the search was skipped or interrupted; min_ndr_pps ${t.min_ndr_pps})` });
-      } else if (pps < t.min_ndr_pps) {
+      } else if (pps < t.min_ndr_pps && m.ndr_limited_by !== 'sender') {
+        // a sender-limited rate below the threshold fails nothing: thresholdInconclusive reports it
         out.push({ kind: 'threshold', variant: m.variant, metric: 'ndr_pps', message: `${pre(m.variant)}lossless rate ${fmt('ndr_pps', pps)} < min_ndr_pps ${t.min_ndr_pps}` });
       }
     }
@@ -148,6 +168,19 @@ export function checkThresholds(metrics: VariantMetrics[], t: Thresholds, report
     out.push({ kind: 'incomplete', variant: '-', metric: null, message: 'the run was interrupted or incomplete (partial)' });
   }
   return out;
+}
+
+/**
+ * Thresholds neither met nor failed: min_ndr_pps above the lossless rate of a sender-limited search
+ * (no receiver lost at the sender's most: the receivers' rate is at least that, maybe more). One
+ * met by a sender-limited search passes: its lower bound is already above the threshold.
+ */
+export function thresholdInconclusive(metrics: VariantMetrics[], t: Thresholds): Inconclusive[] {
+  if (t.min_ndr_pps === undefined) return [];
+  const min = t.min_ndr_pps;
+  return metrics.flatMap((m) => (m.ndr_limited_by === 'sender' && typeof m.ndr_pps === 'number' && m.ndr_pps < min
+    ? [{ variant: m.variant, metric: 'ndr_pps' as const, message: `${pre(m.variant)}lossless rate at least ${fmt('ndr_pps', m.ndr_pps)} (sender-limited: no receiver lost at the sender's most) < min_ndr_pps ${min}: inconclusive, the receivers were not reached` }]
+    : []));
 }
 
 /** Absolute floors below which a change is noise, not a regression. */
@@ -228,12 +261,15 @@ export function judgeScenario(
 ): SuiteScenarioOutcome {
   const metrics = suiteMetrics(report, ndr);
   const failures = checkThresholds(metrics, entry.thresholds, report);
+  // a variant that produced no figures is incomplete, not inconclusive
+  const incomplete = new Set(failures.filter((f) => f.kind === 'incomplete').map((f) => f.variant));
+  const inconclusive = thresholdInconclusive(metrics, entry.thresholds).filter((x) => !incomplete.has(x.variant));
   let cmp: Comparison[] | null = null;
   if (baseline) {
     cmp = compareWithBaseline(metrics, baseline.get(entry.name) ?? [], tolerancePercent);
     failures.push(...regressionFailures(cmp));
   }
-  return { name: entry.name, scenario: entry.scenario_name ?? 'custom', thresholds: entry.thresholds, metrics, baseline: cmp, failures, passed: failures.length === 0, report, ...(ndr ? { ndr } : {}) };
+  return { name: entry.name, scenario: entry.scenario_name ?? 'custom', thresholds: entry.thresholds, metrics, baseline: cmp, failures, inconclusive, passed: failures.length === 0, report, ...(ndr ? { ndr } : {}) };
 }
 
 /** `name` for a one-variant scenario from flags, `name/variant` otherwise. */
@@ -248,6 +284,8 @@ export function suiteSummary(r: SuiteReport): string {
   const parts = [`${count('threshold')} threshold failure(s)`, `${count('regression')} regression(s)`];
   if (count('incomplete')) parts.push(`${count('incomplete')} incomplete`);
   const head = `suite ${r.suite}: ${r.passed ? 'PASS' : 'FAIL'}: ${r.scenarios.length - failed.length}/${r.scenarios.length} scenario(s) passed`;
+  const undecided = r.scenarios.filter((s) => (s.inconclusive ?? []).length > 0);
   return `${head}${r.passed ? '' : ` (${parts.join(', ')}: ${failed.map((s) => s.name).join(', ')})`}` +
+    (undecided.length ? `; ${undecided.reduce((n, s) => n + s.inconclusive!.length, 0)} threshold(s) inconclusive: ${undecided.map((s) => s.name).join(', ')}` : '') +
     (r.baseline_file ? `; baseline ${r.baseline_file}, tolerance ${r.tolerance_percent}%` : '') + (r.partial ? ' (PARTIAL)' : '');
 }

@@ -510,9 +510,9 @@ function percentileChartPerSide(r: AbReport): ChartSpec | null {
   return { kind: 'percentile', title: 'one-way delay by percentile, per side', xLabel: 'percentile (1/(1-p), log)', yLabel: 'one-way delay, ms', x, series, xLog: true, xTicks: PERCENTILE_TICKS };
 }
 
-/** pass, FAIL (threshold), regression, incomplete: what a scenario's verdict was. */
-export function scenarioStatus(s: SuiteScenarioOutcome): 'pass' | 'fail' | 'regression' | 'incomplete' {
-  if (s.passed) return 'pass';
+/** pass, FAIL (threshold), regression, incomplete, or inconclusive (passed, a threshold undecided: a sender-limited lossless rate below min_ndr_pps): what a scenario's verdict was. */
+export function scenarioStatus(s: SuiteScenarioOutcome): 'pass' | 'fail' | 'regression' | 'incomplete' | 'inconclusive' {
+  if (s.passed) return (s.inconclusive ?? []).length ? 'inconclusive' : 'pass';
   if (s.failures.some((x) => x.kind === 'regression')) return 'regression';
   if (s.failures.some((x) => x.kind === 'threshold')) return 'fail';
   return 'incomplete';
@@ -531,7 +531,7 @@ export function suiteBlocks(r: SuiteReport, file: string): Block[] {
     for (const m of s.metrics) {
       const cmp = (s.baseline ?? []).filter((c) => c.variant === m.variant);
       const vs = cmp.length ? cmp.map((c) => `${c.metric} ${f(c.baseline, 2)} → ${f(c.current, 2)}${c.regression ? ' REGRESSION' : ''}`).join('; ') : s.baseline === null ? '-' : 'not in the baseline';
-      rows.push([s.name, m.variant, status === 'fail' ? 'FAIL' : status, pct(m.lost_percent), f(m.recv_pps, 0), f(m.p99_delay_ms, 3), vs, s.failures.filter((x) => x.variant === m.variant || x.variant === '-').map((x) => x.message).join('; ')]);
+      rows.push([s.name, m.variant, status === 'fail' ? 'FAIL' : status, pct(m.lost_percent), f(m.recv_pps, 0), f(m.p99_delay_ms, 3), vs, [...s.failures.filter((x) => x.variant === m.variant || x.variant === '-').map((x) => x.message), ...(s.inconclusive ?? []).filter((x) => x.variant === m.variant).map((x) => `inconclusive: ${x.message}`)].join('; ')]);
       rowClass.push(status);
     }
     if (s.metrics.length === 0) {
@@ -551,7 +551,7 @@ export function suiteBlocks(r: SuiteReport, file: string): Block[] {
     blocks.push({
       heading: `scenario ${s.name}: ${status === 'fail' ? 'FAIL' : status}`,
       level: 3,
-      lines: s.failures.map((x) => ({ text: `${x.kind}: ${x.message}`, cls: 'fail' as const })),
+      lines: [...s.failures.map((x) => ({ text: `${x.kind}: ${x.message}`, cls: 'fail' as const })), ...(s.inconclusive ?? []).map((x) => ({ text: `inconclusive: ${x.message}`, cls: 'warn' as const }))],
       tables: [],
       charts: [],
     });

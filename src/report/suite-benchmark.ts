@@ -31,7 +31,7 @@ export function benchmarkBigger(r: SuiteReport): BenchmarkEntry[] {
   return r.scenarios.flatMap((s) =>
     s.metrics.flatMap((m) => [
       ...(m.recv_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} recv rate`, unit: 'pps', value: m.recv_pps, extra: extra(r, s) }]),
-      ...(m.ndr_pps === undefined || m.ndr_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} lossless rate`, unit: 'pps', value: m.ndr_pps, extra: extra(r, s) }]),
+      ...(m.ndr_pps === undefined || m.ndr_pps === null ? [] : [{ name: `${metricLabel(s.name, m.variant)} lossless rate`, unit: 'pps', value: m.ndr_pps, extra: `${extra(r, s)}${m.ndr_limited_by === 'sender' ? ', sender-limited (a lower bound)' : ''}` }]),
     ]),
   );
 }

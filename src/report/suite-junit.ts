@@ -1,5 +1,7 @@
 // `mcbench suite --junit FILE`: JUnit XML, one <testsuite>, one <testcase> per scenario, with a
-// <failure> per threshold failure or regression (and <error> when a run produced no figures).
+// <failure> per threshold failure or regression (and <error> when a run produced no figures); a
+// case whose only verdict is an inconclusive threshold (a sender-limited lossless rate below
+// min_ndr_pps) is <skipped> with that message: neither passed nor failed.
 import { metricLabel, type SuiteReport } from '../core/suite.js';
 import { writeFileAtomic } from './files.js';
 
@@ -36,11 +38,13 @@ export function suiteJunit(r: SuiteReport): string {
   const a = (s: string) => `"${xmlEscape(s)}"`;
   const failures = r.scenarios.reduce((n, s) => n + (s.failures.some((f) => f.kind !== 'incomplete') ? 1 : 0), 0);
   const errors = r.scenarios.reduce((n, s) => n + (s.failures.some((f) => f.kind !== 'incomplete') ? 0 : s.failures.length ? 1 : 0), 0);
+  const undecided = (s: SuiteReport['scenarios'][number]) => (s.failures.length === 0 ? (s.inconclusive ?? []) : []);
+  const skipped = r.scenarios.filter((s) => undecided(s).length > 0).length;
   const total = suiteSeconds(r);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name=${a('mcbench')} tests="${r.scenarios.length}" failures="${failures}" errors="${errors}" time="${total.toFixed(3)}">`,
-    `  <testsuite name=${a(r.suite)} tests="${r.scenarios.length}" failures="${failures}" errors="${errors}" skipped="0" time="${total.toFixed(3)}" timestamp=${a(r.started.replace(/\.\d+Z$/, ''))}>`,
+    `  <testsuite name=${a(r.suite)} tests="${r.scenarios.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${total.toFixed(3)}" timestamp=${a(r.started.replace(/\.\d+Z$/, ''))}>`,
   ];
   for (const s of r.scenarios) {
     const head = `    <testcase classname=${a(`mcbench.suite.${r.suite}`)} name=${a(s.name)} time="${seconds(s).toFixed(3)}"`;
@@ -59,13 +63,15 @@ export function suiteJunit(r: SuiteReport): string {
         `      <system-out>${xmlEscape(ndr.map((m) => `${metricLabel(s.name, m.variant)}: lossless rate ${ndrText(m)}${m.ndr_pps === null ? '' : ' pps'}${s.thresholds.min_ndr_pps === undefined ? '' : ` (min_ndr_pps ${s.thresholds.min_ndr_pps})`}`).join('\n'))}</system-out>`,
       ]
       : [];
-    if (s.failures.length === 0 && ndr.length === 0) {
+    if (s.failures.length === 0 && ndr.length === 0 && undecided(s).length === 0) {
       lines.push(`${head}/>`);
       continue;
     }
     // JUnit's order: properties, the failure, the output
     lines.push(`${head}>`, ...ndrProps);
     if (s.failures.length === 0) {
+      const u = undecided(s);
+      if (u.length) lines.push(`      <skipped message=${a(`inconclusive: ${u.map((x) => x.message).join('; ')}`)}/>`);
       lines.push(...ndrOut, '    </testcase>');
       continue;
     }
@@ -73,7 +79,8 @@ export function suiteJunit(r: SuiteReport): string {
     const tag = real.length ? 'failure' : 'error';
     const list = real.length ? real : s.failures;
     const kinds = [...new Set(list.map((f) => f.kind))].join(', ');
-    lines.push(`      <${tag} message=${a(list.map((f) => f.message).join('; '))} type=${a(kinds)}>${xmlEscape(s.failures.map((f) => `${f.kind}: ${f.message}`).join('\n'))}</${tag}>`);
+    const body = [...s.failures.map((f) => `${f.kind}: ${f.message}`), ...(s.inconclusive ?? []).map((x) => `inconclusive: ${x.message}`)];
+    lines.push(`      <${tag} message=${a(list.map((f) => f.message).join('; '))} type=${a(kinds)}>${xmlEscape(body.join('\n'))}</${tag}>`);
     lines.push(...ndrOut, '    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>', '');

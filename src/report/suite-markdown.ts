@@ -27,7 +27,7 @@ export function suiteMarkdown(r: SuiteReport): string {
         fmtMetric('recv_pps', m.recv_pps),
         fmtMetric('p99_delay_ms', m.p99_delay_ms),
         ...(ndr ? [ndrCell(m)] : []),
-        variantVerdict(s, m.variant) === 'pass' ? 'pass' : `**${variantVerdict(s, m.variant)}**`,
+        ['pass', 'inconclusive'].includes(variantVerdict(s, m.variant)) ? variantVerdict(s, m.variant) : `**${variantVerdict(s, m.variant)}**`,
       ];
       if (hasBaseline) cells.push(baselineCell(s, m.variant));
       lines.push(row(cells));
@@ -35,6 +35,8 @@ export function suiteMarkdown(r: SuiteReport): string {
   }
   const failures = r.scenarios.flatMap((s) => s.failures.map((f) => `- \`${s.name}\` ${f.kind}: ${f.message}`));
   if (failures.length) lines.push('', '### Failures', '', ...failures);
+  const undecided = r.scenarios.flatMap((s) => (s.inconclusive ?? []).map((x) => `- \`${s.name}\` inconclusive: ${x.message}`));
+  if (undecided.length) lines.push('', '### Inconclusive', '', ...undecided);
   lines.push('', suiteSummary(r), '');
   return lines.join('\n');
 }

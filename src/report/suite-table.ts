@@ -24,9 +24,10 @@ export function baselineCell(s: SuiteScenarioOutcome, variant: string): string {
   return cmp.map(one).join(', ');
 }
 
+/** pass, FAIL (kinds), or inconclusive: a threshold neither met nor failed (a sender-limited lossless rate below min_ndr_pps) and no failure. */
 export function variantVerdict(s: SuiteScenarioOutcome, variant: string): string {
   const f = s.failures.filter((x) => x.variant === variant || x.variant === '-');
-  if (f.length === 0) return 'pass';
+  if (f.length === 0) return (s.inconclusive ?? []).some((x) => x.variant === variant) ? 'inconclusive' : 'pass';
   const kinds = [...new Set(f.map((x) => x.kind))];
   return `FAIL (${kinds.join(', ')})`;
 }
@@ -61,7 +62,10 @@ export function suiteTable(r: SuiteReport): string[] {
   return formatTable(header, hasBaseline ? rows : rows.map((x) => x.slice(0, -1))).map((l) => l.trimEnd());
 }
 
-/** The failure lines, one per failure, named by scenario. */
+/** The failure lines, one per failure, named by scenario; then the thresholds that were inconclusive. */
 export function suiteFailureLines(r: SuiteReport): string[] {
-  return r.scenarios.flatMap((s) => s.failures.map((f) => `${s.name}: ${f.kind}: ${f.message}`));
+  return [
+    ...r.scenarios.flatMap((s) => s.failures.map((f) => `${s.name}: ${f.kind}: ${f.message}`)),
+    ...r.scenarios.flatMap((s) => (s.inconclusive ?? []).map((x) => `${s.name}: inconclusive: ${x.message}`)),
+  ];
 }
