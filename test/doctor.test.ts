@@ -23,7 +23,7 @@ import {
 import { findSettingDef, type SettingValue } from '../src/core/settings-registry.js';
 import type { KernelSettingsSnapshot, SettingEntry } from '../src/core/settings.js';
 import { snapshotKernelSettings } from '../src/host/settings.js';
-import { MCBENCH, TestNetns, mcbenchNoNet, type RunOutput } from './helpers/netns.js';
+import { MCBENCH, Running, TestNetns, mcbenchNoNet, type RunOutput } from './helpers/netns.js';
 
 // ------------------------------------------------------------------------------------------------
 // Synthetic snapshots: this host's, with entries overridden.
@@ -292,6 +292,22 @@ describe('diagnose (pure, synthetic snapshots)', () => {
     expect(check(small, 'udp-receive-errors', sampleOf(1, { InErrors: 3, InCsumErrors: 3 }))).toMatchObject({ severity: 'warning', seen: expect.stringMatching(/InCsumErrors \+3/) });
   });
 
+  it('udp6-receive-errors: IPv6\'s Udp6 counters judged apart, only when they were sampled (an IPv6 group asked for)', () => {
+    const small = tweak(real, { 'net.core.rmem_max': 212992 });
+    const v6 = (udp6: Partial<UdpCounters> | null, udp: Partial<UdpCounters> = {}): CounterSample =>
+      ({ ...sampleOf(2, udp), udp6: { scope: 'namespace', counters: udp6 ? { ...UDP0, ...udp6 } : null } });
+    const findings = diagnose(small, v6({ RcvbufErrors: 40, InErrors: 40 }));
+    expect(one(findings, 'udp6-receive-errors')).toMatchObject({ severity: 'problem', evidence: ['/proc/net/snmp6 Udp6RcvbufErrors', 'InErrors', 'MemErrors'] });
+    expect(one(findings, 'udp6-receive-errors').seen).toMatch(/^UDPv6 RcvbufErrors \+40 in 2 s \(20\/s\), InErrors \+40/);
+    expect(one(findings, 'udp-receive-errors').severity).toBe('ok');  // IPv4's did not move
+    expect(one(diagnose(small, v6({}, { RcvbufErrors: 3, InErrors: 3 })), 'udp6-receive-errors').severity).toBe('ok');
+    expect(one(diagnose(small, v6(null)), 'udp6-receive-errors').severity).toBe('skipped');
+    expect(one(diagnose(small, v6({ MemErrors: 2, InErrors: 2 })), 'udp6-mem-errors').seen).toMatch(/^UDPv6 MemErrors \+2/);
+    // Not sampled: no IPv6 finding at all.
+    expect(diagnose(small, sampleOf(1, {})).some((f) => f.id.startsWith('udp6'))).toBe(false);
+    expect(diagnose(small, null).some((f) => f.id.startsWith('udp6'))).toBe(false);
+  });
+
   it('udp-mem-errors: a problem when MemErrors grew, the fix doubling udp_mem\'s pressure and max', () => {
     const s = tweak(real, { 'net.ipv4.udp_mem': [1000, 2000, 3000] });
     const findings = diagnose(s, sampleOf(1, { MemErrors: 7, InErrors: 7 }));
@@ -449,6 +465,42 @@ describe('mcbench doctor in a private network namespace with a bridge', () => {
     expect(own.snapshot.netns.sysfs_matches).toBe(true);
     expect(own.findings.find((f) => f.id === 'bridge-querier')?.fix).toMatch(/^echo 1 > \/sys\/class\/net\/mcbd0\/bridge\/multicast_querier /);
     expect(own.exit_code).toBe(1);
+  });
+
+  it('-g with an IPv6 group samples Udp6 too: a full IPv6 socket\'s drops are udp6-receive-errors, checked against /proc/net/snmp6', async () => {
+    const snmp6 = async () => {
+      const text = (await ns.run('cat', ['/proc/net/snmp6'])).stdout;
+      return Number(/^Udp6RcvbufErrors\s+(\d+)$/m.exec(text)![1]);
+    };
+    // A socket on [::1] with the smallest buffer that never reads, flooded for 3 s from another.
+    const flood = [
+      'import socket, time',
+      'r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1); r.bind(("::1", 5399))',
+      's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)',
+      'print("flooding", flush=True)',
+      'end = time.time() + 3',
+      'while time.time() < end:',
+      '    for _ in range(100): s.sendto(b"x" * 200, ("::1", 5399))',
+      '    time.sleep(0.001)',
+    ].join('\n');
+    const before = await snmp6();
+    const tx = new Running(ns.spawn('python3', ['-c', flood]), 15000);
+    await tx.waitFor('flooding');
+    const r = await ns.mcbench(['doctor', '-I', 'lo', '-g', 'ff15::1', '--sample', '1', '--json', '-']).done;
+    expect((await tx.done).code).toBe(0);
+    const dropped = (await snmp6()) - before;
+    const rep = report(r);
+    const got = rep.sample?.udp6?.counters?.RcvbufErrors;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThanOrEqual(dropped);  // the sample is a window of the flood
+    console.log(`doctor -g ff15::1: Udp6RcvbufErrors +${got} in its ${rep.sample?.seconds} s sample, +${dropped} over the 3 s flood (/proc/net/snmp6)`);
+    expect(rep.sample?.delta.udp.counters?.RcvbufErrors).toBe(0);  // IPv4's counters do not see it
+    expect(rep.findings.find((f) => f.id === 'udp6-receive-errors')).toMatchObject({ severity: 'problem', seen: expect.stringMatching(new RegExp(`^UDPv6 RcvbufErrors \\+${got} in `)) });
+    expect(rep.findings.find((f) => f.id === 'udp-receive-errors')?.severity).toBe('ok');
+    // Without an IPv6 group, no Udp6 sample.
+    const plain = report(await ns.mcbench(['doctor', '-I', 'lo', '--sample', '0.2', '--json', '-']).done);
+    expect(plain.sample?.udp6).toBeUndefined();
+    expect(plain.findings.some((f) => f.id.startsWith('udp6'))).toBe(false);
   });
 
   it('with the querier on, no querier problem (exit 1 only if something else is one)', async () => {

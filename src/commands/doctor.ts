@@ -43,7 +43,7 @@ export const doctorCommand: CommandModule = {
       .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4 addresses (default: the multicast or default route\'s)' })
       .option('bridge', { type: 'string', describe: 'bridge to check (default: the interface if it is one, or the bridge it is enslaved to)' })
       .option('json', { type: 'string', describe: 'write the findings as JSON to FILE (atomically); - for stdout' })
-      .option('group', { alias: 'g', type: 'string', array: true, describe: 'a group the receivers join, repeatable, or an IPv4 range FIRST-LAST: checked against net.ipv4.igmp_max_memberships and for SSM (232.0.0.0/8, ff3x::/32)' })
+      .option('group', { alias: 'g', type: 'string', array: true, describe: 'a group the receivers join, repeatable, or an IPv4 range FIRST-LAST: checked against net.ipv4.igmp_max_memberships and for SSM (232.0.0.0/8, ff3x::/32); an IPv6 group also samples the Udp6 counters' })
       .option('sample', { type: 'string', describe: `seconds to watch the UDP and softnet drop counters (0: do not; at most ${MAX_SAMPLE_SECONDS})`, default: '1' })
       .example('$0 doctor --bridge br0', 'the host bridge the guests share')
       .example('$0 doctor -I eth1 --sample 10 --json doctor.json', 'in a guest, while the multicast load runs'),
@@ -55,7 +55,7 @@ export const doctorCommand: CommandModule = {
       const { snapshot, json } = snapshotFromFlags(a);
       const links = readLinks(snapshot);
       const ctx = { groups, querier: readBridgeQuerier(snapshot) };
-      const sample = seconds > 0 ? await sampleDropCounters(snapshot.interface?.name ?? null, seconds) : null;
+      const sample = seconds > 0 ? await sampleDropCounters(snapshot.interface?.name ?? null, seconds, { udp6: groups.some((g) => g.family === 'ipv6') }) : null;
       const findings = diagnose(snapshot, sample, links, ctx);
       const out = makeOutput({ jsonToStdout: json === '-', quiet: false });
       for (const line of formatDoctor(snapshot, sample, findings)) out.summary(line);

@@ -6,7 +6,7 @@
 // kernel tuning, 004 emulated NIC collisions); and the exact command that fixes it. Checks that
 // passed are findings too ('ok'), so the user sees what was looked at; a check that could not
 // run or does not apply here is 'skipped', with the reason. No I/O in this file.
-import type { DropCounterDelta } from './counters.js';
+import type { CounterGroup, Delta, DropCounterDelta, UdpCounters } from './counters.js';
 import type { KernelSettingsSnapshot, SettingEntry } from './settings.js';
 import { formatSettingValue } from './settings-table.js';
 
@@ -75,6 +75,8 @@ export interface CounterSample {
   /** the window, seconds */
   seconds: number;
   delta: DropCounterDelta;
+  /** /proc/net/snmp6's Udp6 counters over the same window: sampled when an IPv6 group is asked for (-g); the kernel counts the families apart */
+  udp6?: CounterGroup<Delta<UdpCounters>, 'namespace'>;
 }
 
 /** One link of the namespace, as `ip -d -j link show` (and /sys for the driver) reports it. */
@@ -413,13 +415,17 @@ function checkKvm(s: KernelSettingsSnapshot): Finding {
     ['/dev/kvm']);
 }
 
-function checkUdpErrors(s: KernelSettingsSnapshot, sample: CounterSample | null): Finding[] {
-  const id = 'udp-receive-errors';
+/** IPv4's UDP counters (/proc/net/snmp Udp:), or IPv6's (/proc/net/snmp6 Udp6*, the same names): separate findings. */
+function checkUdpErrors(s: KernelSettingsSnapshot, sample: CounterSample | null, family: 'ipv4' | 'ipv6' = 'ipv4'): Finding[] {
+  const v6 = family === 'ipv6';
+  const id = v6 ? 'udp6-receive-errors' : 'udp-receive-errors';
+  const UDP = v6 ? 'UDPv6' : 'UDP';
+  const src = v6 ? '/proc/net/snmp6 Udp6' : '/proc/net/snmp Udp: ';
   if (!sample) return [skipped(id, null, 'counters not sampled (--sample 0)')];
-  const u = sample.delta.udp.counters;
-  if (!u || u.RcvbufErrors === null || u.InErrors === null) return [skipped(id, null, 'UDP counters (/proc/net/snmp) could not be read or went backwards')];
+  const u = (v6 ? sample.udp6 : sample.delta.udp)?.counters;
+  if (!u || u.RcvbufErrors === null || u.InErrors === null) return [skipped(id, null, `${UDP} counters (${v6 ? '/proc/net/snmp6' : '/proc/net/snmp'}) could not be read or went backwards`)];
   const T = sample.seconds;
-  const ev = ['/proc/net/snmp Udp: RcvbufErrors', 'InErrors', 'MemErrors'];
+  const ev = [`${src}RcvbufErrors`, 'InErrors', 'MemErrors'];
   const out: Finding[] = [];
   const rmem = num(byKey(s, 'net.core.rmem_max'));
   const other = u.InErrors - u.RcvbufErrors - (u.MemErrors ?? 0) - (u.InCsumErrors ?? 0);
@@ -430,7 +436,7 @@ function checkUdpErrors(s: KernelSettingsSnapshot, sample: CounterSample | null)
   ].filter(Boolean).join(', ');
   if (u.RcvbufErrors > 0) {
     out.push(finding(id, 'problem', null,
-      `UDP RcvbufErrors +${u.RcvbufErrors} in ${T} s (${rate(u.RcvbufErrors, T)}), ${extra}: sockets in this namespace found their receive buffer full`,
+      `${UDP} RcvbufErrors +${u.RcvbufErrors} in ${T} s (${rate(u.RcvbufErrors, T)}), ${extra}: sockets in this namespace found their receive buffer full`,
       'seed 001: the datagrams arrived and were dropped because the receiving socket\'s buffer was full (netstat -su "receive buffer errors"); ' +
         'corosync\'s drops stopped when rmem_max let its socket have a larger buffer. The counter is namespace-wide: it does not say which socket',
       (rmem !== null && rmem < RMEM_MAX_SUGGESTED ? `sysctl -w net.core.rmem_max=${RMEM_MAX_SUGGESTED}  # then ` : '# ') +
@@ -440,21 +446,21 @@ function checkUdpErrors(s: KernelSettingsSnapshot, sample: CounterSample | null)
   if ((u.MemErrors ?? 0) > 0) {
     const mem = byKey(s, 'net.ipv4.udp_mem');
     const v = mem?.available && Array.isArray(mem.value) && mem.value.length === 3 ? mem.value : null;
-    out.push(finding('udp-mem-errors', 'problem', null,
-      `UDP MemErrors +${u.MemErrors} in ${T} s (${rate(u.MemErrors!, T)})` + (mem ? `; ${show(s, mem)}` : ''),
+    out.push(finding(v6 ? 'udp6-mem-errors' : 'udp-mem-errors', 'problem', null,
+      `${UDP} MemErrors +${u.MemErrors} in ${T} s (${rate(u.MemErrors!, T)})` + (mem ? `; ${show(s, mem)}` : ''),
       'seed 003 ("tune /proc/sys/net/ipv4/*mem*"): all UDP sockets together reached net.ipv4.udp_mem\'s maximum, so every UDP receive was dropped whatever rmem_max allows',
       v ? `sysctl -w net.ipv4.udp_mem="${v[0]} ${v[1]! * 2} ${v[2]! * 2}"  # pages; on the host (a global sysctl)` : 'sysctl -w net.ipv4.udp_mem="MIN PRESSURE MAX"  # pages: double the last two on the host',
-      ['/proc/net/snmp Udp: MemErrors', ...(mem ? [mem.id] : [])]));
+      [`${src}MemErrors`, ...(mem ? [mem.id] : [])]));
   }
   if (out.length === 0 && u.InErrors > 0) {
     out.push(finding(id, 'warning', null,
-      `UDP ${extra} in ${T} s (${rate(u.InErrors, T)}), RcvbufErrors unchanged`,
+      `${UDP} ${extra} in ${T} s (${rate(u.InErrors, T)}), RcvbufErrors unchanged`,
       'datagrams dropped on receive for another reason than a full buffer (checksum errors count here): not a buffer-size problem (seed 001\'s were)',
-      '# look at the InCsumErrors column of /proc/net/snmp and at the sender\'s NIC offloads (ethtool -k IFACE)',
+      `# look at ${v6 ? 'Udp6InCsumErrors in /proc/net/snmp6' : 'the InCsumErrors column of /proc/net/snmp'} and at the sender's NIC offloads (ethtool -k IFACE)`,
       ev));
   }
   if (out.length === 0) {
-    out.push(ok(id, null, `UDP RcvbufErrors and InErrors unchanged over ${T} s (run the multicast load meanwhile for this to mean something)`, ev));
+    out.push(ok(id, null, `${UDP} RcvbufErrors and InErrors unchanged over ${T} s (run the multicast load meanwhile for this to mean something)`, ev));
   }
   return out;
 }
@@ -737,6 +743,8 @@ export function diagnose(snapshot: KernelSettingsSnapshot, sample: CounterSample
     checkNicDriver(snapshot, links),
     checkKvm(snapshot),
     ...checkUdpErrors(snapshot, sample),
+    // only when an IPv6 group was asked for (the probe samples Udp6 then)
+    ...(sample?.udp6 ? checkUdpErrors(snapshot, sample, 'ipv6') : []),
     checkSoftnet(snapshot, sample),
     checkIgmpVersion(snapshot, links),
     checkMldVersion(snapshot, links),
@@ -777,7 +785,7 @@ export interface DoctorReport {
     settings: Record<string, SettingEntry['value']>;
   };
   /** the counter window, or null with --sample 0 */
-  sample: { seconds: number; delta: DropCounterDelta } | null;
+  sample: { seconds: number; delta: DropCounterDelta; udp6?: CounterGroup<Delta<UdpCounters>, 'namespace'> } | null;
   /** the groups asked for with -g (empty: none) */
   groups: DoctorGroup[];
   /** what the bridge reported of its IGMP and MLD queriers; null: no bridge, or not read */
@@ -797,7 +805,7 @@ export function doctorReport(snapshot: KernelSettingsSnapshot, sample: CounterSa
       schema, time: snapTime, host, virtualization, netns, interface: iface, bridge, notes,
       settings: Object.fromEntries(snapshot.entries.map((e) => [e.id, e.available ? e.value : null])),
     },
-    sample: sample ? { seconds: sample.seconds, delta: sample.delta } : null,
+    sample: sample ? { seconds: sample.seconds, delta: sample.delta, ...(sample.udp6 ? { udp6: sample.udp6 } : {}) } : null,
     groups: [...(ctx.groups ?? [])],
     querier: ctx.querier ?? null,
     counts: countFindings(findings),

@@ -44,14 +44,24 @@ export function readLinks(snapshot: KernelSettingsSnapshot): LinkFact[] | null {
   });
 }
 
-/** The UDP and softnet drop counters' change over `seconds` (and the interface's, when known). */
-export async function sampleDropCounters(dev: string | null, seconds: number): Promise<CounterSample> {
+/**
+ * The UDP and softnet drop counters' change over `seconds` (and the interface's, when known);
+ * with `udp6` also IPv6's UDP counters (/proc/net/snmp6), which IPv4's do not include.
+ */
+export async function sampleDropCounters(dev: string | null, seconds: number, opts: { udp6?: boolean } = {}): Promise<CounterSample> {
+  const readUdp6 = () => (opts.udp6 === true ? readDropCounters(null, { qdisc: false, family: 'ipv6' }) : null);
   const before = readDropCounters(dev, { qdisc: false });
+  const before6 = readUdp6();
   const t0 = process.hrtime.bigint();
   await sleep(seconds * 1000);
   const after = readDropCounters(dev, { qdisc: false });
+  const after6 = readUdp6();
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { seconds: Math.round(elapsed * 100) / 100, delta: diffDropCounters(before, after) };
+  return {
+    seconds: Math.round(elapsed * 100) / 100,
+    delta: diffDropCounters(before, after),
+    ...(before6 && after6 ? { udp6: diffDropCounters(before6, after6).udp } : {}),
+  };
 }
 
 /** Linux 5.16 added IFLA_BR_MCAST_QUERIER_STATE: from then on a family left out means no querier. */
