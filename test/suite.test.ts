@@ -166,7 +166,7 @@ describe('exporters', () => {
     const undecided = judge('capped', 2000, 'sender');
     const met = judge('fast', 8000, 'sender');
     const low = judge('slow', 2000, 'receiver');
-    const msg = "lossless rate at least 2000 pps (sender-limited: no receiver lost at the sender's most) < min_ndr_pps 5000: inconclusive, the receivers were not reached";
+    const msg = "lossless rate at least 2000 pps (sender-limited: no receiver lost at the highest rate offered) < min_ndr_pps 5000: inconclusive, the receivers were not reached";
     expect([undecided.passed, undecided.failures, undecided.inconclusive]).toEqual([true, [], [{ variant: 'custom', metric: 'ndr_pps', message: msg }]]);
     expect([met.passed, met.inconclusive]).toEqual([true, []]);
     expect([low.passed, low.failures.map((f) => f.message), low.inconclusive]).toEqual([false, ['lossless rate 2000 pps < min_ndr_pps 5000'], []]);

@@ -45,7 +45,7 @@ export interface AbNdrSummary {
   /** b / a */
   ratio: Ratio;
   /** how many of each side's measured searches were sender-limited (limited_by sender: no receiver
-   * lost at the sender's most, so that rate is only a lower bound); absent in reports of older versions */
+   * lost at the highest rate offered (the sender's most or --max-pps), so that rate is only a lower bound); absent in reports of older versions */
   sender_limited?: { a: number; b: number };
 }
 
@@ -129,7 +129,7 @@ const ppsPm = (s: Summary) => `${pps(s.mean)} ± ${pps(s.stddev)}`;
  * The --metric ndr verdict: B raises or lowers the lossless rate only where the 95% interval of
  * the difference of the means excludes zero (the repetitions' spread, as for loss and throughput).
  *
- * A sender-limited search (no receiver lost at the sender's most) found only a lower bound: a side
+ * A sender-limited search (no receiver lost at the highest rate offered: the sender's most or --max-pps) found only a lower bound: a side
  * with one has a mean below its true one. So with a sender-limited side the verdict is inconclusive,
  * except where the bound still proves it: B, receiver-limited throughout, significantly below A's
  * lower bound lowers the rate (A's true rate is higher still), and symmetrically B's lower bound
@@ -147,7 +147,7 @@ export function ndrVerdict(a: string, b: string, s: AbNdrSummary): string {
     // only a receiver-limited side below the other's lower bound is proven
     const lowers = limA && !limB && d.significant && d.diff < 0;
     const raises = limB && !limA && d.significant && d.diff > 0;
-    if (!lowers && !raises) return `lossless rate: inconclusive: sender-limited (${sides}; no receiver lost at the sender's most, so that rate is only a lower bound)`;
+    if (!lowers && !raises) return `lossless rate: inconclusive: sender-limited (${sides}; no receiver lost at the highest rate offered, so that rate is only a lower bound)`;
     const from = limA ? `at least ${pps(s.a.mean)}` : pps(s.a.mean);
     const to = limB ? `at least ${pps(s.b.mean)}` : pps(s.b.mean);
     return `lossless rate: ${b} ${raises ? 'raises' : 'lowers'} the lossless rate from ${from} to ${to} pps (${sides}; difference at least ${pps(Math.abs(d.diff))} ± ${pps(d.ci95)} pps, 95%)`;

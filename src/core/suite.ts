@@ -29,7 +29,7 @@ export interface VariantMetrics {
   p99_delay_ms: number | null;
   /** the lossless rate, pps, when the case searched it (min_ndr_pps or `ndr:`); null when the search found no figure (skipped, interrupted); absent without a search */
   ndr_pps?: number | null;
-  /** who limited that search (NdrSize.limited_by's kind): 'sender' when no receiver lost at the sender's most, so ndr_pps is only a lower bound; absent without a search or in reports of older versions */
+  /** who limited that search (NdrSize.limited_by's kind): 'sender' when no receiver lost at the highest rate offered (the sender's most or --max-pps), so ndr_pps is only a lower bound; absent without a search or in reports of older versions */
   ndr_limited_by?: 'receiver' | 'sender' | null;
 }
 
@@ -172,14 +172,14 @@ export function checkThresholds(metrics: VariantMetrics[], t: Thresholds, report
 
 /**
  * Thresholds neither met nor failed: min_ndr_pps above the lossless rate of a sender-limited search
- * (no receiver lost at the sender's most: the receivers' rate is at least that, maybe more). One
+ * (no receiver lost at the highest rate offered, the sender's most or --max-pps: the receivers' rate is at least that, maybe more). One
  * met by a sender-limited search passes: its lower bound is already above the threshold.
  */
 export function thresholdInconclusive(metrics: VariantMetrics[], t: Thresholds): Inconclusive[] {
   if (t.min_ndr_pps === undefined) return [];
   const min = t.min_ndr_pps;
   return metrics.flatMap((m) => (m.ndr_limited_by === 'sender' && typeof m.ndr_pps === 'number' && m.ndr_pps < min
-    ? [{ variant: m.variant, metric: 'ndr_pps' as const, message: `${pre(m.variant)}lossless rate at least ${fmt('ndr_pps', m.ndr_pps)} (sender-limited: no receiver lost at the sender's most) < min_ndr_pps ${min}: inconclusive, the receivers were not reached` }]
+    ? [{ variant: m.variant, metric: 'ndr_pps' as const, message: `${pre(m.variant)}lossless rate at least ${fmt('ndr_pps', m.ndr_pps)} (sender-limited: no receiver lost at the highest rate offered) < min_ndr_pps ${min}: inconclusive, the receivers were not reached` }]
     : []));
 }
 
