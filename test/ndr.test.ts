@@ -200,6 +200,10 @@ describe('bad input: exit 2, one line, nothing made', () => {
     [['--max-pps', '50', '--min-pps', '100'], /^mcbench ndr: --max-pps: 50 pps is below --min-pps/],
     [['--receivers', '16'], /^mcbench ndr: --receivers: 16 is out of range \(1 to 15\)/],
     [['--json', join(tmpdir(), 'no-such-dir-mcbench', 'x.json')], /^mcbench ndr: --json: /],
+    // an SSM group needs --source, which ndr passes to its receivers, checked like recv's
+    [['-g', '232.1.1.1'], /^mcbench ndr: --source: 232.1.1.1 is a source-specific group .*--source ADDR/],
+    [['-g', '232.1.1.1', '--source', '239.1.1.1'], /^mcbench ndr: --source: 239.1.1.1 is not a unicast address/],
+    [['-g', '232.1.1.1', '--source', 'fd00::1'], /^mcbench ndr: --source: fd00::1 is not an IPv4 address like the group/],
   ];
   for (const [args, want] of cases) {
     it(args.join(' '), async () => {
@@ -209,6 +213,25 @@ describe('bad input: exit 2, one line, nothing made', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     });
   }
+});
+
+describe.skipIf(!isRoot)('ndr over SSM in a lab', () => {
+  it('-g 232.x --source sender: the receivers join (S,G) for the sending guest, every paced trial delivered in full', async () => {
+    const file = join(dir, 'ndr-ssm.json');
+    const r = await mcbenchNoNet(['ndr', '-g', '232.1.1.77', '--source', 'sender', '-l', '1400', '--trial', '0.3', '--receivers', '1',
+      '--max-trials', '3', '--max-pps', '3000', '--lab-name', 'ndrssm', '--json', file], 120000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as NdrReport;
+    expect(report.place).toBe('lab');
+    expect(report.settings.sources).toEqual(['sender']);
+    const size = report.sizes[0]!;
+    const paced = size.trials.filter((t) => t.offered_pps === 3000);
+    expect(paced.length).toBeGreaterThanOrEqual(2);
+    // against the sender's own count: the (S,G) receiver got every datagram
+    for (const t of paced) expect(t.receivers.map((x) => [x.received_packets, x.lost_packets])).toEqual([[t.sent, 0]]);
+    expect(size.lossless_pps).toBe(3000);
+    console.log(`ndr -g 232.1.1.77 --source sender: ${paced.map((t) => `${t.receivers[0]!.received_packets}/${t.sent}`).join(', ')} at 3000 pps`);
+  }, 150000);
 });
 
 describe.skipIf(!isRoot)('ndr --local end to end', () => {

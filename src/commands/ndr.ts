@@ -24,6 +24,7 @@ export const ndrCommand: CommandModule = {
       .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
       .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
       .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
+      .option('source', { type: 'string', array: true, describe: 'receivers join (S,G) for this sender address only (SSM; repeatable; sender: the sending host\'s; an SSM group 232/8 or ff3x:: needs it)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo' })
       .option('lab-name', { type: 'string', default: 'ndr', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
       .option('json', { type: 'string', describe: 'write the mcbench/ndr@1 report to FILE (atomically); - for stdout' })
@@ -36,7 +37,7 @@ export const ndrCommand: CommandModule = {
       const plan = ndrPlan(a, own ? own.inventory.receivers.length : null);
       // every size's trial, checked as `run` checks its flags, before anything is made
       for (const length of plan.lengths) {
-        customScenario({ group: plan.group, port: String(plan.port), length: String(length), time: String(plan.trialSeconds), receivers: String(plan.receivers), pps: '1000', rcvbuf: plan.rcvbuf ?? undefined, 'rcvbuf-force': plan.rcvbufForce || undefined });
+        customScenario({ group: plan.group, port: String(plan.port), length: String(length), time: String(plan.trialSeconds), receivers: String(plan.receivers), pps: '1000', rcvbuf: plan.rcvbuf ?? undefined, 'rcvbuf-force': plan.rcvbufForce || undefined, ...(plan.sources.length ? { source: plan.sources } : {}) });
       }
       const local = a.local === true;
       if (local && plan.group.includes(':')) throw new UsageError(`--local: ${plan.group} is IPv6, which lo does not loop back to group members; drop --local (as root)`);
@@ -83,6 +84,7 @@ function ndrPlan(a: Record<string, unknown>, hostReceivers: number | null): NdrP
     receivers,
     rcvbuf: a.rcvbuf === undefined ? null : shown(a.rcvbuf),
     rcvbufForce: a['rcvbuf-force'] === true,
+    sources: a.source === undefined ? [] : (Array.isArray(a.source) ? a.source : [a.source]).map(shown),
     gso: gsoRaw,
     ...searchFlags(a),
   };

@@ -240,6 +240,8 @@ export interface NdrReport {
     receivers: number;
     rcvbuf: number | null;
     gso: 'auto' | 'on' | 'off';
+    /** the receivers' --source (SSM (S,G) joins) as given, 'sender' for the sending host's address; empty: any-source joins */
+    sources: string[];
   };
   sizes: NdrSize[];
   partial: boolean;

@@ -32,6 +32,8 @@ export interface NdrPlan {
   receivers: number;
   rcvbuf: string | null;
   rcvbufForce: boolean;
+  /** the receivers' --source (SSM (S,G) joins), as given: 'sender' is the sending host's address */
+  sources: string[];
   /** auto: GSO when the per-datagram sender cannot make a receiver lose; on: always; off: never */
   gso: 'auto' | 'on' | 'off';
   /** the search starts at the sender's most, or at this when lower */
@@ -186,6 +188,7 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
       receivers: plan.receivers,
       rcvbuf: plan.rcvbuf === null ? null : Number.isFinite(Number(plan.rcvbuf)) ? Number(plan.rcvbuf) : null,
       gso: plan.gso,
+      sources: plan.sources,
     },
     sizes: [],
     partial: false,
@@ -203,6 +206,7 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
         pps: '1000',
         ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
         ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
+        ...(plan.sources.length ? { source: plan.sources } : {}),
       };
       const base = customScenario(flags);
       report.sizes.push(await searchSize(base, base.variants[0]!, plan, hosts, signal, opts.log));
