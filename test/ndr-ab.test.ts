@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ndrSummary, ndrVerdict, type AbReport, type AbRun } from '../src/core/ab.js';
 import { skippedSize, type NdrSize } from '../src/core/ndr.js';
-import { checkThresholds, compareMetric, parseBaseline, SUITE_SCHEMA, suiteMetrics, thresholdInconclusive, type SuiteReport } from '../src/core/suite.js';
+import {
+  checkThresholds, compareMetric, compareWithBaseline, parseBaseline, regressionFailures, regressionInconclusive, SUITE_SCHEMA, suiteMetrics, thresholdInconclusive, type SuiteReport,
+} from '../src/core/suite.js';
 import { trialScenario } from '../src/run/ndr.js';
 import { customScenario } from '../src/run/scenarios.js';
 import { parseSuite } from '../src/run/suite.js';
@@ -74,6 +76,8 @@ describe('ab --metric ndr: the verdict (pure)', () => {
     expect(both.sender_limited).toEqual({ a: 3, b: 3 });
     expect(both.difference.significant).toBe(true);
     expect(ndrVerdict('A', 'B', both)).toBe("lossless rate: inconclusive: sender-limited (A ≥ 100,000 pps (3 of 3 searches sender-limited), B ≥ 120,000 pps (3 of 3 searches sender-limited); no receiver lost at the highest rate offered, so that rate is only a lower bound)");
+    // nor the other way round: both lower bounds, B's significantly below A's
+    expect(ndrVerdict('A', 'B', ndrSummary(runsOf(lim([120_000, 121_000, 119_000]), lim([100_000, 101_000, 99_000]))))).toMatch(/^lossless rate: inconclusive: sender-limited \(A ≥ 120,000 pps/);
     // A only a lower bound, B receiver-limited below it: B lowers it (A's true rate is higher still)
     const lowers = ndrSummary(runsOf(lim([100_000, 101_000, 99_000]), [50_000, 51_000, 49_000]));
     expect(ndrVerdict('A', 'B', lowers)).toMatch(/^lossless rate: B lowers the lossless rate from at least 100,000 to 50,000 pps \(A ≥ 100,000 pps \(3 of 3 searches sender-limited\), B 50,000 ± 1,000 pps; difference at least 50,000 ± \d[\d,]* pps, 95%\)$/);
@@ -130,6 +134,22 @@ describe('suite min_ndr_pps (pure)', () => {
     const report = { variants: [{ name: 'a', skipped: null, sender: null, receivers: [] }, { name: 'b', skipped: null, sender: null, receivers: [] }] } as unknown as Parameters<typeof suiteMetrics>[0];
     const m = suiteMetrics(report, [{ variant: 'a', size: size(3000, 'sender') }, { variant: 'b', size: null }]);
     expect(m.map((x) => [x.ndr_pps, x.ndr_limited_by])).toEqual([[3000, 'sender'], [null, null]]);
+  });
+
+  it('against a baseline, a fall of a sender-limited lossless rate is inconclusive, not a regression; a receiver-limited one regresses', () => {
+    const cur = (pps: number, by: 'sender' | 'receiver') => [{ ...vm(pps), ndr_limited_by: by }];
+    const base = [{ ...vm(100_000), ndr_limited_by: 'receiver' as const }];
+    const fell = compareWithBaseline(cur(50_000, 'sender'), base, 10).find((c) => c.metric === 'ndr_pps')!;
+    expect([fell.regression, fell.inconclusive]).toEqual([false, true]);
+    expect(regressionFailures([fell])).toEqual([]);
+    expect(regressionInconclusive([fell]).map((x) => x.message)).toEqual(['lossless pps fell: 100000 pps → 50000 pps (-50.0%), beyond the allowed 10000 pps; but the search is sender-limited (a lower bound): inconclusive, not a regression']);
+    const real = compareWithBaseline(cur(50_000, 'receiver'), base, 10).find((c) => c.metric === 'ndr_pps')!;
+    expect([real.regression, real.inconclusive]).toEqual([true, undefined]);
+    // a sender-limited baseline (a lower bound) and a lower receiver-limited figure now: still a regression
+    expect(compareWithBaseline(cur(50_000, 'receiver'), [{ ...vm(100_000), ndr_limited_by: 'sender' as const }], 10).find((c) => c.metric === 'ndr_pps')!.regression).toBe(true);
+    // a sender-limited figure within the tolerance is neither
+    const near = compareWithBaseline(cur(95_000, 'sender'), base, 10).find((c) => c.metric === 'ndr_pps')!;
+    expect([near.regression, near.inconclusive]).toEqual([false, undefined]);
   });
 
   it('against a baseline the lossless rate is bigger-is-better, read back from a previous report', () => {

@@ -194,6 +194,11 @@ describe('exporters', () => {
     const both = suiteJunit(fakeSuite([{ ...low, inconclusive: undecided.inconclusive }]));
     expect(both).toContain(`<failure message="lossless rate 2000 pps &lt; min_ndr_pps 5000" type="threshold">threshold: lossless rate 2000 pps &lt; min_ndr_pps 5000\ninconclusive: ${xmlEscape(msg)}</failure>`);
     expect(both).not.toContain('<skipped');
+    // against a baseline: a sender-limited rate that fell is inconclusive (marked ?), the scenario not failed
+    const baseline = new Map([['fast', [{ variant: 'custom', lost_percent: 0, recv_pps: 1000, p99_delay_ms: 0.1, ndr_pps: 20_000 }]]]);
+    const fell = judgeScenario({ name: 'fast', scenario_name: null, thresholds: { min_ndr_pps: 5000 } }, fakeReport('fast', [{ name: 'custom', rx: [[0, 1000, 0.1]] }]), baseline, 10, [{ variant: 'custom', size: searched(8000, 'sender') }]);
+    expect([fell.passed, fell.failures, fell.inconclusive!.map((x) => x.message)]).toEqual([true, [], ['lossless pps fell: 20000 pps → 8000 pps (-60.0%), beyond the allowed 2000 pps; but the search is sender-limited (a lower bound): inconclusive, not a regression']]);
+    expect(suiteTable(fakeSuite([fell], 'base.json')).find((l) => l.startsWith('fast'))).toMatch(/\s8000\s+inconclusive\s+.*\?lossless pps -60\.0%/);
   });
 });
 

@@ -69,6 +69,9 @@ export interface Comparison {
   /** how far the metric may move the wrong way before it is a regression */
   allowed: number;
   regression: boolean;
+  /** ndr_pps fell beyond the allowed, but the current search was sender-limited (only a lower
+   * bound): no regression is proven (absent when not so, and in reports of older versions) */
+  inconclusive?: boolean;
 }
 
 export interface SuiteScenarioOutcome {
@@ -218,20 +221,35 @@ export function compareWithBaseline(current: VariantMetrics[], baseline: Variant
     for (const metric of ['lost_percent', 'recv_pps', 'p99_delay_ms', 'ndr_pps'] as const) {
       const bv = b[metric];
       const cv = c[metric];
-      if (typeof bv === 'number' && typeof cv === 'number') out.push(compareMetric(c.variant, metric, bv, cv, tolerancePercent));
+      if (typeof bv !== 'number' || typeof cv !== 'number') continue;
+      const cmp = compareMetric(c.variant, metric, bv, cv, tolerancePercent);
+      // a sender-limited lossless rate is a lower bound: a fall of it proves nothing (a baseline's own bound does not matter: a lower figure now is lower still)
+      if (metric === 'ndr_pps' && cmp.regression && c.ndr_limited_by === 'sender') out.push({ ...cmp, regression: false, inconclusive: true });
+      else out.push(cmp);
     }
   }
   return out;
 }
+
+const change = (c: Comparison) => `${fmt(c.metric, c.baseline)} → ${fmt(c.metric, c.current)}` +
+  (c.change_percent === null ? '' : ` (${c.change_percent >= 0 ? '+' : ''}${c.change_percent.toFixed(1)}%)`) +
+  `, beyond the allowed ${fmt(c.metric, c.allowed)}`;
 
 export function regressionFailures(cmp: Comparison[]): Failure[] {
   return cmp.filter((c) => c.regression).map((c) => ({
     kind: 'regression' as const,
     variant: c.variant,
     metric: c.metric,
-    message: `${pre(c.variant)}${METRIC_LABEL[c.metric]} regressed: ${fmt(c.metric, c.baseline)} → ${fmt(c.metric, c.current)}` +
-      (c.change_percent === null ? '' : ` (${c.change_percent >= 0 ? '+' : ''}${c.change_percent.toFixed(1)}%)`) +
-      `, beyond the allowed ${fmt(c.metric, c.allowed)}`,
+    message: `${pre(c.variant)}${METRIC_LABEL[c.metric]} regressed: ${change(c)}`,
+  }));
+}
+
+/** Falls of a sender-limited lossless rate against the baseline: not proven regressions. */
+export function regressionInconclusive(cmp: Comparison[]): Inconclusive[] {
+  return cmp.filter((c) => c.inconclusive === true).map((c) => ({
+    variant: c.variant,
+    metric: c.metric,
+    message: `${pre(c.variant)}${METRIC_LABEL[c.metric]} fell: ${change(c)}; but the search is sender-limited (a lower bound): inconclusive, not a regression`,
   }));
 }
 
@@ -268,6 +286,7 @@ export function judgeScenario(
   if (baseline) {
     cmp = compareWithBaseline(metrics, baseline.get(entry.name) ?? [], tolerancePercent);
     failures.push(...regressionFailures(cmp));
+    inconclusive.push(...regressionInconclusive(cmp).filter((x) => !incomplete.has(x.variant)));
   }
   return { name: entry.name, scenario: entry.scenario_name ?? 'custom', thresholds: entry.thresholds, metrics, baseline: cmp, failures, inconclusive, passed: failures.length === 0, report, ...(ndr ? { ndr } : {}) };
 }

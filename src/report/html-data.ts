@@ -530,7 +530,7 @@ export function suiteBlocks(r: SuiteReport, file: string): Block[] {
     const status = scenarioStatus(s);
     for (const m of s.metrics) {
       const cmp = (s.baseline ?? []).filter((c) => c.variant === m.variant);
-      const vs = cmp.length ? cmp.map((c) => `${c.metric} ${f(c.baseline, 2)} → ${f(c.current, 2)}${c.regression ? ' REGRESSION' : ''}`).join('; ') : s.baseline === null ? '-' : 'not in the baseline';
+      const vs = cmp.length ? cmp.map((c) => `${c.metric} ${f(c.baseline, 2)} → ${f(c.current, 2)}${c.regression ? ' REGRESSION' : c.inconclusive === true ? ' inconclusive (sender-limited)' : ''}`).join('; ') : s.baseline === null ? '-' : 'not in the baseline';
       rows.push([s.name, m.variant, status === 'fail' ? 'FAIL' : status, pct(m.lost_percent), f(m.recv_pps, 0), f(m.p99_delay_ms, 3), vs, [...s.failures.filter((x) => x.variant === m.variant || x.variant === '-').map((x) => x.message), ...(s.inconclusive ?? []).filter((x) => x.variant === m.variant).map((x) => `inconclusive: ${x.message}`)].join('; ')]);
       rowClass.push(status);
     }

@@ -11,7 +11,7 @@ export const hasNdr = (r: SuiteReport) => r.scenarios.some((s) => s.metrics.some
 /** A variant's lossless rate: '-' where its case did not search it. */
 export const ndrCell = (m: SuiteScenarioOutcome['metrics'][number]) => (m.ndr_pps === undefined ? '-' : fmtMetric('ndr_pps', m.ndr_pps));
 
-/** "lost +1.2 pts, recv pps -3.0%": the changes against the baseline, regressions marked with `!`. */
+/** "lost +1.2 pts, recv pps -3.0%": the changes against the baseline, regressions marked with `!`, inconclusive falls (a sender-limited lossless rate) with `?`. */
 export function baselineCell(s: SuiteScenarioOutcome, variant: string): string {
   if (s.baseline === null) return '';
   const cmp = s.baseline.filter((c) => c.variant === variant);
@@ -19,7 +19,7 @@ export function baselineCell(s: SuiteScenarioOutcome, variant: string): string {
   const one = (c: Comparison) => {
     const d = c.current - c.baseline;
     const change = c.metric === 'lost_percent' ? `${d >= 0 ? '+' : ''}${d.toFixed(2)} pts` : c.change_percent === null ? `${d >= 0 ? '+' : ''}${d.toFixed(2)}` : `${c.change_percent >= 0 ? '+' : ''}${c.change_percent.toFixed(1)}%`;
-    return `${c.regression ? '!' : ''}${METRIC_LABEL[c.metric]} ${change}`;
+    return `${c.regression ? '!' : c.inconclusive === true ? '?' : ''}${METRIC_LABEL[c.metric]} ${change}`;
   };
   return cmp.map(one).join(', ');
 }
