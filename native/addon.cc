@@ -340,6 +340,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
         groups.Set(static_cast<uint32_t>(i), n64(env, snap_.groupReceived[i]));
       o.Set("groupReceived", groups);
       o.Set("groupMismatch", n64(env, snap_.groupMismatch));
+      o.Set("otherDestination", n64(env, snap_.otherDestination));
     }
     o.Set("datagrams", n64(env, c.datagrams));
     o.Set("foreign", n64(env, c.foreign));

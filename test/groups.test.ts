@@ -54,6 +54,53 @@ while True:
 print(json.dumps({'counts': counts, 'wrong': wrong}), flush=True)
 `;
 
+// Session 1: 300 DATA and a FIN unicast to 127.0.0.1:PORT; then session 2: 30 DATA to the groups
+// 239.3.4.1-3 round robin (seq % 3) and its FIN (total 30) to the first group.
+const PY_UNICAST_THEN_GROUPS = `
+import socket, struct, sys, time
+port = int(sys.argv[1])
+def pkt(kind, session, seq):
+    return struct.pack('>4sBBHQQQ', b'MCB1', 1, kind, 32, session, seq, time.time_ns()) + bytes(32)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+for q in range(300):
+    s.sendto(pkt(1, 1, q), ('127.0.0.1', port))
+    if q % 50 == 0:
+        time.sleep(0.002)
+s.sendto(pkt(2, 1, 300), ('127.0.0.1', port))
+groups = ['239.3.4.1', '239.3.4.2', '239.3.4.3']
+for q in range(30):
+    s.sendto(pkt(1, 2, q), (groups[q % 3], port))
+    time.sleep(0.001)
+s.sendto(pkt(2, 2, 30), (groups[0], port))
+`;
+
+// One session of 5,005 sequences round robin over 239.3.6.1-10 (seq % 10), some never sent: every
+// one of the third group, every other one of the seventh, and 1000-1199 (all groups); then the
+// FIN (total 5005). Prints per group what it sent and what it left out.
+const PY_ROUND_ROBIN_WITH_GAPS = `
+import socket, struct, sys, time, json
+port, n, total = int(sys.argv[1]), 10, 5005
+groups = ['239.3.6.%d' % (k + 1) for k in range(n)]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+sent, skipped = [0] * n, [0] * n
+def pkt(kind, seq):
+    return struct.pack('>4sBBHQQQ', b'MCB1', 1, kind, 32, 7, seq, time.time_ns()) + bytes(168)
+for q in range(total):
+    k = q % n
+    if k == 2 or (k == 6 and (q // n) % 2 == 0) or 1000 <= q < 1200:
+        skipped[k] += 1
+        continue
+    s.sendto(pkt(1, q), (groups[k], port))
+    sent[k] += 1
+    if q % 200 == 0:
+        time.sleep(0.002)
+for _ in range(3):
+    s.sendto(pkt(2, total), (groups[0], port))
+print(json.dumps({'sent': sent, 'skipped': skipped}), flush=True)
+`;
+
 describe('-g: several groups and ranges, bad values exit 2 with one line', () => {
   const cases: Array<[string[], RegExp]> = [
     [['send', '-g', '239.1.1.10-239.1.1.1'], /-g\/--group: '239\.1\.1\.10-239\.1\.1\.1': the range ends before it starts/],
@@ -108,7 +155,7 @@ describe.skipIf(!isRoot)('run -g FIRST-LAST --local', () => {
     for (const rx of v.receivers) {
       const got = rx.result!.end;
       expect(got.groups!.map((g) => g.expected_packets)).toEqual(sent.map((g) => g.packets));
-      expect(got.groups!.map((g) => g.packets + g.lost_packets)).toEqual(sent.map((g) => g.packets));
+      expect(got.groups!.map((g) => g.packets + (g.lost_packets ?? NaN))).toEqual(sent.map((g) => g.packets));
       expect(got.group_mismatch).toBe(0);
     }
   }, 70000);
@@ -197,10 +244,86 @@ describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
       let share = 0;
       for (let q = first; q < sent.end.packets; q++) if (q % 10 === i) share++;
       expect(g.expected_packets).toBe(share);
-      expect(g.packets + g.lost_packets).toBe(g.expected_packets);
+      expect(g.packets + (g.lost_packets ?? NaN)).toBe(g.expected_packets);
     }
     expect(per.reduce((a, g) => a + g.packets, 0)).toBe(got.end.sum.packets);
-    expect(per.reduce((a, g) => a + g.lost_packets, 0)).toBe(got.end.sum.lost_packets);
-    console.log(`10 groups, late reader: joined at seq ${first}, lost ${got.end.sum.lost_packets} of ${got.end.sum.expected_packets}; per group lost ${per.map((g) => g.lost_packets).join(' ')}`);
+    expect(per.reduce((a, g) => a + (g.lost_packets ?? NaN), 0)).toBe(got.end.sum.lost_packets);
+    console.log(`10 groups, late reader: joined at seq ${first}, lost ${got.end.sum.lost_packets} of ${got.end.sum.expected_packets}; per group lost ${per.map((g) => String(g.lost_packets)).join(' ')}`);
   }, 60000);
+
+  it('datagrams to the port that went to none of the groups (unicast) are dropped unread and counted: other_destination', async () => {
+    const rxFile = join(dir, 'recv-unicast.json');
+    const rx = ns.mcbench(['recv', '-g', '239.3.4.1-239.3.4.3', '-p', '5044', '-I', 'lo', '-i', '0', '-t', '3', '--rcvbuf', '4M', '--rcvbuf-force', '--json', rxFile], 30000);
+    await rx.waitFor('listening');
+    // 300 DATA and their FIN of one session unicast to 127.0.0.1:5044 (the wildcard-bound socket
+    // gets them), then another session's 30 DATA round robin over the three groups and its FIN
+    const py = await ns.run('python3', ['-c', PY_UNICAST_THEN_GROUPS, '5044']);
+    expect(py.code, py.stderr).toBe(0);
+    const rxOut = await rx.done;
+    expect(rxOut.code, rxOut.stderr).toBe(0);
+    const got = JSON.parse(readFileSync(rxFile, 'utf8')) as ReceiverResult;
+    expect(got.end.other_destination).toBe(301);
+    expect(got.end.sessions.map((x) => x.session_id)).toEqual(['0000000000000002']);
+    expect(got.end.sum).toMatchObject({ packets: 30, lost_packets: 0, expected_packets: 30 });
+    expect(got.end.groups!.map((g) => [g.group, g.packets, g.expected_packets])).toEqual([['239.3.4.1', 10, 10], ['239.3.4.2', 10, 10], ['239.3.4.3', 10, 10]]);
+    expect(got.end.group_mismatch).toBe(0);
+    expect(rxOut.stderr).toMatch(/301 datagrams to port 5044 were sent to none of the joined groups/);
+  }, 40000);
+
+  it("a receiver's -g list in another order, or a subset: each group counted by destination as the kernel delivered it; per-group loss flagged invalid, not guessed", async () => {
+    const sentGroups = ['239.3.5.1', '239.3.5.2', '239.3.5.3', '239.3.5.4'];
+    const reordered = ['239.3.5.3', '239.3.5.1', '239.3.5.4', '239.3.5.2'];
+    const subset = ['239.3.5.2', '239.3.5.3'];
+    const run = (list: string[], name: string): { file: string; rx: Running } => {
+      const file = join(dir, `recv-${name}.json`);
+      return { file, rx: ns.mcbench(['recv', ...list.flatMap((g) => ['-g', g]), '-p', '5045', '-I', 'lo', '-i', '0', '--rcvbuf', '4M', '--rcvbuf-force', '--json', file], 30000) };
+    };
+    const a = run(reordered, 'reordered');
+    const b = run(subset, 'subset');
+    const same = run(sentGroups, 'same');
+    await Promise.all([a.rx.waitFor('listening'), b.rx.waitFor('listening'), same.rx.waitFor('listening')]);
+    const txFile = join(dir, 'send-order.json');
+    const tx = await ns.mcbench(['send', '-g', '239.3.5.1-239.3.5.4', '-p', '5045', '-I', 'lo', '--pps', '10000', '-n', '4002', '-l', '200', '-i', '0', '-q', '--json', txFile]).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const sent = JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult;
+    const sentBy = new Map(sent.end.groups!.map((g) => [g.group, g.packets]));
+    expect([...sentBy.values()]).toEqual([1001, 1001, 1000, 1000]);
+    for (const [x, list] of [[a, reordered], [b, subset]] as const) {
+      const out = await x.rx.done;
+      expect(out.code, out.stderr).toBe(0);
+      const got = JSON.parse(readFileSync(x.file, 'utf8')) as ReceiverResult;
+      // by destination: what the sender sent each of these groups, in this receiver's order
+      expect(got.end.groups!.map((g) => [g.group, g.packets])).toEqual(list.map((g) => [g, sentBy.get(g)]));
+      expect(got.end.group_mismatch).toBeGreaterThan(0);
+      expect(got.end.groups!.every((g) => g.expected_packets === null && g.lost_packets === null && g.lost_percent === null)).toBe(true);
+      expect(out.stderr).toMatch(/invalid per-group loss, the receiver's -g list differs from the sender's/);
+      expect(out.stdout).toMatch(/per-group loss invalid/);
+    }
+    const sameOut = await same.rx.done;
+    expect(sameOut.code, sameOut.stderr).toBe(0);
+    const same_ = JSON.parse(readFileSync(same.file, 'utf8')) as ReceiverResult;
+    expect(same_.end.group_mismatch).toBe(0);
+    expect(same_.end.groups!.map((g) => [g.group, g.packets, g.expected_packets, g.lost_packets])).toEqual(sentGroups.map((g) => [g, sentBy.get(g), sentBy.get(g), 0]));
+  }, 60000);
+
+  it('under loss a python sender makes (a group never sent, half of one, a burst of all), per group received and lost are what it left out', async () => {
+    const rxFile = join(dir, 'recv-gaps.json');
+    const rx = ns.mcbench(['recv', '-g', '239.3.6.1-239.3.6.10', '-p', '5046', '-I', 'lo', '-i', '0', '--rcvbuf', '4M', '--rcvbuf-force', '--json', rxFile], 30000);
+    await rx.waitFor('listening');
+    const py = await ns.run('python3', ['-c', PY_ROUND_ROBIN_WITH_GAPS, '5046']);
+    expect(py.code, py.stderr).toBe(0);
+    const truth = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { sent: number[]; skipped: number[] };
+    const rxOut = await rx.done;
+    expect(rxOut.code, rxOut.stderr).toBe(0);
+    const got = JSON.parse(readFileSync(rxFile, 'utf8')) as ReceiverResult;
+    const per = got.end.groups!;
+    expect(truth.sent[2]).toBe(0);
+    expect(per.map((g) => g.packets)).toEqual(truth.sent);
+    expect(per.map((g) => g.lost_packets)).toEqual(truth.skipped);
+    expect(per.map((g) => g.expected_packets)).toEqual(truth.sent.map((n, k) => n + truth.skipped[k]!));
+    expect(got.end.group_mismatch).toBe(0);
+    const lost = truth.skipped.reduce((a, b) => a + b, 0);
+    expect(got.end.sum).toMatchObject({ packets: 5005 - lost, lost_packets: lost, expected_packets: 5005 });
+    console.log(`python round robin with gaps: per group sent ${truth.sent.join(' ')}; mcbench per group ${per.map((g) => g.packets).join(' ')}, lost ${per.map((g) => String(g.lost_packets)).join(' ')}`);
+  }, 40000);
 });

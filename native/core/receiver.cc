@@ -59,6 +59,8 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
     for (const IpAddress& g : cfg_.socket.moreGroups)
       groupAddrs_.push_back(reinterpret_cast<const sockaddr_in&>(g.storage).sin_addr.s_addr);
     groupReceived_.assign(groupAddrs_.size(), 0);
+    for (size_t k = 0; k < groupAddrs_.size(); ++k) groupIndex_.emplace_back(groupAddrs_[k], static_cast<uint32_t>(k));
+    std::sort(groupIndex_.begin(), groupIndex_.end());
   }
   for (uint32_t i = 0; i < cfg_.batch; ++i) {
     iov_[i].iov_base = slot(i);
@@ -91,6 +93,7 @@ void Receiver::snapshot(ReceiverSnapshot& out, LatencyRecorder* lat) const {
   out.counters = counters_;
   out.groupReceived = groupReceived_;
   out.groupMismatch = groupMismatch_;
+  out.otherDestination = otherDestination_;
   out.counters.socketDrops = drops;
   StallSnapshot& st = out.stalls;
   st.stalls.clear();
@@ -191,10 +194,9 @@ bool Receiver::payloadMatches(const wire::Header& h, const uint8_t* datagram, si
   return len <= from || std::memcmp(datagram + from, expected_.data() + from, len - from) == 0;
 }
 
-void Receiver::countGroup(uint64_t seq, uint32_t destination) {
-  const size_t g = static_cast<size_t>(seq % groupReceived_.size());
-  ++groupReceived_[g];
-  if (destination != 0 && destination != groupAddrs_[g]) ++groupMismatch_;
+int Receiver::joinedGroup(uint32_t destination) const {
+  auto it = std::lower_bound(groupIndex_.begin(), groupIndex_.end(), std::make_pair(destination, uint32_t{0}));
+  return it != groupIndex_.end() && it->first == destination ? static_cast<int>(it->second) : -1;
 }
 
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
@@ -237,6 +239,13 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       ++c.foreign;
       continue;
     }
+    // Several groups: the socket is bound to the wildcard address, so unicast and broadcast to the
+    // port arrive too (IP_MULTICAST_ALL 0 filters multicast only). Only the joined groups count.
+    int group = -1;
+    if (!groupIndex_.empty() && (group = joinedGroup(destination)) < 0) {
+      ++otherDestination_;
+      continue;
+    }
     wire::Header h;
     // decode() reads at most the header slot's first 48 bytes; len is the whole datagram's length.
     if (wire::decode(slot(i), len, h) != wire::DecodeResult::Ok) {
@@ -260,7 +269,11 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
       stalls_.arrival(recvNs, h.session, h.seq);
     if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
-    if (outcome == SessionTable::Outcome::Unique && !groupReceived_.empty()) countGroup(h.seq, destination);
+    if (outcome == SessionTable::Outcome::Unique && group >= 0) {
+      ++groupReceived_[static_cast<size_t>(group)];
+      // The sender sends seq to its group seq % N: another group here means its list is not ours.
+      if (groupAddrs_[static_cast<size_t>(h.seq % groupAddrs_.size())] != destination) ++groupMismatch_;
+    }
   }
 }
 

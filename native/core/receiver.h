@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <sys/socket.h>
@@ -102,10 +103,14 @@ struct StallSnapshot {
 
 struct ReceiverSnapshot {
   ReceiverCounters counters;
-  // Several -g: unique DATA per group, the group told by the sequence (the sender's round robin:
-  // seq % groups, in -g order), and datagrams that IP_PKTINFO says went to another group than that.
+  // Several -g: unique DATA per group, the group told by the datagram's destination (IP_PKTINFO),
+  // in -g order; unique DATA whose destination is not the group its sequence names in the sender's
+  // round robin (seq % groups, in -g order: the sender's list is not this one); and datagrams to
+  // the port whose destination is none of the joined groups (unicast, broadcast: the socket is
+  // bound to the wildcard address), dropped before the session table, latency and stalls.
   std::vector<uint64_t> groupReceived;
   uint64_t groupMismatch = 0;
+  uint64_t otherDestination = 0;
   std::vector<SessionStats> sessions;
   StallSnapshot stalls;
   bool running = false;
@@ -141,7 +146,8 @@ class Receiver {
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
   bool payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len);
-  void countGroup(uint64_t seq, uint32_t destination);
+  // Several groups: the -g index of a destination address (network order), -1 if none of them.
+  int joinedGroup(uint32_t destination) const;
 
   ReceiverConfig cfg_;
   ReceiverSocketInfo info_;
@@ -168,7 +174,10 @@ class Receiver {
   LatencyRecorder latency_;
   std::vector<uint64_t> groupReceived_;  // several groups: see ReceiverSnapshot
   std::vector<uint32_t> groupAddrs_;     // their IPv4 addresses (network order), in -g order
+  // (address, -g index) sorted by address: a destination's group by binary search, up to 1024 groups
+  std::vector<std::pair<uint32_t, uint32_t>> groupIndex_;
   uint64_t groupMismatch_ = 0;
+  uint64_t otherDestination_ = 0;
   StallDetector stalls_;
   uint64_t joinMonoNs_ = 0;
   uint64_t joinRealNs_ = 0;

@@ -1,6 +1,7 @@
 // Several groups at once: `-g` repeatable and as an IPv4 range (`-g 239.1.1.1-239.1.1.100`). The
 // sender sends datagram seq to group seq % N (round robin, in -g order), so a receiver of the same
-// list tells each group's share, and its loss, from the sequence alone. Pure.
+// list knows each group's expected share from the sequence; it counts what arrived by the
+// datagram's destination. Pure.
 import { isIPv4 } from 'node:net';
 import { UsageError } from './errors.js';
 import { parseGroupAddress } from './multicast-address.js';
@@ -71,11 +72,17 @@ export interface SequenceRange {
   to: number;
 }
 
-/** Per group: what the receiver counted (by the sequence's round-robin group) against what each session sent it. */
-export function receiverGroups(groups: string[], received: number[], ranges: SequenceRange[]): ReceiverGroup[] {
+/**
+ * Per group: what the receiver counted (by the datagram's destination) against what each session
+ * sent it (the sender's round robin over this list). With `listDiffers` (datagrams arrived on
+ * another group than their sequence names in this list: the sender's -g list is another one, in
+ * order or members) the expected share is unknown: expected and loss are null, not a guess.
+ */
+export function receiverGroups(groups: string[], received: number[], ranges: SequenceRange[], listDiffers = false): ReceiverGroup[] {
   return groups.map((group, i) => {
-    const expected = ranges.reduce((n, r) => n + roundRobinRange(r.from, r.to, groups.length, i), 0);
     const packets = received[i] ?? 0;
+    if (listDiffers) return { group, packets, expected_packets: null, lost_packets: null, lost_percent: null };
+    const expected = ranges.reduce((n, r) => n + roundRobinRange(r.from, r.to, groups.length, i), 0);
     const lost = Math.max(0, expected - packets);
     return { group, packets, expected_packets: expected, lost_packets: lost, lost_percent: expected > 0 ? (100 * lost) / expected : 0 };
   });

@@ -279,6 +279,8 @@ export interface ReceiverEnd {
   groups?: ReceiverGroup[];
   /** several -g: unique datagrams whose destination (IP_PKTINFO) was another group than their sequence says (the sender's -g list differs from this one's); absent with one group */
   group_mismatch?: number;
+  /** several -g: datagrams to the port whose destination (IP_PKTINFO) was none of the joined groups (unicast, broadcast), dropped before any session; absent with one group */
+  other_destination?: number;
   /**
    * all sessions added up: packets, bytes, loss and rates are sums; seconds is the longest
    * session's span
@@ -407,14 +409,14 @@ export interface SenderConfig {
 export interface ReceiverGroup {
   /** the group, dotted quad */
   group: string;
-  /** unique DATA datagrams of this group (told by the sequence: the sender's round robin), packets */
+  /** unique DATA datagrams sent to this group (told by their destination, IP_PKTINFO), packets */
   packets: number;
-  /** the sessions' expected sequences that belong to this group, packets */
-  expected_packets: number;
-  /** expected minus received, packets (never below 0) */
-  lost_packets: number;
-  /** 100 * lost / expected, percent 0-100 (0 when nothing was expected) */
-  lost_percent: number;
+  /** the sessions' expected sequences that belong to this group in the sender's round robin, packets; null when group_mismatch > 0 (the sender's -g list is not this receiver's: unknown) */
+  expected_packets: number | null;
+  /** expected minus received, packets (never below 0); null when group_mismatch > 0 */
+  lost_packets: number | null;
+  /** 100 * lost / expected, percent 0-100 (0 when nothing was expected); null when group_mismatch > 0 */
+  lost_percent: number | null;
 }
 
 /** Several -g: one group's share of a sender's datagrams */

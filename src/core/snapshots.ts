@@ -117,9 +117,14 @@ export interface NativeStalls {
 }
 
 export interface NativeReceiverSnapshot {
-  /** several groups: unique DATA per group (seq % groups, in -g order) and datagrams IP_PKTINFO put in another group; absent with one */
+  /**
+   * several groups (absent with one): unique DATA per group by its destination (IP_PKTINFO), in -g
+   * order; unique DATA whose destination is not the group seq % groups of this list; datagrams to
+   * the port whose destination is none of the groups (unicast, broadcast: dropped unread)
+   */
   groupReceived?: number[];
   groupMismatch?: number;
+  otherDestination?: number;
   datagrams: number;
   foreign: number;
   truncated: number;

@@ -206,9 +206,16 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         '(corrupted on the way, or a sender that writes another payload: an older mcbench or another tool)',
     );
   }
-  const groups = last.groupReceived ? receiverGroups(spec.groups, last.groupReceived, sessions.map(sequenceRange)) : null;
-  if ((last.groupMismatch ?? 0) > 0) {
-    warnings.push(`${formatCount(last.groupMismatch!)} datagrams arrived on another group than their sequence says: the sender's -g list is not this one (same groups, same order), so the per-group figures are not exact`);
+  const groupMismatch = last.groupMismatch ?? 0;
+  const groups = last.groupReceived ? receiverGroups(spec.groups, last.groupReceived, sessions.map(sequenceRange), groupMismatch > 0) : null;
+  if (groupMismatch > 0) {
+    warnings.push(
+      `${formatCount(groupMismatch)} datagrams arrived on another group than their sequence names in this -g list: invalid per-group loss, the receiver's -g list differs from the sender's ` +
+        '(same groups, same order needed); per-group loss not reported (end.groups: packets only); a subset of the sender\'s groups also sees their share as session loss',
+    );
+  }
+  if ((last.otherDestination ?? 0) > 0) {
+    warnings.push(`${formatCount(last.otherDestination!)} datagrams to port ${spec.port} were sent to none of the joined groups (unicast or broadcast): counted as other_destination, ignored`);
   }
   if (last.rejectedSessions > 0) warnings.push(`${formatCount(last.rejectedSessions)} packets of senders beyond the 32-session table were ignored`);
   warnings.push(...sessionWarnings(last, sessions));
@@ -250,7 +257,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
     intervals,
     end: {
       sessions,
-      ...(groups ? { groups, group_mismatch: last.groupMismatch ?? 0 } : {}),
+      ...(groups ? { groups, group_mismatch: groupMismatch, other_destination: last.otherDestination ?? 0 } : {}),
       sum,
       socket: { rcvbuf_actual: rcvbufActual, rcvbuf_clamped: clamped, rmem_max: rmemMax },
       socket_overflow_drops: overflowDrops,
@@ -356,9 +363,11 @@ function sequenceRange(s: SessionResult): SequenceRange {
 
 /** Several groups in one line: how many, the total, and the worst group's loss. */
 function groupsLine(groups: ReceiverGroup[]): string {
-  const worst = groups.reduce((w, g) => (g.lost_percent > w.lost_percent ? g : w), groups[0]!);
-  const lossy = groups.filter((g) => g.lost_packets > 0).length;
-  return `groups: ${groups.length}, ${formatCount(groups.reduce((n, g) => n + g.packets, 0))} packets; ${lossy} lost some` +
-    (lossy > 0 ? `, worst ${worst.group} ${worst.lost_percent.toFixed(2)}% (${formatCount(worst.lost_packets)}/${formatCount(worst.expected_packets)})` : '') +
+  const total = `groups: ${groups.length}, ${formatCount(groups.reduce((n, g) => n + g.packets, 0))} packets`;
+  if (groups.some((g) => g.lost_percent === null)) return `${total}; per-group loss invalid: the receiver's -g list differs from the sender's (per group in the JSON: end.groups)`;
+  const worst = groups.reduce((w, g) => ((g.lost_percent ?? 0) > (w.lost_percent ?? 0) ? g : w), groups[0]!);
+  const lossy = groups.filter((g) => (g.lost_packets ?? 0) > 0).length;
+  return `${total}; ${lossy} lost some` +
+    (lossy > 0 ? `, worst ${worst.group} ${(worst.lost_percent ?? 0).toFixed(2)}% (${formatCount(worst.lost_packets ?? 0)}/${formatCount(worst.expected_packets ?? 0)})` : '') +
     ' (per group in the JSON: end.groups)';
 }
