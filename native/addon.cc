@@ -14,6 +14,7 @@
 #include "core/receiver.h"
 #include "core/rtt.h"
 #include "core/sender.h"
+#include "core/ssm_router.h"
 
 namespace {
 
@@ -714,6 +715,78 @@ class PongWrap : public Napi::ObjectWrap<PongWrap> {
   bool started_ = false;
 };
 
+// SsmRouter({upstream, downstream, queryInterval}): the lab's SSM router (core/ssm_router.h),
+// running on its own thread from construction until close().
+class SsmRouterWrap : public Napi::ObjectWrap<SsmRouterWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "SsmRouter",
+                       {InstanceMethod("close", &SsmRouterWrap::Close),
+                        InstanceMethod("snapshot", &SsmRouterWrap::Snapshot)});
+  }
+  explicit SsmRouterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SsmRouterWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "SsmRouter(options): options object required").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    const std::string up = o.Get("upstream").ToString().Utf8Value();
+    const std::string down = o.Get("downstream").ToString().Utf8Value();
+    const double interval =
+        o.Get("queryInterval").IsNumber() ? o.Get("queryInterval").As<Napi::Number>().DoubleValue() : 10;
+    guarded(env, [&] {
+      router_ = std::make_unique<mcbench::SsmRouter>(up, down, interval);
+      router_->start();
+    });
+  }
+  ~SsmRouterWrap() override = default;  // the router stops and closes its socket
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    router_.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!router_) return env.Null();
+    mcbench::SsmRouterSnapshot s;
+    router_->snapshot(s);
+    const mcbench::SsmRouterCounters& c = s.counters;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("igmpPackets", n64(env, c.igmpPackets));
+    o.Set("v3Reports", n64(env, c.v3Reports));
+    o.Set("ssmRecords", n64(env, c.ssmRecords));
+    o.Set("excludeRecords", n64(env, c.excludeRecords));
+    o.Set("nonSsmRecords", n64(env, c.nonSsmRecords));
+    o.Set("ignoredV1V2Ssm", n64(env, c.ignoredV1V2Ssm));
+    o.Set("ignoredV1V2Other", n64(env, c.ignoredV1V2Other));
+    o.Set("malformed", n64(env, c.malformed));
+    o.Set("upstreamIgmp", n64(env, c.upstreamIgmp));
+    o.Set("kernelUpcalls", n64(env, c.kernelUpcalls));
+    o.Set("queriesSent", n64(env, c.queriesSent));
+    o.Set("routesAdded", n64(env, c.routesAdded));
+    o.Set("routesRemoved", n64(env, c.routesRemoved));
+    o.Set("routesRefused", n64(env, c.routesRefused));
+    Napi::Array routes = Napi::Array::New(env, s.routes.size());
+    for (size_t i = 0; i < s.routes.size(); i++) {
+      char src[INET_ADDRSTRLEN], grp[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &s.routes[i].source, src, sizeof src);
+      inet_ntop(AF_INET, &s.routes[i].group, grp, sizeof grp);
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("source", Napi::String::New(env, src));
+      r.Set("group", Napi::String::New(env, grp));
+      routes.Set(static_cast<uint32_t>(i), r);
+    }
+    o.Set("routes", routes);
+    o.Set("running", Napi::Boolean::New(env, s.running));
+    o.Set("error", threadError(env, s.error));
+    return o;
+  }
+
+  std::unique_ptr<mcbench::SsmRouter> router_;
+};
+
 // sendIgmpQuery(interface, maxResponseDeciseconds): one IGMPv2 general query (raw socket).
 Napi::Value SendIgmpQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -789,6 +862,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Receiver", ReceiverWrap::Init(env));
   exports.Set("Ping", PingWrap::Init(env));
   exports.Set("Pong", PongWrap::Init(env));
+  exports.Set("SsmRouter", SsmRouterWrap::Init(env));
   exports.Set("headerLength", Napi::Number::New(env, static_cast<double>(mcbench::wire::kHeaderLen)));
   return exports;
 }

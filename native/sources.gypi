@@ -7,7 +7,8 @@
       "native/core/receiver.cc",
       "native/core/igmp.cc",
       "native/core/flock.cc",
-      "native/core/rtt.cc"
+      "native/core/rtt.cc",
+      "native/core/ssm_router.cc"
     ],
     "mcbench_addon_sources": [
       "native/addon.cc"

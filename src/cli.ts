@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { hostsCommand } from './commands/hosts.js';
 import { igmpQueryCommand } from './commands/igmp-query.js';
+import { ssmRouterCommand } from './commands/ssm-router.js';
 import { labCommand } from './commands/lab.js';
 import { ndrCommand } from './commands/ndr.js';
 import { pingCommand } from './commands/ping.js';
@@ -19,7 +20,7 @@ import { settingsCommand } from './commands/settings.js';
 import { suiteCommand } from './commands/suite.js';
 import { VERSION } from './host/version.js';
 
-const commands = [sendCommand, recvCommand, runCommandModule, ndrCommand, abCommand, suiteCommand, reportCommand, demoCommand, settingsCommand, doctorCommand, labCommand, hostsCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand, pingCommand, pongCommand];
+const commands = [sendCommand, recvCommand, runCommandModule, ndrCommand, abCommand, suiteCommand, reportCommand, demoCommand, settingsCommand, doctorCommand, labCommand, hostsCommand, igmpQueryCommand, clockServeCommand, clockProbeCommand, pingCommand, pongCommand, ssmRouterCommand];
 
 /**
  * `-b -5M` would read as flags -5 and -M, and `--json -` as a stray positional; joined as `-b=-5M`, the flag's own validation names it

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { RunError } from './core/errors.js';
 import type { NativeLatency } from './core/latency.js';
 import type { NativePingSnapshot, NativePongSnapshot, NativeRttHistograms } from './core/rtt.js';
-import type { NativeReceiverSnapshot, NativeSenderSnapshot } from './core/snapshots.js';
+import type { NativeReceiverSnapshot, NativeSenderSnapshot, ThreadErrorInfo } from './core/snapshots.js';
 
 export type { NativeReceiverSnapshot, NativeSenderSnapshot, NativeSessionSnapshot, ThreadErrorInfo } from './core/snapshots.js';
 
@@ -138,11 +138,48 @@ export interface NativePong {
   snapshot(): NativePongSnapshot;
 }
 
+export interface SsmRouterOptions {
+  /** the interface the sources are on (VIF 0) */
+  upstream: string;
+  /** the interface the receivers are on (VIF 1): IGMP read here, IGMPv3 queries sent here */
+  downstream: string;
+  /** seconds between the IGMPv3 general queries downstream */
+  queryInterval: number;
+}
+
+export interface NativeSsmRouterSnapshot {
+  igmpPackets: number;
+  v3Reports: number;
+  ssmRecords: number;
+  excludeRecords: number;
+  nonSsmRecords: number;
+  /** IGMPv1/v2 reports and leaves for 232/8: no source in them, ignored (RFC 4604 2.2.1) */
+  ignoredV1V2Ssm: number;
+  ignoredV1V2Other: number;
+  malformed: number;
+  upstreamIgmp: number;
+  kernelUpcalls: number;
+  queriesSent: number;
+  routesAdded: number;
+  routesRemoved: number;
+  routesRefused: number;
+  routes: Array<{ source: string; group: string }>;
+  running: boolean;
+  error: ThreadErrorInfo | null;
+}
+
+/** the lab's SSM router (native/core/ssm_router.h): runs from construction until close() */
+export interface NativeSsmRouter {
+  close(): void;
+  snapshot(): NativeSsmRouterSnapshot | null;
+}
+
 export interface Binding {
   Sender: new (o: SenderOptions) => NativeSender;
   Receiver: new (o: ReceiverOptions) => NativeReceiver;
   Ping: new (o: PingOptions) => NativePing;
   Pong: new (o: RttSocketOptions) => NativePong;
+  SsmRouter: new (o: SsmRouterOptions) => NativeSsmRouter;
   headerLength: number;
   /** one IGMPv2 general query on the interface (raw socket: root) */
   sendIgmpQuery(iface: string, maxResponseDeciseconds: number): void;
