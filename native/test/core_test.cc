@@ -28,6 +28,7 @@
 #include "core/sender.h"
 #include "core/session_table.h"
 #include "core/socket.h"
+#include "core/ssm_router.h"
 #include "core/stall_detector.h"
 #include "core/wire.h"
 
@@ -821,6 +822,29 @@ TEST(mld_general_query_bytes) {
   const uint8_t v1[24] = {130, 0, 0, 0, 0x01, 0xf4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   CHECK(std::memcmp(q1, v1, sizeof v1) == 0);
   CHECK_EQ(q1[24], uint8_t{0xee});  // untouched past the message
+}
+
+TEST(ssm_router_igmpv3_query_and_classify) {
+  // RFC 3376 4.1: 11, Max Resp Code 10, checksum, group 0, Resv/S/QRV = 2, QQIC 5, 0 sources;
+  // by hand: 0x110a + 0x0205 = 0x130f, checksum ~0x130f = 0xecf0.
+  uint8_t q[12];
+  mcbench::buildIgmpV3GeneralQuery(q, 10, 5);
+  const uint8_t want[12] = {0x11, 0x0a, 0xec, 0xf0, 0, 0, 0, 0, 0x02, 0x05, 0, 0};
+  CHECK(std::memcmp(q, want, sizeof want) == 0);
+  CHECK(mcbench::classifyIgmp(q, sizeof q) == mcbench::IgmpKind::Query);
+  // IGMPv2 report for 232.1.1.1: 0x1600 + 0xe801 + 0x0101 = 0xff02, checksum 0x00fd: SSM, no source
+  const uint8_t v2ssm[8] = {0x16, 0, 0x00, 0xfd, 232, 1, 1, 1};
+  CHECK(mcbench::classifyIgmp(v2ssm, 8) == mcbench::IgmpKind::V1V2Ssm);
+  // IGMPv2 report for 239.1.1.1: 0x1600 + 0xef01 + 0x0101 = 0x10602 -> 0x0603, checksum 0xf9fc
+  const uint8_t v2asm[8] = {0x16, 0, 0xf9, 0xfc, 239, 1, 1, 1};
+  CHECK(mcbench::classifyIgmp(v2asm, 8) == mcbench::IgmpKind::V1V2Other);
+  // a wrong checksum or a short message is malformed, never a report
+  const uint8_t forged[8] = {0x16, 0, 0x00, 0xfe, 232, 1, 1, 1};
+  CHECK(mcbench::classifyIgmp(forged, 8) == mcbench::IgmpKind::Malformed);
+  CHECK(mcbench::classifyIgmp(v2ssm, 7) == mcbench::IgmpKind::Malformed);
+  // IGMPv3 report, no records: 0x2200, checksum 0xddff
+  const uint8_t v3[8] = {0x22, 0, 0xdd, 0xff, 0, 0, 0, 0};
+  CHECK(mcbench::classifyIgmp(v3, 8) == mcbench::IgmpKind::V3Report);
 }
 
 // =================================================================================================
