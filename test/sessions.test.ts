@@ -44,6 +44,7 @@ interface Packet {
   startAgeS?: number;
   lateMs?: number;
   src?: number;
+  addr?: string;
   gapMs?: number;
 }
 
@@ -194,6 +195,39 @@ describe('FINs and the session table', () => {
     expect(got.end.foreign_source_packets).toBe(2);
     expect(only(got, S)).toMatchObject({ packets: 100, expected_packets: 100, lost_packets: 0, out_of_order: 0, duplicates: 0, tail_known: true, sender_packets: 100 });
     expect(r.stderr).toMatch(/2 DATA packets of known sessions came from another address or port/);
+    checkInvariants(got);
+  });
+
+  it('IPv6: a host whose address hashes like the source\'s (48-bit FNV-1a collision) is still another source, for DATA and FIN', async () => {
+    // fd00::1:1210:530f:b0:8727 has the same 48-bit source hash as fd00:0:0:1::2 (native/test/core_test.cc
+    // checks it): both on one veth end, the receiver on the other, the same source port.
+    const real = 'fd00:0:0:1::2', forger = 'fd00::1:1210:530f:b0:8727';
+    for (const step of [['link', 'add', 'c6a', 'type', 'veth', 'peer', 'name', 'c6b'], ['link', 'set', 'c6a', 'up'], ['link', 'set', 'c6b', 'up'],
+      ['-6', 'addr', 'add', `${real}/128`, 'dev', 'c6a', 'nodad'], ['-6', 'addr', 'add', `${forger}/128`, 'dev', 'c6a', 'nodad']]) {
+      const r = await ns.run('ip', step);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const rx = ns.mcbench(['recv', '-g', 'ff15::c6', '-p', '5419', '-I', 'c6b', '--sessions', '1', '--idle-timeout', '5', '-t', '25', '--json', join(dir, 'recv.json')], 40000);
+    await rx.waitFor('listening on');
+    const S = '0000000000000306';
+    const from = (addr: string, seq: number, kind: 'data' | 'fin' = 'data'): Packet => ({ kind, session: S, seq, addr, src: 40016, ageMs: 0.1, gapMs: 0.2 });
+    const packets = [
+      ...range(0, 100).map((seq) => from(real, seq)),
+      from(forger, 1100), from(forger, 3), from(forger, 100), // a fake gap, a fake duplicate, a fake next packet
+      from(forger, 100, 'fin'), // an early FIN
+      ...range(100, 200).map((seq) => from(real, seq)),
+      from(real, 200, 'fin'),
+    ];
+    const c = await ns.run('python3', [CRAFT, 'ff15::c6', '5419', JSON.stringify(packets), 'c6a'], 60000);
+    expect(c.code, c.stderr).toBe(0);
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(0);
+    const got = readJson<ReceiverResult>('recv.json');
+    expect(got.end.end_reason).toBe('fin');
+    expect(got.end.foreign_source_packets).toBe(3);
+    expect(got.end.bogus_fins).toBe(1);
+    expect(got.end.datagrams).toBe(packets.length);
+    expect(only(got, S)).toMatchObject({ source: `[${real}]:40016`, packets: 200, expected_packets: 200, lost_packets: 0, out_of_order: 0, duplicates: 0, tail_known: true, sender_packets: 200 });
     checkInvariants(got);
   });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Sends hand-made mcbench datagrams (wire v1 or v2) to a group, from chosen source ports.
 
-Usage: craft_v2.py GROUP PORT '<json list of packets>'
+Usage: craft_v2.py GROUP PORT '<json list of packets>' [IFACE]
+An IPv6 GROUP is sent over IPv6; IFACE (optional) is the interface multicast leaves by.
 Each packet (all fields optional but kind/session/seq):
   kind      "data" | "fin"
   session   16 hex digits
@@ -15,6 +16,7 @@ Each packet (all fields optional but kind/session/seq):
   lateMs    v2: the actual send time is the intended one + lateMs (default 0)
   len       datagram length (default 64)
   src       source port (0 = an ephemeral one; each distinct value is its own socket)
+  addr      source address to bind (default: any; each distinct addr/src pair is its own socket)
   gapMs     pause after this packet (default 1)
 Stamps are CLOCK_REALTIME ns, taken when the packet is built.
 """
@@ -25,17 +27,29 @@ import sys
 import time
 
 group, port, packets = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+iface = sys.argv[4] if len(sys.argv) > 4 else None
+v6 = ":" in group
 sockets = {}
 starts = {}
 
 
-def sock_for(src):
-    if src not in sockets:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-        s.bind(("0.0.0.0", src))
-        sockets[src] = s
-    return sockets[src]
+def sock_for(src, addr):
+    key = (src, addr)
+    if key not in sockets:
+        if v6:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+            if iface:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(iface))
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+            if iface:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+        s.bind((addr or ("::" if v6 else "0.0.0.0"), src))
+        sockets[key] = s
+    return sockets[key]
 
 
 for p in packets:
@@ -52,5 +66,5 @@ for p in packets:
         actual = send_ns + int(p.get("lateMs", 0) * 1e6)
         head += struct.pack(">QQ", start % (1 << 64), actual % (1 << 64))
     buf = head.ljust(max(p.get("len", 64), hlen), b"\0")
-    sock_for(p.get("src", 0)).sendto(buf, (group, port))
+    sock_for(p.get("src", 0), p.get("addr")).sendto(buf, (group, port))
     time.sleep(p.get("gapMs", 1) / 1000)
