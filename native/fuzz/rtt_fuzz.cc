@@ -1,6 +1,7 @@
 // libFuzzer harness of the RTT mode's reply handling: Ping::processReply() (decodeReply, session
 // and probe matching, stamp checks, reflector table, per-reflector answered bitmap, histograms,
-// offsets) and decodeProbe(), fed fuzzed datagrams from a few source addresses. Built with
+// offsets) and decodeProbe(), fed fuzzed datagrams from a few source addresses; the probes among
+// them also go to Pong::countProbe() (session table, first-source and ascending-sequence rules). Built with
 // -fsanitize=fuzzer,address,undefined (CMake: -DMCBENCH_FUZZ=ON with clang); test/native.sh runs
 // it for a bounded time.
 //
@@ -41,6 +42,19 @@ Ping& ping() {
   return *p;
 }
 
+mcbench::Pong& pong() {
+  static mcbench::Pong* p = [] {
+    mcbench::PongConfig c;
+    c.socket.group = "239.255.77.3";
+    c.socket.port = 47003;
+    c.socket.iface = "lo";
+    c.maxSessions = 4;  // few slots: inputs reach eviction
+    return new mcbench::Pong(c);
+  }();
+  return *p;
+}
+uint64_t g_pongMono = 0;
+
 constexpr uint64_t kT0 = 1700000000000000000ull;
 uint64_t g_sentTotal = 0;  // probes noted as sent so far (the t1 of probe i is kT0 + i * 1000)
 uint64_t g_inputs = 0;
@@ -57,13 +71,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (unsigned i = 0; i < newProbes; ++i) p.noteSent(kT0 + (g_sentTotal++) * 1000);
   unsigned outcomes[9] = {};
   unsigned fed = 0;
+  mcbench::PongSnapshot pongBefore;
+  pong().snapshot(pongBefore);
+  uint64_t probesIgnored = 0, probesRepeated = 0;
   while (in.remaining_bytes() > 0 && fed < 64) {
     uint8_t ctl = in.ConsumeIntegral<uint8_t>();
     uint8_t from = in.ConsumeIntegral<uint8_t>();
     uint64_t t4Delta = in.ConsumeIntegral<uint32_t>();
     std::vector<uint8_t> d = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 96));
     mcbench::wire::Probe probe;
-    (void)mcbench::wire::decodeProbe(d.data(), d.size(), probe);
+    bool isProbe = mcbench::wire::decodeProbe(d.data(), d.size(), probe) == mcbench::wire::DecodeResult::Ok;
     if ((ctl & 1) && d.size() >= 8) {
       const uint8_t head[8] = {'M', 'C', 'B', '1', 1, 4, 0, 72};
       std::memcpy(d.data(), head, 8);
@@ -81,6 +98,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     a->sin_port = htons(5001);
     a->sin_addr.s_addr = htonl(0x0A000001u + (from & 3));
     uint64_t t4 = kT0 + seq * 1000 + t4Delta;
+    if (isProbe) {
+      // the clock jumps by up to ~16 s (the control byte's top bits): stale sessions happen too
+      g_pongMono += static_cast<uint64_t>(ctl >> 4) * 1000000000ull + 1;
+      mcbench::PongSnapshot was;
+      pong().snapshot(was);
+      mcbench::Pong::ProbeCount n = pong().countProbe(probe.session, probe.seq, src, sizeof(sockaddr_in), g_pongMono);
+      mcbench::PongSnapshot now;
+      pong().snapshot(now);
+      const auto& w = was.counters;
+      const auto& x = now.counters;
+      if (!n.answer) {
+        ++probesIgnored;
+        check(x.foreignSource == w.foreignSource + 1);
+      } else {
+        check(n.probesSeen >= 1);
+        if (x.notAscending == w.notAscending + 1) {
+          ++probesRepeated;
+        } else {
+          // counted: its sequence is at least the session's first
+          check(x.notAscending == w.notAscending);
+          check(n.firstSeq <= probe.seq);
+        }
+      }
+      check(x.sessions - x.evictedSessions <= 4);
+    }
     Ping::Outcome o = p.processReply(d.data(), d.size(), src, sizeof(sockaddr_in), t4, 1 + fed);
     unsigned idx = static_cast<unsigned>(o);
     check(idx < 9);
@@ -120,5 +162,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   check(recordedAfter - recordedBefore == outcomes[static_cast<int>(Ping::Outcome::Recorded)]);
   check(dupAfter - dupBefore == outcomes[static_cast<int>(Ping::Outcome::Duplicate)]);
+  mcbench::PongSnapshot pongAfter;
+  pong().snapshot(pongAfter);
+  check(pongAfter.counters.foreignSource - pongBefore.counters.foreignSource == probesIgnored);
+  check(pongAfter.counters.notAscending - pongBefore.counters.notAscending == probesRepeated);
   return 0;
 }
