@@ -16,6 +16,9 @@ export const bridgeName = (lab: string) => `mcb-${lab}-br`;
 export const hostLinkName = (lab: string, k: number) => `mcb-${lab}-h${k}`;
 export const guestNetns = (lab: string, k: number) => `mcb-${lab}-g${k}`;
 export const guestName = (k: number) => `g${k}`;
+/** the SSM router's namespace and its upstream port on the bridge (LabSpec.ssmRouter) */
+export const routerNetns = (lab: string) => `mcb-${lab}-r`;
+export const routerLinkName = (lab: string) => `mcb-${lab}-ru`;
 
 /** Everything optional is null: the kernel's default stays. Intervals are in seconds. */
 export interface LabSpec {
@@ -52,6 +55,12 @@ export interface LabSpec {
   forceIgmpVersion: Array<0 | 1 | 2 | 3 | null>;
   /** per guest: net.ipv6.conf.eth0.force_mld_version (0 follows the querier, 1 or 2 pins it) */
   forceMldVersion: Array<0 | 1 | 2 | null>;
+  /**
+   * The last guest sits behind an SSM router (`mcbench ssm-router` in its own namespace, one port
+   * on the bridge, the guest's veth as its downstream): what a real SSM network does with an
+   * IGMPv2 report for 232/8 (ignores it), which the bridge alone does not show.
+   */
+  ssmRouter: boolean;
 }
 
 export type LabSpecInput = Partial<LabSpec>;
@@ -191,6 +200,7 @@ export function labSpec(input: Record<string, unknown> | LabSpecInput): LabSpec 
     mldVersion: checkChoice('--mld-version', raw.mldVersion ?? raw['mld-version'], [1, 2] as const),
     forceIgmpVersion: checkPerGuest('--force-igmp-version', raw.forceIgmpVersion ?? raw['force-igmp-version'], [0, 1, 2, 3] as const, guests),
     forceMldVersion: checkPerGuest('--force-mld-version', raw.forceMldVersion ?? raw['force-mld-version'], [0, 1, 2] as const, guests),
+    ssmRouter: checkBit('--ssm-router', raw.ssmRouter ?? raw['ssm-router']) === 1,
   };
 }
 

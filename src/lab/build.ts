@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RunError } from '../core/errors.js';
-import { GUEST_IF, INTERVAL_KNOBS, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
+import { GUEST_IF, INTERVAL_KNOBS, routerLinkName, routerNetns, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
 import type { LabLog } from './lab.js';
 import { isStale, readState, statePath, type LabState } from './state.js';
 import { BRIDGE_IPV4_CONF, BRIDGE_IPV6_QUERIER_CONF, ip, readSys, readSysNumber, sysNet, writeSys } from './sys.js';
@@ -107,12 +107,20 @@ export async function build(spec: LabSpec, state: LabState, check: () => void): 
 
   // One at a time: the first `ip netns add` sets up the /run/netns mount.
   for (const g of state.guests) await step(['netns', 'add', g.netns]);
+  const behindRouter = spec.ssmRouter ? state.guests[state.guests.length - 1] : undefined;
+  if (behindRouter) await step(['netns', 'add', routerNetns(spec.name)]);
   const linkOpts = [...(spec.mtu !== null ? ['mtu', String(spec.mtu)] : []), ...(spec.txqueuelen !== null ? ['txqueuelen', String(spec.txqueuelen)] : [])];
   const results = await Promise.allSettled(state.guests.map(async (g) => {
     // The guest end is made inside its namespace as eth0: it never exists in the root namespace.
     await step(['link', 'add', 'name', g.host_link, 'type', 'veth', 'peer', 'name', GUEST_IF, 'netns', g.netns]);
     disableIPv6(g.host_link);
-    await step(['link', 'set', 'dev', g.host_link, ...linkOpts, 'master', br, 'up']);
+    if (g === behindRouter) {
+      // its host end becomes the router's downstream port instead of a bridge port
+      await step(['link', 'set', 'dev', g.host_link, 'netns', routerNetns(spec.name), 'name', SSM_DOWN_IF]);
+      await step(['-n', routerNetns(spec.name), 'link', 'set', 'dev', SSM_DOWN_IF, ...linkOpts, 'up']);
+    } else {
+      await step(['link', 'set', 'dev', g.host_link, ...linkOpts, 'master', br, 'up']);
+    }
     await step(['-n', g.netns, 'link', 'set', 'dev', 'lo', 'up']);
     if (linkOpts.length) await step(['-n', g.netns, 'link', 'set', 'dev', GUEST_IF, ...linkOpts]);
     await step(['-n', g.netns, 'addr', 'add', g.address, 'dev', GUEST_IF]);
@@ -128,12 +136,52 @@ export async function build(spec: LabSpec, state: LabState, check: () => void): 
   const deadline = Date.now() + (spec.stp === 1 ? 15000 : 5000);
   for (;;) {
     check();
-    const waiting = state.guests.filter((g) => readSysNumber(sysNet(g.host_link, 'brport/state')) !== 3 || readSys(sysNet(g.host_link, 'operstate')) !== 'up');
+    const waiting = state.guests.filter((g) => g !== behindRouter).filter((g) => readSysNumber(sysNet(g.host_link, 'brport/state')) !== 3 || readSys(sysNet(g.host_link, 'operstate')) !== 'up');
     if (waiting.length === 0) break;
     if (Date.now() > deadline) throw new RunError(`bridge ports not forwarding after ${spec.stp === 1 ? 15 : 5} s: ${waiting.map((g) => g.host_link).join(', ')}`);
     await sleep(50);
   }
+  if (behindRouter) await startSsmRouter(spec, state, step, check);
   await startUpstreamQuerier(spec, state);
+}
+
+const SSM_UP_IF = 'up0';
+const SSM_DOWN_IF = 'down0';
+
+/**
+ * The SSM router (spec.ssmRouter) between the bridge and the last guest. Its two ports share one
+ * address, the lab subnet's .254 (unnumbered, as a point-to-point link often is), and the guest
+ * keeps its /24 address: the router has a /32 route to it and answers ARP for the rest of the
+ * subnet on both sides (proxy_arp), so no guest needs a route. rp_filter off: the sources' packets
+ * come in on up0 (the connected /24) and must not be judged by the /32. `mcbench ssm-router` runs
+ * in the router's namespace (lab down stops it with the namespace); ready when the kernel lists
+ * its two VIFs in /proc/net/ip_mr_vif.
+ */
+async function startSsmRouter(spec: LabSpec, state: LabState, step: (args: string[]) => Promise<void>, check: () => void): Promise<void> {
+  const ns = routerNetns(spec.name);
+  const downstream = state.guests[state.guests.length - 1]!;
+  const routerAddress = downstream.address.replace(/\.\d+\/24$/, '.254');
+  const up = routerLinkName(spec.name);
+  await step(['link', 'add', 'name', up, 'type', 'veth', 'peer', 'name', SSM_UP_IF, 'netns', ns]);
+  disableIPv6(up);
+  await step(['link', 'set', 'dev', up, 'master', state.bridge, 'up']);
+  await step(['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
+    'net.ipv6.conf.all.disable_ipv6=1', `net.ipv4.conf.${SSM_UP_IF}.proxy_arp=1`, `net.ipv4.conf.${SSM_DOWN_IF}.proxy_arp=1`]);
+  await step(['-n', ns, 'link', 'set', 'dev', 'lo', 'up']);
+  await step(['-n', ns, 'addr', 'add', `${routerAddress}/24`, 'dev', SSM_UP_IF]);
+  await step(['-n', ns, 'addr', 'add', `${routerAddress}/32`, 'dev', SSM_DOWN_IF]);
+  await step(['-n', ns, 'link', 'set', 'dev', SSM_UP_IF, 'up']);
+  await step(['-n', ns, 'route', 'add', downstream.address.replace(/\/24$/, '/32'), 'dev', SSM_DOWN_IF]);
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, MCBENCH_BIN, 'ssm-router', '--up', SSM_UP_IF, '--down', SSM_DOWN_IF, '--query-interval', '10'], { stdio: 'ignore', detached: true });
+  p.unref();
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    check();
+    const vifs = (await ip(['netns', 'exec', ns, 'cat', '/proc/net/ip_mr_vif'])).stdout.split('\n').filter((l) => /^\s*\d+\s/.test(l));
+    if (vifs.length === 2) return;
+    if (p.exitCode !== null || Date.now() > deadline) throw new RunError(`the SSM router in ${ns} did not start (${vifs.length} of 2 VIFs after ${p.exitCode !== null ? `its exit ${p.exitCode}` : '10 s'})`);
+    await sleep(50);
+  }
 }
 
 const MCBENCH_BIN = fileURLToPath(new URL('../../bin/mcbench.js', import.meta.url));

@@ -24,7 +24,7 @@ interface LinkRow {
 
 function pick(name: string, nsRows: NetnsRow[], linkRows: LinkRow[]): Found {
   const prefix = labPrefix(name);
-  const nsRe = new RegExp(`^${prefix}g\\d+$`);
+  const nsRe = new RegExp(`^${prefix}(?:g\\d+|r)$`); // r: the SSM router (LabSpec.ssmRouter)
   const netns = new Set(nsRows.map((r) => r.name).filter((n) => nsRe.test(n)));
   const links = linkRows
     .filter((r) => r.ifname.startsWith(prefix) && (r.linkinfo?.info_kind === 'veth' || r.linkinfo?.info_kind === 'bridge'))

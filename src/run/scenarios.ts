@@ -203,6 +203,37 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  {
+    name: 'ssm-igmpv2',
+    title: 'an SSM join behind an SSM router from a receiver pinned to IGMPv2 (force_igmp_version=2) gets nothing, silently',
+    seed: '-',
+    guests: 2,
+    // g2 sits behind the lab's SSM router (LabSpec.ssmRouter), which drops what the bridge keeps
+    needsBridge: true,
+    group: '232.1.1.1',
+    port: 5004,
+    // TTL 8: the router forwards only datagrams with TTL 2 or more (it takes one)
+    sendArgs: ['--pps', '2000', '-l', '200', '-t', '2', '--ttl', '8'],
+    // (S,G) with S the sender; an idle receiver stops 3 s after the sender's end
+    recvArgs: ['--source', 'sender', '--idle-timeout', '3'],
+    seconds: 2,
+    variants: [
+      {
+        name: 'default',
+        describe: 'g2 pinned to IGMPv2 (force_igmp_version=2): its join leaves as a v2 report without the source, which an SSM router ignores (RFC 4604 2.2.1)',
+        sysctls: {},
+        lab: { snooping: 0, ssmRouter: true, forceIgmpVersion: [null, 2] },
+        recvArgs: [],
+      },
+      {
+        name: 'tuned',
+        describe: 'force_igmp_version=0 (the kernel default): an IGMPv3 report naming the source, the router forwards (S,G)',
+        sysctls: {},
+        lab: { snooping: 0, ssmRouter: true, forceIgmpVersion: [null, 0] },
+        recvArgs: [],
+      },
+    ],
+  },
 ];
 
 export function findScenario(name: string): Scenario | undefined {
