@@ -288,6 +288,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.latency = boolean(o, "latency", true);
       c.verifyPayload = boolean(o, "verifyPayload", false);
       c.stallThresholdNs = static_cast<uint64_t>(num(o, "stallThresholdNs", 0));
+      const std::string expectSession = str(o, "expectSession");
+      if (!expectSession.empty()) c.expectSession = std::stoull(expectSession, nullptr, 16);
       receiver_ = std::make_unique<mcbench::Receiver>(c);
     });
   }
@@ -353,6 +355,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("bogusFins", n64(env, c.bogusFins));
     o.Set("foreignSourceData", n64(env, c.foreignSourceData));
     o.Set("implausibleStamps", n64(env, c.implausibleStamps));
+    o.Set("otherSessionPackets", n64(env, c.otherSessionPackets));
     o.Set("batches", n64(env, c.batches));
     o.Set("fullBatches", n64(env, c.fullBatches));
     o.Set("rxqOvfl", n64(env, c.rxqOvfl));

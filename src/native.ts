@@ -70,6 +70,8 @@ export interface ReceiverOptions {
   verifyPayload: boolean;
   /** --stall in ns; 0 = max(50 ms, 20x the median inter-arrival) */
   stallThresholdNs: number;
+  /** --expect-session (16 hex digits): only this session reaches the session table, delay and stalls */
+  expectSession?: string;
 }
 
 export interface NativeReceiver {

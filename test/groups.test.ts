@@ -101,6 +101,31 @@ for _ in range(3):
 print(json.dumps({'sent': sent, 'skipped': skipped}), flush=True)
 `;
 
+// Session 0xabc: 200 DATA now-stamped, 2 ms apart, with a 1 s silence after the first 100 (a
+// stall), and its FIN (total 200). Session 0xbad fills the silence: 100 DATA 10 ms apart stamped
+// 20 minutes ago (a plausible stamp: within 1 h), and a FIN.
+const PY_EXPECTED_AND_CRAFTED = `
+import socket, struct, sys, time
+group, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+def pkt(kind, session, seq, stamp):
+    return struct.pack('>4sBBHQQQ', b'MCB1', 1, kind, 32, session, seq, stamp) + bytes(32)
+old = 20 * 60 * 10**9
+for q in range(100):
+    s.sendto(pkt(1, 0xabc, q, time.time_ns()), (group, port))
+    time.sleep(0.002)
+for q in range(100):
+    s.sendto(pkt(1, 0xbad, q, time.time_ns() - old), (group, port))
+    time.sleep(0.01)
+s.sendto(pkt(2, 0xbad, 100, time.time_ns()), (group, port))
+for q in range(100, 200):
+    s.sendto(pkt(1, 0xabc, q, time.time_ns()), (group, port))
+    time.sleep(0.002)
+for _ in range(3):
+    s.sendto(pkt(2, 0xabc, 200, time.time_ns()), (group, port))
+`;
+
 describe('-g: several groups and ranges, bad values exit 2 with one line', () => {
   const cases: Array<[string[], RegExp]> = [
     [['send', '-g', '239.1.1.10-239.1.1.1'], /-g\/--group: '239\.1\.1\.10-239\.1\.1\.1': the range ends before it starts/],
@@ -325,5 +350,27 @@ describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
     const lost = truth.skipped.reduce((a, b) => a + b, 0);
     expect(got.end.sum).toMatchObject({ packets: 5005 - lost, lost_packets: lost, expected_packets: 5005 });
     console.log(`python round robin with gaps: per group sent ${truth.sent.join(' ')}; mcbench per group ${per.map((g) => g.packets).join(' ')}, lost ${per.map((g) => String(g.lost_packets)).join(' ')}`);
+  }, 40000);
+
+  it('recv --expect-session: another session stamped 20 min ago that fills a 1 s silence of the expected one sets no delay and hides no stall (dropped before them, counted)', async () => {
+    const rxFile = join(dir, 'recv-expect.json');
+    const rx = ns.mcbench(['recv', '-g', '239.3.7.1', '-p', '5047', '-I', 'lo', '-i', '0', '--expect-session', 'abc', '-t', '6', '--rcvbuf', '4M', '--rcvbuf-force', '--json', rxFile], 30000);
+    await rx.waitFor('listening');
+    const py = await ns.run('python3', ['-c', PY_EXPECTED_AND_CRAFTED, '239.3.7.1', '5047']);
+    expect(py.code, py.stderr).toBe(0);
+    const rxOut = await rx.done;
+    expect(rxOut.code, rxOut.stderr).toBe(0);
+    const got = JSON.parse(readFileSync(rxFile, 'utf8')) as ReceiverResult;
+    expect(got.end.sessions.map((x) => x.session_id)).toEqual(['0000000000000abc']);
+    expect(got.end.sum).toMatchObject({ packets: 200, lost_packets: 0 });
+    // the crafted session's 100 DATA and its FIN
+    expect(got.end.other_session_packets).toBe(101);
+    const oneWay = got.end.latency.one_way_kernel!;
+    expect(oneWay.count).toBe(200);
+    expect(oneWay.max_ms).toBeLessThan(60000);
+    // the expected session's silence, not filled by the other session's packets
+    expect(got.end.stalls).toHaveLength(1);
+    expect(got.end.stalls[0]).toMatchObject({ session_before: '0000000000000abc', seq_before: 99, resumed: true });
+    expect(got.end.stalls[0]!.seconds).toBeGreaterThan(0.8);
   }, 40000);
 });

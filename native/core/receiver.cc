@@ -252,6 +252,10 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       ++c.foreign;
       continue;
     }
+    if (cfg_.expectSession != 0 && h.session != cfg_.expectSession) {
+      ++c.otherSessionPackets;
+      continue;
+    }
     if (cfg_.verifyPayload && h.kind == wire::Kind::Data) {
       ++c.payloadChecked;
       if (!payloadMatches(h, slot(i), len)) ++c.payloadErrors;

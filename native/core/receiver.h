@@ -34,6 +34,9 @@ struct ReceiverConfig {
   // Fuzzing only (native/fuzz): no socket is opened; the harness feeds the batches.
   bool noSocket = false;
   uint64_t stallThresholdNs = 0;  // --stall: a silence longer than this is a stall; 0 = automatic
+  // --expect-session: only this session's DATA and FIN reach the session table, the delay
+  // histograms and the stall detector (a crafted session can set no figure); 0 = every session.
+  uint64_t expectSession = 0;
 };
 
 // One-way delay (RFC 7679) of unique DATA packets: receive time minus the sender's stamp, with
@@ -87,6 +90,7 @@ struct ReceiverCounters {
   uint64_t bogusFins = 0;
   uint64_t foreignSourceData = 0;  // DATA of a known session from another source (ignored)
   uint64_t implausibleStamps = 0;
+  uint64_t otherSessionPackets = 0;  // expectSession: DATA and FIN of any other session (dropped)
 };
 
 // Stalls located by the receive thread (StallDetector) as of the snapshot.

@@ -313,7 +313,7 @@ export interface ReceiverEnd {
   bogus_fins: number;
   /** DATA packets of a known session from another address or port than the session's first packet: ignored (a forged packet does not count) */
   foreign_source_packets: number;
-  /** --expect-session: DATA and FIN packets of other sessions, ignored (their loss is not this run's, their FIN ends nothing); null or absent without --expect-session */
+  /** --expect-session: DATA and FIN packets of other sessions, dropped before the session table, the delay histograms and the stall detector (their loss is not this run's, their FIN ends nothing, their stamps set no delay, their packets fill no stall); null or absent without --expect-session */
   other_session_packets?: number | null;
   /** every datagram read, of any kind (FINs, duplicates, foreign included) */
   datagrams: number;

@@ -140,6 +140,8 @@ export interface NativeReceiverSnapshot {
   foreignSourceData: number;
   /** unique DATA whose send stamp was more than 1 h from its arrival: kept out of delay and jitter */
   implausibleStamps: number;
+  /** --expect-session: DATA and FIN of other sessions, dropped before the session table, delay and stalls */
+  otherSessionPackets: number;
   batches: number;
   fullBatches: number;
   rxqOvfl: number;
