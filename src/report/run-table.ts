@@ -165,6 +165,20 @@ export function diagnosis(report: RunReport): string[] {
       );
       continue;
     }
+    for (const g of silentReceivers(v)) {
+      // the receiver's socket joined fine; only its report's version tells why (doctor: ssm-report-version)
+      const pin = v.lab.forceIgmpVersion?.[Number(g.slice(1)) - 1];
+      const group = v.receivers.find((r) => r.guest === g)?.result?.start.config.group ?? '';
+      if ((pin === 1 || pin === 2) && group.startsWith('232.')) {
+        out.push(
+          `${v.name}: ${g} received nothing of the ${formatCount(v.sender!.end.packets)} sent, with no error: it is pinned to IGMPv${pin} ` +
+            `(net.ipv4.conf.eth0.force_igmp_version=${pin}), so its (S,G) join for ${group} left as an IGMPv${pin} report without the source, ` +
+            'which an SSM router ignores (RFC 4604 2.2.1). Fix: force_igmp_version=0 (IGMPv3); mcbench doctor names it (ssm-report-version)',
+        );
+      } else {
+        out.push(`${v.name}: ${g} received nothing of the ${formatCount(v.sender!.end.packets)} sent (no join reached the network, or the traffic was not forwarded to it)`);
+      }
+    }
     const stalls = v.receivers.reduce((n, r) => n + (r.result?.end.stalls.length ?? 0), 0);
     if (stalls > 0 && v.bridge && v.bridge.multicast_snooping === 1 && v.bridge.multicast_querier === 0) {
       // an IPv6 group's memberships are MLD's (the same bridge knob queries both)
@@ -177,6 +191,12 @@ export function diagnosis(report: RunReport): string[] {
     }
   }
   return out;
+}
+
+/** receivers that got no datagram at all while the sender sent some: no loss is counted for them (no session) */
+function silentReceivers(v: VariantOutcome): string[] {
+  if (!v.sender || v.sender.end.packets === 0) return [];
+  return v.receivers.filter((r) => r.result !== null && r.result.end.datagrams === 0).map((r) => r.guest);
 }
 
 export function conclusion(report: RunReport): string {
@@ -198,6 +218,10 @@ export function conclusion(report: RunReport): string {
   }
   if (stallsFirst > 0 && stallsLast === 0) return `${last.name} (${last.describe}) kept traffic flowing: ${stallsFirst} stall(s) with ${first.name}, none with ${last.name}`;
   if (a > 0 && b === 0) return `${last.name} fixed it: ${last.describe}. Loss ${pct(a)} → 0.00% (with ${first.name}, ${mainCause(first)})`;
+  const silentFirst = silentReceivers(first);
+  if (silentFirst.length > 0 && silentReceivers(last).length === 0 && b === 0) {
+    return `${last.name} fixed it: ${last.describe}. With ${first.name}, ${silentFirst.join(', ')} received nothing of the ${formatCount(first.sender!.end.packets)} sent`;
+  }
   if (a === 0 && b === 0) return `no loss in either variant: the failure did not reproduce on this host (try a longer run or a faster sender)`;
   if (b >= a) return `${last.name} did not help: loss ${pct(a)} → ${pct(b)} (${mainCause(last)})`;
   return `${last.name} reduced the loss but did not remove it: ${pct(a)} → ${pct(b)} (remaining: ${mainCause(last)})`;
