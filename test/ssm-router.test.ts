@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
+import type { RunReport } from '../src/core/run-report.js';
 import type { NativeSsmRouterSnapshot } from '../src/native.js';
 import { MCBENCH, Running } from './helpers/netns.js';
 
@@ -31,7 +32,9 @@ const removeAll = () => { for (const ns of Object.values(NS)) ipq(['netns', 'del
 
 function lastSnapshot(router: Running): NativeSsmRouterSnapshot {
   const lines = router.stdout.trim().split('\n').filter((l) => l.startsWith('{"igmpPackets"'));
-  return JSON.parse(lines[lines.length - 1] ?? 'null') as NativeSsmRouterSnapshot;
+  const last = lines[lines.length - 1];
+  if (last === undefined) throw new Error(`the router printed no counters: ${router.stdout}${router.stderr}`);
+  return JSON.parse(last) as NativeSsmRouterSnapshot;
 }
 async function until(what: string, f: () => boolean, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -64,7 +67,7 @@ describe.skipIf(!isRoot)('ssm-router: force_igmp_version=2 behind an SSM router'
     ip(['-n', NS.receiver, 'route', 'add', 'default', 'via', '10.77.2.1']);
     ip(['-n', NS.receiver, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']);
     router = mcbench(NS.router, ['ssm-router', '--up', 'up0', '--down', 'down0', '--query-interval', '5'], 60000);
-    await router.waitFor('"ready":true');
+    await router.waitFor('"igmpPackets"'); // its first counters line: VIFs made, the loop running
   }, 30000);
   afterAll(async () => {
     if (router.child.exitCode === null) router.child.kill('SIGTERM');
@@ -109,4 +112,39 @@ describe.skipIf(!isRoot)('ssm-router: force_igmp_version=2 behind an SSM router'
     expect(got.end.sum).toMatchObject({ packets: sent, lost_packets: 0 });
     expect(snap.routes).toContainEqual({ source: SENDER, group: '232.1.1.2' });
   }, 25000);
+});
+
+// The same story through the lab and `mcbench run` (the lab's spec ssmRouter puts g2 behind the
+// router): the table, the conclusion and the diagnosis name what happened, and the lab, its
+// router namespace and the router process are gone afterwards.
+describe.skipIf(!isRoot)('run --scenario ssm-igmpv2', () => {
+  const LAB = 'ssmrt';
+  const runDir = mkdtempSync(join(tmpdir(), 'mcbench-ssm-run-'));
+  afterAll(() => {
+    spawnSync(process.execPath, [MCBENCH, 'lab', 'down', '--name', LAB]);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('default (g2 pinned to IGMPv2) receives 0 with no error, tuned (IGMPv3) all that g1 sent; the diagnosis names force_igmp_version', async () => {
+    const file = join(runDir, 'run.json');
+    const r = await new Running(spawn(process.execPath, [MCBENCH, 'run', '--scenario', 'ssm-igmpv2', '--lab-name', LAB, '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 60000).done;
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+    const [a, b] = report.variants;
+    const sentA = a!.sender!.end.packets;
+    const sentB = b!.sender!.end.packets;
+    const gotA = a!.receivers[0]!.result!.end;
+    const gotB = b!.receivers[0]!.result!.end;
+    console.log(`run ssm-igmpv2: default sent ${sentA}, g2 received ${gotA.datagrams} (exit ${a!.receivers[0]!.exit_code}); tuned sent ${sentB}, g2 received ${gotB.sum.packets} lost ${gotB.sum.lost_packets}`);
+    expect(sentA).toBeGreaterThan(1000);
+    expect(gotA.datagrams).toBe(0);
+    expect(a!.receivers[0]!.exit_code).toBe(0);
+    expect(gotB.sum).toMatchObject({ packets: sentB, lost_packets: 0 });
+    expect(r.stdout).toMatch(/default: g2 received nothing of the [\d,]+ sent, with no error: it is pinned to IGMPv2 \(net\.ipv4\.conf\.eth0\.force_igmp_version=2\)/);
+    expect(r.stdout).toMatch(/tuned fixed it/);
+    // nothing of the lab left: namespaces (guests and the router), links, the router process
+    expect(ipq(['netns', 'list']).stdout).not.toMatch(new RegExp(`mcb-${LAB}-`));
+    expect(ipq(['link', 'show']).stdout).not.toMatch(new RegExp(`mcb-${LAB}-`));
+    expect(spawnSync('pgrep', ['-f', 'ssm-router --up up0 --down down0 --query-interval 10'], { encoding: 'utf8' }).stdout.trim()).toBe('');
+  }, 60000);
 });

@@ -35,7 +35,7 @@ export async function runVariant(scenario: Scenario, variant: ScenarioVariant, h
     clocks = await RunClockWatch.start(hosts, scenario.seconds + 60, signal);
     const common = (k: number) => ['-g', scenario.group, '-p', String(scenario.port), '-I', hosts.iface(k)];
     // Receivers give up at the latest well after the sender should have finished.
-    const limit = String(scenario.seconds + 20);
+    const limit = String(scenario.seconds + (scenario.receiverMarginSeconds ?? 20));
     // This run's session, chosen here and given to the sender and every receiver: a stray sender or
     // a crafted session on the group cannot end a receiver with its FIN or add its loss.
     let session = randomBytes(8).toString('hex');
