@@ -54,6 +54,7 @@ const upCommand: CommandModule = {
       .option('mld-version', { type: 'string', describe: 'MLD version of the bridge\'s own queries, 1|2 [kernel default: 1]; with --querier 1 the bridge keeps a link-local IPv6 address to send them from' })
       .option('force-igmp-version', { type: 'string', array: true, describe: 'pin the guests\' IGMP version (net.ipv4.conf.eth0.force_igmp_version): V for every guest or gK=V, repeatable; V 0 (follow the querier) to 3' })
       .option('force-mld-version', { type: 'string', array: true, describe: 'pin the guests\' MLD version (net.ipv6.conf.eth0.force_mld_version): V or gK=V, repeatable; V 0 (follow the querier), 1 or 2' })
+      .option('ssm-router', { type: 'string', describe: 'the last guest behind an SSM router (mcbench ssm-router in namespace mcb-NAME-r; IGMPv3 (S,G) only), 0|1 [default: 0]' })
       .example('$0 lab up --guests 3 --snooping 1 --querier 0 --membership-interval 10', 'seed 002: snooping without a querier');
   },
   handler: (argv) =>
@@ -66,7 +67,7 @@ const upCommand: CommandModule = {
         stp: a.stp, txqueuelen: a.txqueuelen, mtu: a.mtu,
         upstreamQuerier: a['upstream-querier'], upstreamQueryInterval: a['upstream-query-interval'],
         upstreamQueryProtocol: a['upstream-query-protocol'], igmpVersion: a['igmp-version'], mldVersion: a['mld-version'],
-        forceIgmpVersion: a['force-igmp-version'], forceMldVersion: a['force-mld-version'],
+        forceIgmpVersion: a['force-igmp-version'], forceMldVersion: a['force-mld-version'], ssmRouter: a['ssm-router'],
       });
       requireRoot();
       const lab = await Lab.up(spec, { persistent: true, log });

@@ -2,7 +2,7 @@
 // and the guests' namespaces, and the problems that follow from it.
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
-import { GUEST_IF, guestName, guestNetns, hostLinkName, INTERVAL_KNOBS, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
+import { GUEST_IF, guestName, guestNetns, hostLinkName, INTERVAL_KNOBS, routerLinkName, toCentiseconds, type IntervalKnob, type LabSpec } from '../core/lab-spec.js';
 import { BRIDGE_IPV4_CONF, ip, ipJson, readSys, readSysNumber, sysNet } from './sys.js';
 
 export interface BridgeStatus {
@@ -209,13 +209,18 @@ export function problemsOf(st: LabStatus, spec: LabSpec | null): string[] {
     const mldQuerier = spec?.querier === 1;
     if (br.ipv6_disabled === false && !mldQuerier) p.push(`bridge ${br.name} has IPv6 on: the host takes part`);
     if (br.ipv6_disabled === true && mldQuerier) p.push(`bridge ${br.name} has IPv6 off: as querier it sends IGMP queries but no MLD queries`);
-    const ours = new Set(st.guests.map((g) => g.host_link.name));
+    // spec.ssmRouter: the router's upstream port is the lab's too (build.ts)
+    const ours = new Set([...st.guests.map((g) => g.host_link.name), ...(spec?.ssmRouter ? [routerLinkName(spec.name)] : [])]);
     const foreign = br.ports.filter((x) => !ours.has(x));
     if (foreign.length) p.push(`bridge ${br.name} has ports that are not the lab's: ${foreign.join(', ')}`);
   }
+  // behind the SSM router the last guest's host end is the router's downstream port, not a bridge port
+  const behindRouter = spec?.ssmRouter ? st.guests[st.guests.length - 1] : undefined;
   for (const g of st.guests) {
     if (!g.netns_exists) p.push(`${g.name}: namespace ${g.netns} is missing`);
-    if (!g.host_link.exists) p.push(`${g.name}: link ${g.host_link.name} is missing`);
+    if (g === behindRouter) {
+      // its link is down0 in the router's namespace
+    } else if (!g.host_link.exists) p.push(`${g.name}: link ${g.host_link.name} is missing`);
     else if (g.host_link.port_state !== 'forwarding') p.push(`${g.name}: bridge port ${g.host_link.name} is ${g.host_link.port_state ?? 'not a port'}`);
     if (g.netns_exists && !g.eth0.exists) p.push(`${g.name}: ${GUEST_IF} is missing in ${g.netns}`);
     else if (g.netns_exists && g.address && !g.eth0.addresses.includes(g.address)) p.push(`${g.name}: ${GUEST_IF} lacks ${g.address}`);
