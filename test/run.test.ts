@@ -134,7 +134,7 @@ describe('mcbench run with your own flags', () => {
       [['run', '--set', 'rmem'], "mcbench run: --set: 'rmem' is not KEY=VALUE (e.g. --set net.core.rmem_max=26214400)"],
       [['run', '--receivers', '16'], 'mcbench run: --receivers: 16 is out of range (1 to 15)'],
       [['run', '-g', '10.1.1.1'], 'mcbench run: -g/--group: 10.1.1.1 is not a multicast address (valid range 224.0.0.0 to 239.255.255.255, or an IPv6 group in ff00::/8)'],
-      [['run', '--scenario', 'seed-999'], "mcbench run: --scenario: 'seed-999' is not a scenario (one of: seed-001-rmem, seed-002-querier, seed-002-querier-ipv6, burst-rmem)"],
+      [['run', '--scenario', 'seed-999'], "mcbench run: --scenario: 'seed-999' is not a scenario (one of: seed-001-rmem, seed-002-querier, seed-002-querier-ipv6, burst-rmem, ssm-igmpv2)"],
     ] as Array<[string[], string]>) {
       const r = await mcbench(args).done;
       expect(r.code, args.join(' ')).toBe(2);

@@ -108,7 +108,7 @@ describe('thresholds and regressions', () => {
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: { length: '99999' } }] })).toMatch(/^f\.json: scenarios\[0\] 'a': run\.length: /);
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: { 'rcvbuf-force': 'yes' } }] })).toBe(`f.json: scenarios[0] 'a': run.rcvbuf-force: '"yes"' is not true or false`);
     expect(bad({ suite: 'n', scenarios: [{ name: 'a', run: {}, thresholds: { max_loss: 1 } }] })).toBe("f.json: scenarios[0] 'a': thresholds.max_loss: unknown threshold (known: max_lost_percent, min_recv_pps, max_p99_delay_ms, min_ndr_pps)");
-    expect(bad({ suite: 'n', scenarios: [{ name: 'a', scenario: 'seed-9' }] })).toBe("f.json: scenarios[0] 'a': scenario: 'seed-9' is not a scenario (one of: seed-001-rmem, seed-002-querier, seed-002-querier-ipv6, burst-rmem)");
+    expect(bad({ suite: 'n', scenarios: [{ name: 'a', scenario: 'seed-9' }] })).toBe("f.json: scenarios[0] 'a': scenario: 'seed-9' is not a scenario (one of: seed-001-rmem, seed-002-querier, seed-002-querier-ipv6, burst-rmem, ssm-igmpv2)");
     const ok = parseSuite({ suite: 'n', scenarios: [{ name: 'a', run: { time: 1, receivers: '3', set: ['net.core.rmem_max=26214400'] } }, { name: 'b', scenario: 'seed-001-rmem' }] }, 'f.json');
     expect(ok.entries.map((e) => [e.name, e.scenario.guests, e.scenario.variants.length])).toEqual([['a', 4, 1], ['b', 3, 2]]);
     expect(ok.entries[0]!.scenario.variants[0]!.sysctls).toEqual({ 'net.core.rmem_max': 26214400 });
