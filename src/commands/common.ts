@@ -46,10 +46,18 @@ export async function runCommand(name: string, body: () => Promise<number | unde
  * a partial result, the JSON written; exit 130/143 after SIGINT/SIGTERM, 1 when the socket
  * failed mid-run.
  */
-export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean; timeSeconds?: number | null }>(
+export async function measure<S extends { json: string | null; hgrm?: string | null; quiet: boolean; timeSeconds?: number | null }, R extends { end: { end_reason: string } } = RunResult>(
   spec: S,
-  run: (spec: S, out: Output, signal: AbortSignal) => Promise<RunResult>,
-  opts: { jsonStream?: unknown } = {},
+  run: (spec: S, out: Output, signal: AbortSignal) => Promise<R>,
+  opts: {
+    jsonStream?: unknown;
+    /** send and recv show elapsed/ETA on a terminal; ping and pong print their own lines */
+    progress?: boolean;
+    /** lines after the run, before the JSON (ping's per-reflector table, pong's summary) */
+    summarize?: (result: R, out: Output) => void;
+    /** the exit code of a run that ended by itself (default: 1 when it ended on an error) */
+    exitCode?: (result: R) => number;
+  } = {},
 ): Promise<number> {
   const jsonStream = opts.jsonStream === true;
   if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
@@ -57,7 +65,7 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
   checkOutputTarget('--hgrm', spec.hgrm ?? null);
   // A run of more than a few seconds (or of no set length: a receiver) shows elapsed and ETA on a terminal.
   const seconds = spec.timeSeconds ?? null;
-  const progress = progressWanted() && (seconds === null || seconds > 3) ? new Progress({ total: 0, unit: '', ...(seconds === null ? {} : { totalSeconds: seconds }) }) : null;
+  const progress = opts.progress !== false && progressWanted() && (seconds === null || seconds > 3) ? new Progress({ total: 0, unit: '', ...(seconds === null ? {} : { totalSeconds: seconds }) }) : null;
   progress?.begin(0, 'hgrm' in spec ? 'recv' : 'send'); // only a receiver's spec has hgrm
   const out = withProgress(makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream }), progress);
   const signals = abortOnSignals();
@@ -65,10 +73,11 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
   try {
     const result = await run(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
     progress?.dispose();
+    opts.summarize?.(result, out);
     if (spec.json) emitJson(spec.json, result);
     out.event('end', result);
     // Ctrl-C still wrote the partial result; the exit code says it was cut short (130/143).
-    return signals.exitCode() ?? (result.end.end_reason === 'error' ? 1 : 0);
+    return signals.exitCode() ?? (opts.exitCode ? opts.exitCode(result) : result.end.end_reason === 'error' ? 1 : 0);
   } catch (e) {
     // the stream says why it ends without a result; runCommand still prints the one line
     out.event('error', { message: e instanceof Error ? e.message : String(e) });

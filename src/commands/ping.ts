@@ -1,13 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
 import { pingSpec } from '../core/rtt.js';
-import { checkOutputTarget } from '../report/files.js';
-import { emitJson } from '../report/json.js';
-import { makeOutput } from '../report/output.js';
 import { rttTableLines } from '../report/rtt-table.js';
 import { runPing } from '../run/rtt.js';
-import { abortOnSignals, stdinLifeline } from '../run/signals.js';
-import { runCommand } from './common.js';
+import { measure, runCommand } from './common.js';
 
 export const pingCommand: CommandModule = {
   command: 'ping',
@@ -28,28 +23,16 @@ export const pingCommand: CommandModule = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only the table' })
       .example('$0 ping -g 239.255.0.9 -I eth1 --rate 100 -t 10', 'RTT to every reflector on the group, 1000 probes'),
   handler: (argv) =>
-    runCommand('ping', async () => {
+    runCommand('ping', () => {
       const a = argv as Record<string, unknown>;
-      const spec = pingSpec(a);
-      const jsonStream = a['json-stream'] === true;
-      if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
-      checkOutputTarget('--json', spec.json);
-      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream });
-      const signals = abortOnSignals();
-      const lifeline = stdinLifeline();
-      try {
-        const result = await runPing(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
-        for (const line of rttTableLines(result)) out.summary(line);
-        if (spec.json) emitJson(spec.json, result);
-        out.event('end', result);
+      return measure(pingSpec(a), runPing, {
+        jsonStream: a['json-stream'],
+        progress: false,
+        summarize: (result, out) => {
+          for (const line of rttTableLines(result)) out.summary(line);
+        },
         // like ping(8): no reply at all is exit 1
-        return signals.exitCode() ?? (result.end.end_reason === 'error' || result.reflectors.length === 0 ? 1 : 0);
-      } catch (e) {
-        out.event('error', { message: e instanceof Error ? e.message : String(e) });
-        throw e;
-      } finally {
-        lifeline.dispose();
-        signals.dispose();
-      }
+        exitCode: (result) => (result.end.end_reason === 'error' || result.reflectors.length === 0 ? 1 : 0),
+      });
     }),
 };

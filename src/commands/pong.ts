@@ -1,12 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
 import { pongSpec } from '../core/rtt.js';
-import { checkOutputTarget } from '../report/files.js';
-import { emitJson } from '../report/json.js';
-import { makeOutput } from '../report/output.js';
 import { runPong } from '../run/rtt.js';
-import { abortOnSignals, stdinLifeline } from '../run/signals.js';
-import { runCommand } from './common.js';
+import { measure, runCommand } from './common.js';
 
 export const pongCommand: CommandModule = {
   command: 'pong',
@@ -22,28 +17,15 @@ export const pongCommand: CommandModule = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only the summary' })
       .example('$0 pong -g 239.255.0.9 -I eth1', 'answer probes until Ctrl-C'),
   handler: (argv) =>
-    runCommand('pong', async () => {
+    runCommand('pong', () => {
       const a = argv as Record<string, unknown>;
-      const spec = pongSpec(a);
-      const jsonStream = a['json-stream'] === true;
-      if (jsonStream && spec.json === '-') throw new UsageError('--json-stream: stdout carries the events; give --json a FILE, not -');
-      checkOutputTarget('--json', spec.json);
-      const out = makeOutput({ jsonToStdout: spec.json === '-', quiet: spec.quiet, jsonStream });
-      const signals = abortOnSignals();
-      const lifeline = stdinLifeline();
-      try {
-        const r = await runPong(spec, out, AbortSignal.any([signals.signal, lifeline.signal]));
-        out.summary(`mcbench pong: answered ${r.replies} of ${r.probes} probes from ${r.sessions} ping session${r.sessions === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s` +
-          `${r.reply_errors ? `, ${r.reply_errors} replies failed` : ''}${r.malformed ? `, ${r.malformed} datagrams ignored (not probes)` : ''}`);
-        if (spec.json) emitJson(spec.json, r);
-        out.event('end', r);
-        return signals.exitCode() ?? (r.end.end_reason === 'error' ? 1 : 0);
-      } catch (e) {
-        out.event('error', { message: e instanceof Error ? e.message : String(e) });
-        throw e;
-      } finally {
-        lifeline.dispose();
-        signals.dispose();
-      }
+      return measure(pongSpec(a), runPong, {
+        jsonStream: a['json-stream'],
+        progress: false,
+        summarize: (r, out) => {
+          out.summary(`mcbench pong: answered ${r.replies} of ${r.probes} probes from ${r.sessions} ping session${r.sessions === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s` +
+            `${r.reply_errors ? `, ${r.reply_errors} replies failed` : ''}${r.malformed ? `, ${r.malformed} datagrams ignored (not probes)` : ''}`);
+        },
+      });
     }),
 };
