@@ -285,6 +285,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.batch = static_cast<uint32_t>(num(o, "batch", 64));
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
+      c.coalesceNs = static_cast<uint64_t>(num(o, "coalesceNs", 0));
       c.latency = boolean(o, "latency", true);
       c.verifyPayload = boolean(o, "verifyPayload", false);
       c.stallThresholdNs = static_cast<uint64_t>(num(o, "stallThresholdNs", 0));
@@ -358,6 +359,8 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("otherSessionPackets", n64(env, c.otherSessionPackets));
     o.Set("batches", n64(env, c.batches));
     o.Set("fullBatches", n64(env, c.fullBatches));
+    o.Set("coalescedWaits", n64(env, c.coalescedWaits));
+    o.Set("coalescedNs", n64(env, c.coalescedNs));
     o.Set("rxqOvfl", n64(env, c.rxqOvfl));
     o.Set("kernelStamps", n64(env, c.kernelStamps));
     o.Set("firstPacketMonoNs", n64(env, c.firstPacketMonoNs));

@@ -65,6 +65,8 @@ export interface ReceiverOptions {
   batch: number;
   maxDatagram: number;
   readPauseNs: number;
+  /** --coalesce in ns: the longest wait before a read after a dense batch; 0 = none */
+  coalesceNs: number;
   latency: boolean;
   /** copy each datagram whole and check the sender's payload pattern (payloadErrors) */
   verifyPayload: boolean;

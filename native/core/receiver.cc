@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include <linux/sock_diag.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -128,6 +129,8 @@ void Receiver::run() {
     while (!stop_.load(std::memory_order_relaxed) && monoNs() < until)
       sleepUntilMono(std::min<uint64_t>(until, monoNs() + 50000000));
   }
+  // A thread's timer slack (50 us by default) would stretch every --coalesce wait by up to that.
+  if (cfg_.coalesceNs) prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   while (!stop_.load(std::memory_order_relaxed)) {
     for (uint32_t i = 0; i < cfg_.batch; ++i) {
       msgs_[i].msg_hdr.msg_control = &control_[i * controlLen_];
@@ -150,10 +153,26 @@ void Receiver::run() {
     }
     if (r == 0) continue;
     processBatch(static_cast<unsigned>(r), realNs(), monoNs());
+    if (nextWaitNs_ != 0) {
+      timespec ts{static_cast<time_t>(nextWaitNs_ / 1000000000u), static_cast<long>(nextWaitNs_ % 1000000000u)};
+      nanosleep(&ts, nullptr);
+    }
   }
   cpuNs_.store(nowNs(CLOCK_THREAD_CPUTIME_ID));
   running_.store(false);
   if (errno_.load() != 0 && onEnd_) onEnd_();
+}
+
+uint64_t coalesceWaitNs(const BatchArrivals& b, uint32_t batch, uint64_t maxWaitNs, int rcvbufBytes) {
+  if (maxWaitNs == 0 || b.datagrams < 4 || b.datagrams >= batch || b.stamped < 2 || rcvbufBytes <= 0) return 0;
+  if (b.lastStampNs <= b.firstStampNs) return 0;  // one GSO send's segments share a stamp: no rate
+  const uint64_t gapNs = (b.lastStampNs - b.firstStampNs) / (b.stamped - 1);
+  const uint64_t room = static_cast<uint64_t>(rcvbufBytes) / 8 / (uint64_t{b.lastLen} + 4096);
+  const uint64_t gather = std::min<uint64_t>(batch, room);
+  // A timer wakeup costs about what a socket wakeup does (more in a VM: arming it exits to the
+  // hypervisor): a wait pays only when it gathers many datagrams into the next read.
+  if (gather < kCoalesceMinGather) return 0;
+  return std::min<uint64_t>(maxWaitNs, gapNs * gather);
 }
 
 void Receiver::recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs) {
@@ -207,6 +226,8 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
   c.datagrams += n;
   if (c.firstPacketMonoNs == 0) c.firstPacketMonoNs = appMonoNs;
   c.lastPacketMonoNs = appMonoNs;
+  arrivals_ = BatchArrivals{};
+  arrivals_.datagrams = n;
   for (unsigned i = 0; i < n; ++i) {
     msghdr& mh = msgs_[i].msg_hdr;
     uint64_t recvNs = appRealNs;
@@ -226,6 +247,8 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
         recvNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
         kernelStamp = true;
         ++c.kernelStamps;
+        if (arrivals_.stamped++ == 0) arrivals_.firstStampNs = recvNs;
+        arrivals_.lastStampNs = recvNs;
       } else if (cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
         std::memcpy(&c.rxqOvfl, CMSG_DATA(cm), sizeof(uint32_t));
         c.rxqOvflSeen = true;
@@ -234,6 +257,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     // msg_len is the real length (MSG_TRUNC): MSG_TRUNC in msg_flags only says the datagram was
     // longer than its slot, which every datagram beyond the header is unless verifyPayload.
     const uint32_t len = msgs_[i].msg_len;
+    arrivals_.lastLen = len;
     if (len > cfg_.maxDatagram) {
       ++c.truncated;
       ++c.foreign;
@@ -278,6 +302,11 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
       // The sender sends seq to its group seq % N: another group here means its list is not ours.
       if (groupAddrs_[static_cast<size_t>(h.seq % groupAddrs_.size())] != destination) ++groupMismatch_;
     }
+  }
+  nextWaitNs_ = coalesceWaitNs(arrivals_, cfg_.batch, cfg_.coalesceNs, info_.rcvbufActual);
+  if (nextWaitNs_ != 0) {
+    ++c.coalescedWaits;
+    c.coalescedNs += nextWaitNs_;
   }
 }
 

@@ -1794,6 +1794,43 @@ TEST(receiver_refuses_several_groups_unless_all_ipv4) {
 
 // ---- end issue 11 IPv6 + SSM
 
+TEST(coalesce_wait_takes_the_next_batch_at_the_batchs_rate) {
+  // 10 datagrams stamped 2 us apart (500 kpps), 64 B, batch 64, a 50 MB buffer: waiting 64 gaps
+  // (128 us) takes the next batch whole; the limit cuts it.
+  BatchArrivals b{10, 10, 1000000, 1000000 + 9 * 2000, 64};
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{128000});
+  CHECK_EQ(coalesceWaitNs(b, 64, 100000, 52428800), uint64_t{100000});
+  CHECK_EQ(coalesceWaitNs(b, 64, 0, 52428800), uint64_t{0});  // --coalesce 0: never
+}
+
+TEST(coalesce_wait_never_outgrows_an_eighth_of_the_buffer) {
+  // 2 MiB: an eighth holds 63 datagrams at 64 + 4096 bytes each, so at 2 us apart a batch of 256
+  // waits 126 us, whatever the limit; 1400 B: 47 datagrams, 94 us.
+  BatchArrivals b{10, 10, 0, 9 * 2000, 64};
+  CHECK_EQ(coalesceWaitNs(b, 256, 1000000, 2097152), uint64_t{126000});
+  b.lastLen = 1400;
+  CHECK_EQ(coalesceWaitNs(b, 256, 1000000, 2097152), uint64_t{94000});
+  // The kernel default buffer (212992) holds 6 such datagrams in an eighth: too few to be worth a
+  // wait (kCoalesceMinGather), as is a batch of 16 however large the buffer.
+  CHECK_EQ(coalesceWaitNs(b, 256, 1000000, 212992), uint64_t{0});
+  CHECK_EQ(coalesceWaitNs(b, 16, 1000000, 52428800), uint64_t{0});
+  CHECK_EQ(coalesceWaitNs(b, 32, 1000000, 52428800), uint64_t{64000});
+  CHECK_EQ(coalesceWaitNs(b, 64, 1000000, 0), uint64_t{0});
+}
+
+TEST(coalesce_wait_only_after_dense_unsaturated_stamped_batches) {
+  BatchArrivals b{3, 3, 0, 4000, 64};  // sparse: three datagrams
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{0});
+  b = BatchArrivals{64, 64, 0, 63 * 2000, 64};  // a full batch: a backlog, read on at once
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{0});
+  b = BatchArrivals{10, 1, 0, 0, 64};  // stamps missing: no rate to go by
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{0});
+  b = BatchArrivals{10, 10, 5000, 5000, 64};  // one GSO send: the same stamp on every segment
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{0});
+  b = BatchArrivals{10, 10, 9000, 0, 64};  // stamps out of order
+  CHECK_EQ(coalesceWaitNs(b, 64, 500000, 52428800), uint64_t{0});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

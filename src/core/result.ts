@@ -269,6 +269,18 @@ export interface StallDetection {
   in_progress: boolean;
 }
 
+/** recv --coalesce: after a read that showed dense traffic, a wait before the next (fewer wakeups per packet) */
+export interface ReceiverCoalesce {
+  /** the longest wait asked for, us */
+  max_wait_us: number;
+  /** datagrams per recvmmsg at most (--batch) */
+  batch: number;
+  /** waits taken */
+  waits: number;
+  /** their total length, s (each also bounded by what an eighth of the socket buffer holds) */
+  waited_seconds: number;
+}
+
 export interface ReceiverEnd {
   /** whole-run figures per sender session that sent data or FIN */
   sessions: SessionResult[];
@@ -321,8 +333,10 @@ export interface ReceiverEnd {
   kernel_timestamped: number;
   /** recvmmsg calls that returned datagrams */
   recv_calls: number;
-  /** recvmmsg calls that came back with a full batch (the socket had a backlog) */
+  /** recvmmsg calls that came back with a full batch (the socket had a backlog, or --coalesce waited for it) */
   recv_full_batches: number;
+  /** --coalesce: the waits before reads that took fuller batches; null or absent without it */
+  coalesce?: ReceiverCoalesce | null;
   /** the receive thread's own cost: mcbench must not be the bottleneck */
   receiver_thread: ThreadCost;
   /** one-way delay and socket queueing summaries, ms */

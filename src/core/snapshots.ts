@@ -144,6 +144,9 @@ export interface NativeReceiverSnapshot {
   otherSessionPackets: number;
   batches: number;
   fullBatches: number;
+  /** --coalesce: waits taken before reads, and their total length asked for, ns */
+  coalescedWaits: number;
+  coalescedNs: number;
   rxqOvfl: number;
   kernelStamps: number;
   firstPacketMonoNs: number;

@@ -96,6 +96,8 @@ export interface RecvSpec extends CommonSpec {
   hgrm: string | null;
   /** --verify-payload: copy each datagram whole and check the sender's payload pattern */
   verifyPayload: boolean;
+  /** --coalesce: the longest wait before a read after one that showed dense traffic, us; 0 = none */
+  coalesceMicroseconds: number;
   /** --stall: a silence between DATA arrivals longer than this is a stall, s; null = max(50 ms, 20x the median inter-arrival) */
   stallSeconds: number | null;
   /** --source: SSM, join (S,G) for each of these; empty = any source */
@@ -223,7 +225,9 @@ export function parseSessionId(flag: string, raw: unknown): string | null {
 }
 
 export function recvSpec(a: Record<string, unknown>): RecvSpec {
-  const c = common(a, 64);
+  const coalesceMicroseconds = a.coalesce === undefined ? 0 : parseInteger('--coalesce', a.coalesce, 0, 1000);
+  // A wait fills a batch: with --coalesce the default batch is four times larger (fewer reads still).
+  const c = common(a, coalesceMicroseconds > 0 ? 256 : 64);
   if (a['expect-session'] !== undefined && a.sessions !== undefined) throw new UsageError('--expect-session: not with --sessions (the receiver waits for that one session\'s FIN)');
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
@@ -249,6 +253,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     latency: a.latency !== false,
     hgrm,
     verifyPayload: a['verify-payload'] === true || a.verifyPayload === true,
+    coalesceMicroseconds,
     stallSeconds: a.stall === undefined ? null : inRange('--stall', parseSeconds('--stall', a.stall), 0.001, 3600, ' s'),
   };
 }

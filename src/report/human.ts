@@ -70,7 +70,9 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
   );
   // (with a tail unknown the attribution also counts the socket's drops the sequences cannot see)
   if (end.loss_attribution.lost > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
-  lines.push(`receive thread: ${threadLine(end.receiver_thread)}`);
+  const co = end.coalesce;
+  const waited = co ? ` · coalesced: ${formatCount(co.waits)} waits of up to ${co.max_wait_us} us (${(co.waited_seconds * 1e3).toFixed(1)} ms in all), ${formatCount(end.recv_calls)} reads of up to ${co.batch}` : '';
+  lines.push(`receive thread: ${threadLine(end.receiver_thread)}${waited}`);
   const lat = end.latency;
   const rows: Array<[string, LatencySummary | null]> = [
     ['one-way delay (kernel stamp)', lat.one_way_kernel],

@@ -41,6 +41,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       batch: spec.batch,
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
+      coalesceNs: Math.round(spec.coalesceMicroseconds * 1e3),
       latency: spec.latency,
       verifyPayload: spec.verifyPayload,
       stallThresholdNs: spec.stallSeconds === null ? 0 : Math.round(spec.stallSeconds * 1e9),
@@ -275,6 +276,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
       recv_full_batches: last.fullBatches,
+      coalesce: spec.coalesceMicroseconds > 0 ? { max_wait_us: spec.coalesceMicroseconds, batch: spec.batch, waits: last.coalescedWaits, waited_seconds: last.coalescedNs / 1e9 } : null,
       receiver_thread: rxThread,
       latency: {
         enabled: spec.latency,
