@@ -337,17 +337,25 @@ export interface SenderSample {
   cpu: number;
   tx: number;
   threads: ThreadMap | null;
+  /** the receiver's, read in the same tick: its CPU, its guest's eth0 rx counter, its threads */
+  rxCpu: number | null;
+  rx: number | null;
+  rxThreads: ThreadMap | null;
 }
 
-/** Samples a sender's CPU and its guest's eth0 tx counter every 50 ms. */
-function sampleSender(p: Proc): { samples: SenderSample[]; stop: () => void } {
+/** Samples a sender's CPU and its guest's eth0 tx counter every 50 ms, and the receiver's with it. */
+function sampleSender(p: Proc, r: Proc | null): { samples: SenderSample[]; stop: () => void } {
   const samples: SenderSample[] = [];
   const tick = () => {
     const c = cpuOf(p.pid);
     const d = devOf(p.pid);
     if (c !== null && d !== null) {
       const th = threadsOf(p.pid);
-      samples.push({ t: performance.now() / 1000, cpu: c, tx: d.tx, threads: th.size > 1 ? th : null });
+      const rth = r ? threadsOf(r.pid) : null;
+      samples.push({
+        t: performance.now() / 1000, cpu: c, tx: d.tx, threads: th.size > 1 ? th : null,
+        rxCpu: r ? cpuOf(r.pid) : null, rx: r ? (devOf(r.pid)?.rx ?? null) : null, rxThreads: rth && rth.size > 1 ? rth : null,
+      });
     }
   };
   const timer = setInterval(tick, 50);
@@ -356,11 +364,11 @@ function sampleSender(p: Proc): { samples: SenderSample[]; stop: () => void } {
 }
 
 /**
- * CPU per packet of a sender over its steady window: from 0.5 s (or 20% of the run) after the
- * first packet to the last sample where its interface was still sending. Startup and teardown
- * (node's own start, the FINs) stay out; the same window for every tool.
+ * The steady window of a run, as sample indices: from 0.5 s (or 20% of the run) after the first
+ * packet to the last sample where the sender's interface was still sending. Startup and teardown
+ * (node's own start, the FINs, writing the result) stay out; the same window for every tool.
  */
-export function senderWindow(samples: readonly SenderSample[], seconds: number, pid: number): CpuWindow | null {
+function steadyWindow(samples: readonly SenderSample[], seconds: number): [number, number] | null {
   if (samples.length < 3) return null;
   const base = samples[0]!.tx;
   const a0 = samples.findIndex((s) => s.tx - base > 0);
@@ -376,15 +384,40 @@ export function senderWindow(samples: readonly SenderSample[], seconds: number, 
     }
   }
   if (a < 0 || b <= a) a = a0;
-  if (b <= a) return null;
-  // 0 <= a0 <= a < b < samples.length here
-  const sa = samples[a]!;
-  const sb = samples[b]!;
+  return b > a ? [a, b] : null;
+}
+
+/** CPU per packet of a sender over the steady window (packets: its interface's tx counter). */
+export function senderWindow(samples: readonly SenderSample[], seconds: number, pid: number): CpuWindow | null {
+  const w = steadyWindow(samples, seconds);
+  if (!w) return null;
+  const sa = samples[w[0]]!;
+  const sb = samples[w[1]]!;
   const pk = sb.tx - sa.tx;
   const cpu = sb.cpu - sa.cpu;
   return {
     seconds: sb.t - sa.t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,
     threads: sb.threads ? threadDelta(pid, sa.threads, sb.threads) : null,
+  };
+}
+
+/**
+ * CPU per packet of the receiver over the sender's steady window. Packets: its guest's eth0 rx
+ * counter, or `pps` x the window when given (GSO: the counter counts one per GSO skb). A C
+ * receiver's whole-run figure is its window figure; a node receiver's run also holds its start,
+ * its result's computation and its exit, which are per run, not per packet.
+ */
+export function receiverWindow(samples: readonly SenderSample[], seconds: number, pid: number, pps: number | null = null): CpuWindow | null {
+  const w = steadyWindow(samples, seconds);
+  if (!w) return null;
+  const sa = samples[w[0]]!;
+  const sb = samples[w[1]]!;
+  if (sa.rxCpu === null || sb.rxCpu === null || sa.rx === null || sb.rx === null) return null;
+  const pk = pps !== null ? Math.round(pps * (sb.t - sa.t)) : sb.rx - sa.rx;
+  const cpu = sb.rxCpu - sa.rxCpu;
+  return {
+    seconds: sb.t - sa.t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,
+    threads: sb.rxThreads ? threadDelta(pid, sa.rxThreads, sb.rxThreads) : null,
   };
 }
 
@@ -434,7 +467,7 @@ export async function runPair(ctx: BenchCtx, { recvArgv, sendArgv, selfExit, por
     const m0 = machineCpu();
     const txp = start(ctx.lab, ctx.txGuest, ctx.cpuTx, sendArgv);
     tx = txp;
-    const smp = sampleSender(txp);
+    const smp = sampleSender(txp, rx);
     sampler = smp;
     const txExit = await waitExit(txp, (ctx.seconds + 30) * 1000);
     smp.stop();

@@ -55,6 +55,14 @@ export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
     send: (port, _ctx, len, pps, seconds, sendJson) => mcbenchSend(port, len, pps, seconds, sendJson),
     counts: (_so, _ro, sendJson, recvJson) => ({ ...mcbenchSent(sendJson), received: (readJson(recvJson) as ReceiverResult).end.sum.packets }),
   },
+  mccoal: {
+    label: 'mcbench recv --coalesce 500 (latency on, batch 256)',
+    sender: 'mcbench send --gso --pps R',
+    selfExit: true,
+    recv: (port, ctx, recvJson, seconds) => [...NDR_RECEIVERS.mcbench.recv(port, ctx, recvJson, seconds), '--coalesce', '500'],
+    send: (port, ctx, len, pps, seconds, sendJson) => NDR_RECEIVERS.mcbench.send(port, ctx, len, pps, seconds, sendJson),
+    counts: (so, ro, sendJson, recvJson) => NDR_RECEIVERS.mcbench.counts(so, ro, sendJson, recvJson),
+  },
   ref: {
     label: 'C reference recv (recvmmsg x32)',
     sender: 'mcbench send --gso --pps R',

@@ -4,7 +4,7 @@ import type { GroupsBenchResult } from './groups.js';
 
 export const BENCH_SCHEMA = 'mcbench/bench@1' as const;
 
-export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'refgso', 'mcgso', 'iperf', 'sockperf'] as const;
+export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'mccoal', 'refgso', 'mcgso', 'iperf', 'sockperf'] as const;
 /** a throughput tool: one column of the unlimited-rate table */
 export type ToolId = (typeof TOOL_IDS)[number];
 export const SECTIONS = [...TOOL_IDS, 'ndr', 'scaling', 'groups', 'paced', 'memory', 'help'] as const;
@@ -35,7 +35,7 @@ export interface ThreadCpu {
   cpu_seconds: number;
 }
 
-/** a sender's steady window (startup and teardown left out) */
+/** a run's steady window (startup and teardown left out), for its sender or its receiver */
 export interface CpuWindow {
   seconds: number;
   packets: number;
@@ -80,8 +80,14 @@ export interface SenderRow extends SendFigures {
 export interface ReceiverRow extends RecvFigures {
   lost: number | null;
   loss_percent: number | null;
+  /** the whole run's CPU, from ready to idle after the sender ended */
   cpu_seconds: number | null;
+  /** over the sender's steady window (null when it could not be sampled) */
+  cpu_window: CpuWindow | null;
+  /** the window's figure when there is one, else the whole run's */
   cpu_per_packet_us: number | null;
+  /** the whole run's CPU over every packet received: start, result and exit included */
+  cpu_per_packet_us_run: number | null;
   threads: ThreadCpu[] | null;
 }
 
@@ -122,6 +128,8 @@ export interface ToolSummary {
   loss_percent_max: number | null;
   sender_cpu_us_per_packet: number | null;
   receiver_cpu_us_per_packet: number | null;
+  /** the whole run's (start, result and exit in it) */
+  receiver_cpu_us_per_packet_run: number | null;
   other_load_cpus_max: number | null;
   disturbed_runs: number;
   /** null when the reference has no successful run at this size */
@@ -238,7 +246,7 @@ export interface MemoryResult {
 }
 
 /** a receiver whose max lossless rate the ndr section searches */
-export type NdrReceiverId = 'mcbench' | 'ref' | 'sockperf';
+export type NdrReceiverId = 'mcbench' | 'mccoal' | 'ref' | 'sockperf';
 
 /** one NDR trial (pps 0: the sender's unlimited probe) */
 export interface NdrBenchTrial {
@@ -420,6 +428,7 @@ export function summarize(rows: readonly RunRow[], tools: readonly ToolId[], siz
         loss_percent_max: maxOf(g((r) => r.receiver.loss_percent)),
         sender_cpu_us_per_packet: median(g((r) => r.sender.cpu_per_packet_us)),
         receiver_cpu_us_per_packet: median(g((r) => r.receiver.cpu_per_packet_us)),
+        receiver_cpu_us_per_packet_run: median(g((r) => r.receiver.cpu_per_packet_us_run)),
         other_load_cpus_max: maxOf(g((r) => r.load.other_cpus)),
         disturbed_runs: rs.filter(disturbed).length,
         ratio_to_ref: null,

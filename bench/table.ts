@@ -131,6 +131,11 @@ export function targets(result: BenchResult): Target[] {
       const bound = len >= 1400 ? 0.8 : 1.0;
       T.push({ id: `i13_receiver_cpu_${len}`, what: `issue 13: mcbench receiver CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B`, value: x(rc), ratio: rc, pass: rc !== null ? rc <= bound : null });
     }
+    const co = S[len]?.mccoal?.ratio_to_ref?.receiver_cpu_per_packet;
+    if (co !== undefined) {
+      const bound = len >= 1400 ? 0.8 : 1.0;
+      T.push({ id: `i13_receiver_cpu_coalesce_${len}`, what: `issue 13: mcbench recv --coalesce 500 CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B`, value: `${x(co)} (lost max ${fmt(S[len]!.mccoal!.lost_packets_max)})`, ratio: co, pass: co !== null ? co <= bound : null });
+    }
     const gso = S[len]?.mcgso?.sender_pps_median ?? null;
     const refGso = S[len]?.refgso?.sender_pps_median ?? null;
     const ref = S[len]?.ref?.sender_pps_median ?? null;
@@ -138,6 +143,11 @@ export function targets(result: BenchResult): Target[] {
     if (len >= 1400 && gso !== null && ref) T.push({ id: `i13_gso_vs_ref_${len}`, what: `issue 13: mcbench --gso >= 3x the per-packet reference at ${len} B`, value: `${x(gso / ref)} (${fmt(gso)} vs ${fmt(ref)} pps)`, ratio: gso / ref, pass: gso / ref >= 3 });
     const nm = result.ndr?.rows.find((r) => r.receiver === 'mcbench' && r.length === len && r.error === null);
     const nr = result.ndr?.rows.find((r) => r.receiver === 'ref' && r.length === len && r.error === null);
+    const nc = result.ndr?.rows.find((r) => r.receiver === 'mccoal' && r.length === len && r.error === null);
+    if (nc && nr) {
+      const ratio = nc.lossless_pps !== null && nr.lossless_pps ? nc.lossless_pps / nr.lossless_pps : null;
+      T.push({ id: `i13_ndr_coalesce_${len}`, what: `issue 13: mcbench recv --coalesce 500 max lossless rate >= the C receiver's at ${len} B`, value: `${x(ratio)} (${fmt(nc.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps)`, ratio, pass: ratio !== null ? ratio >= 1 : null });
+    }
     if (nm && nr) {
       const ratio = nm.lossless_pps !== null && nr.lossless_pps ? nm.lossless_pps / nr.lossless_pps : null;
       T.push({ id: `i13_ndr_${len}`, what: `issue 13: mcbench receiver's max lossless rate >= the C receiver's at ${len} B`, value: `${x(ratio)} (${fmt(nm.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps; limited by ${nm.limited_by ?? '-'} / ${nr.limited_by ?? '-'})`, ratio, pass: ratio !== null ? ratio >= 1 : null });

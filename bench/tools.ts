@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
-import { GROUP, MCBENCH, RCVBUF, REF_BIN, rssOf, runPair, senderWindow, start, waitExit, waitReady, type BenchCtx, type Proc } from './harness.js';
+import { GROUP, MCBENCH, RCVBUF, REF_BIN, rssOf, receiverWindow, runPair, senderWindow, start, waitExit, waitReady, type BenchCtx, type Proc } from './harness.js';
 import { maxOf, type MemoryResult, type MemorySample, type PacedConfig, type PacedGaps, type PacedRow, type RecvFigures, type RunRow, type SendFigures, type ToolId } from './result.js';
 
 /** one cell's parameters, as the command lines need them */
@@ -110,6 +110,14 @@ export const TOOLS: Record<ToolId, Tool> = {
       };
     },
   },
+  mccoal: {
+    label: 'mcbench recv --coalesce 500 (batch 256)',
+    recv: (c) => [...TOOLS.mcbench.recv(c), '--coalesce', '500'],
+    send: (c) => TOOLS.mcbench.send(c),
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
+  },
   nolat: {
     label: 'mcbench recv --no-latency',
     recv: (c) => [...TOOLS.mcbench.recv(c), '--no-latency'],
@@ -194,13 +202,19 @@ export async function runCell(ctx: BenchCtx, tool: ToolId, len: number, rep: num
     const perPacket = gso ? (win && s.pps ? (win.cpu_seconds / (win.seconds * s.pps)) * 1e6 : null) : (win?.cpu_per_packet_us ?? null);
     row.sender = { ...s, cpu_window: win, cpu_per_packet_us: perPacket };
     const rv = t.parseRecv(r.rx, c, s);
+    const runPerPacket = r.rcpu !== null && rv.packets ? (r.rcpu / rv.packets) * 1e6 : null;
+    // GSO: the receiver's interface counts one per GSO skb; its datagrams come at its own rate
+    const rwin = receiverWindow(r.samples, ctx.seconds, r.rx.pid, gso ? (rv.pps ?? null) : null);
     const lost = rv.lost ?? (s.packets !== null && rv.packets !== null ? Math.max(0, s.packets - rv.packets) : null);
     row.receiver = {
       ...rv,
       lost,
       loss_percent: lost !== null && s.packets ? (100 * lost) / s.packets : null,
       cpu_seconds: r.rcpu,
-      cpu_per_packet_us: r.rcpu !== null && rv.packets ? (r.rcpu / rv.packets) * 1e6 : null,
+      // per packet over the sender's steady window, like the sender's; the whole run's beside it
+      cpu_window: rwin,
+      cpu_per_packet_us: rwin?.cpu_per_packet_us ?? runPerPacket,
+      cpu_per_packet_us_run: runPerPacket,
       threads: r.rthreads,
     };
     if (!((s.pps ?? 0) > 0) || !((rv.pps ?? 0) > 0)) throw new Error(`no packets measured (sender ${s.pps}, receiver ${rv.pps}); receiver said: ${(r.rx.stderr + r.rx.stdout).slice(-400)}`);
