@@ -286,6 +286,7 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
       c.maxDatagram = static_cast<uint32_t>(num(o, "maxDatagram", 65536));
       c.readPauseNs = static_cast<uint64_t>(num(o, "readPauseNs", 0));
       c.coalesceNs = static_cast<uint64_t>(num(o, "coalesceNs", 0));
+      c.gro = boolean(o, "gro", false);
       c.latency = boolean(o, "latency", true);
       c.verifyPayload = boolean(o, "verifyPayload", false);
       c.stallThresholdNs = static_cast<uint64_t>(num(o, "stallThresholdNs", 0));
@@ -360,6 +361,9 @@ class ReceiverWrap : public Napi::ObjectWrap<ReceiverWrap> {
     o.Set("batches", n64(env, c.batches));
     o.Set("fullBatches", n64(env, c.fullBatches));
     o.Set("coalescedWaits", n64(env, c.coalescedWaits));
+    o.Set("messages", n64(env, c.messages));
+    o.Set("groBuffers", n64(env, c.groBuffers));
+    o.Set("groDatagrams", n64(env, c.groDatagrams));
     o.Set("coalescedNs", n64(env, c.coalescedNs));
     o.Set("rxqOvfl", n64(env, c.rxqOvfl));
     o.Set("kernelStamps", n64(env, c.kernelStamps));

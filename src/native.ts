@@ -65,6 +65,8 @@ export interface ReceiverOptions {
   batch: number;
   maxDatagram: number;
   readPauseNs: number;
+  /** UDP_GRO on the socket: coalesced buffers of datagrams are split by the receiver */
+  gro: boolean;
   /** --coalesce in ns: the longest wait before a read after a dense batch; 0 = none */
   coalesceNs: number;
   latency: boolean;

@@ -106,6 +106,62 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     expect(r.coalesce).toMatchObject({ max_wait_us: 1000, waits: 0, waited_seconds: 0 });
     expect(r.recv_calls).toBeGreaterThan(1000);
   }, 30000);
+
+  it('--gro: a GSO send is read as one buffer and split into its datagrams: every sequence, every payload, in order', async () => {
+    const groFile = join(dir, 'gro.json');
+    const plainFile = join(dir, 'gro-plain.json');
+    const recv = (file: string, extra: string[]) =>
+      ns.mcbench(['recv', '-g', '239.8.8.4', '-p', '5024', '-I', 'lo', '-t', '6', '-i', '0', '--sessions', '1', '--rcvbuf', '16M', '--rcvbuf-force', '--verify-payload', '--json', file, '-q', ...extra]);
+    const gro = recv(groFile, ['--gro']);
+    const plain = recv(plainFile, []);
+    await waitJoined();
+    // 8,003 datagrams of 200 bytes, 8 per GSO send: 1,000 buffers of 1,600 bytes and one of 600
+    const txFile = join(dir, 'gro-send.json');
+    const tx = await ns.mcbench(['send', '-g', '239.8.8.4', '-p', '5024', '-I', 'lo', '-b', '0', '-l', '200', '--gso', '8', '-n', '8003', '-i', '0', '--json', txFile, '-q']).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const [g, p] = await Promise.all([gro.done, plain.done]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(p.code, p.stderr).toBe(0);
+    const a = (JSON.parse(readFileSync(groFile, 'utf8')) as ReceiverResult).end;
+    const b = (JSON.parse(readFileSync(plainFile, 'utf8')) as ReceiverResult).end;
+    console.log(`lo, --gso 8, 200 B: --gro read ${a.gro?.buffers_read} buffers (${a.gro?.coalesced_buffers} coalesced, ${a.gro?.datagrams_per_buffer?.toFixed(2)} datagrams each); plain read ${b.datagrams} datagrams`);
+    for (const r of [a, b]) {
+      expect(r.sum).toMatchObject({ packets: 8003, lost_packets: 0, expected_packets: 8003, duplicates: 0, out_of_order: 0 });
+      // each datagram's payload, at its offset in the buffer, is the sender's pattern
+      expect(r).toMatchObject({ payload_checked: 8003, payload_errors: 0, foreign_packets: 0, truncated_packets: 0 });
+    }
+    // the kernel kept the sends whole: 1,001 buffers of DATA (the 3-datagram one too), + the FIN(s)
+    expect(a.gro).toMatchObject({ coalesced_buffers: 1001, coalesced_datagrams: 8003 });
+    expect(a.gro!.buffers_read).toBeGreaterThanOrEqual(1002);
+    expect(a.gro!.buffers_read).toBeLessThanOrEqual(1006);
+    expect(a.kernel_timestamped).toBe(a.datagrams);
+    expect(b.gro ?? null).toBeNull();
+    // without UDP_GRO the socket gets every datagram on its own
+    expect(b.datagrams).toBeGreaterThanOrEqual(8004);
+  }, 40000);
+
+  it('--gro with a stalled reader: the socket drops whole buffers; the loss attribution counts them in datagrams', async () => {
+    const file = join(dir, 'gro-drops.json');
+    // a small buffer and a reader that starts 0.6 s late: most of the burst finds the socket full
+    const rx = ns.mcbench(['recv', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '-t', '8', '-i', '0', '--idle-timeout', '2', '--rcvbuf', '64K', '--rcvbuf-force', '--gro', '--test-read-pause', '0.6', '--json', file, '-q']);
+    await waitJoined();
+    const txFile = join(dir, 'gro-drops-send.json');
+    const tx = await ns.mcbench(['send', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '-b', '0', '-l', '200', '--gso', '8', '-n', '16000', '-i', '0', '--json', txFile, '-q']).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const out = await rx.done;
+    expect([0, 1]).toContain(out.code);
+    const r = (JSON.parse(readFileSync(file, 'utf8')) as ReceiverResult).end;
+    const lost = 16000 - r.sum.packets;
+    console.log(`lo, --gro, stalled reader: received ${r.sum.packets} of 16000, socket dropped ${r.socket_overflow_drops} buffers, taken for ${r.gro?.socket_drops_as_datagrams} datagrams; attribution socket ${r.loss_attribution.socket_buffer.count}`);
+    expect(lost).toBeGreaterThan(1000);
+    // sends of 8: each dropped buffer is 8 datagrams (a dropped FIN, one datagram, counts 8 too)
+    expect(r.socket_overflow_drops).toBeGreaterThanOrEqual(Math.floor(lost / 8));
+    expect(r.gro!.socket_drops_as_datagrams).toBe(r.socket_overflow_drops * 8);
+    expect(r.gro!.socket_drops_as_datagrams).toBeGreaterThanOrEqual(lost);
+    expect(r.gro!.socket_drops_as_datagrams).toBeLessThanOrEqual(lost + 5 * 8);
+    // the attribution puts the loss on the socket, not "unaccounted" (capped at what was lost)
+    expect(r.loss_attribution.socket_buffer.count).toBe(r.loss_attribution.lost);
+  }, 40000);
 });
 
 describe('recv --coalesce: bad values', () => {

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include <linux/sock_diag.h>
+#include <netinet/udp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -47,8 +48,15 @@ Receiver::Receiver(const ReceiverConfig& cfg) : cfg_(cfg), table_(cfg.maxSession
     if (setsockopt(fd_.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) != 0)
       throw SystemError(errno, "setsockopt", "SO_RXQ_OVFL");
   }
-  controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
-  if (cfg_.verifyPayload) slotLen_ = std::max<size_t>(cfg_.maxDatagram, kHeaderSlot);
+  // --gro: the kernel may keep a GSO send whole (one buffer of datagrams back to back, with a
+  // UDP_GRO cmsg giving their length); each must be read whole to find the headers after the first.
+  if (cfg_.gro && !cfg_.noSocket) {
+    int one = 1;
+    if (setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &one, sizeof one) != 0)
+      throw SystemError(errno, "setsockopt", "UDP_GRO");
+  }
+  controlLen_ = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)) + 64;
+  if (cfg_.verifyPayload || cfg_.gro) slotLen_ = std::max<size_t>(cfg_.maxDatagram, kHeaderSlot);
   slots_.assign(static_cast<size_t>(cfg_.batch) * slotLen_, 0);
   if (cfg_.verifyPayload) expected_.assign(slotLen_, 0);
   control_.assign(static_cast<size_t>(cfg_.batch) * controlLen_, 0);
@@ -218,89 +226,121 @@ int Receiver::joinedGroup(uint32_t destination) const {
   return it != groupIndex_.end() && it->first == destination ? static_cast<int>(it->second) : -1;
 }
 
+void Receiver::processDatagram(const uint8_t* data, uint32_t len, const Arrival& at) {
+  ReceiverCounters& c = counters_;
+  ++c.datagrams;
+  if (at.kernelStamp) ++c.kernelStamps;
+  if (len > cfg_.maxDatagram) {
+    ++c.truncated;
+    ++c.foreign;
+    return;
+  }
+  // Several groups: the socket is bound to the wildcard address, so unicast and broadcast to the
+  // port arrive too (IP_MULTICAST_ALL 0 filters multicast only). Only the joined groups count.
+  int group = -1;
+  if (!groupIndex_.empty() && (group = joinedGroup(at.destination)) < 0) {
+    ++otherDestination_;
+    return;
+  }
+  wire::Header h;
+  // decode() reads at most the header's first 48 bytes, never past len (the datagram's length).
+  if (wire::decode(data, len, h) != wire::DecodeResult::Ok) {
+    ++c.foreign;
+    return;
+  }
+  if (cfg_.expectSession != 0 && h.session != cfg_.expectSession) {
+    ++c.otherSessionPackets;
+    return;
+  }
+  if (cfg_.verifyPayload && h.kind == wire::Kind::Data) {
+    ++c.payloadChecked;
+    if (!payloadMatches(h, data, len)) ++c.payloadErrors;
+  }
+  if (c.firstMcbenchRealNs == 0) {
+    c.firstMcbenchRealNs = at.recvNs;
+    // The kernel stamp moved to CLOCK_MONOTONIC by the batch's two clock readings, taken together.
+    uint64_t waited = at.appRealNs > at.recvNs ? at.appRealNs - at.recvNs : 0;
+    c.firstMcbenchMonoNs = at.appMonoNs > waited ? at.appMonoNs - waited : at.appMonoNs;
+  }
+  const msghdr& mh = msgs_[at.message].msg_hdr;
+  uint64_t source = sourceKey(sources_[at.message], mh.msg_namelen);
+  const auto& from6 = reinterpret_cast<const sockaddr_in6&>(sources_[at.message]);
+  SessionTable::Outcome outcome = table_.record(h, len, at.recvNs, at.appMonoNs, source,
+                                                from6.sin6_family == AF_INET6 ? from6.sin6_addr.s6_addr : nullptr);
+  if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
+    stalls_.arrival(at.recvNs, h.session, h.seq);
+  if (outcome == SessionTable::Outcome::Unique && cfg_.latency)
+    recordLatency(h, at.kernelStamp ? at.recvNs : 0, at.appRealNs);
+  if (outcome == SessionTable::Outcome::Unique && group >= 0) {
+    ++groupReceived_[static_cast<size_t>(group)];
+    // The sender sends seq to its group seq % N: another group here means its list is not ours.
+    if (groupAddrs_[static_cast<size_t>(h.seq % groupAddrs_.size())] != at.destination) ++groupMismatch_;
+  }
+}
+
 void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) {
   std::lock_guard<std::mutex> lock(mu_);
   ReceiverCounters& c = counters_;
   ++c.batches;
   if (n == cfg_.batch) ++c.fullBatches;
-  c.datagrams += n;
+  c.messages += n;
   if (c.firstPacketMonoNs == 0) c.firstPacketMonoNs = appMonoNs;
   c.lastPacketMonoNs = appMonoNs;
   arrivals_ = BatchArrivals{};
   arrivals_.datagrams = n;
   for (unsigned i = 0; i < n; ++i) {
     msghdr& mh = msgs_[i].msg_hdr;
-    uint64_t recvNs = appRealNs;
-    bool kernelStamp = false;
-    uint32_t destination = 0;  // several groups: the datagram's destination address (IP_PKTINFO)
+    Arrival at{appRealNs, appMonoNs, appRealNs, false, 0, i};
+    uint32_t segment = 0;  // UDP_GRO: the length of each datagram in a coalesced buffer
     for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
       if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO && cm->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
         in_pktinfo pi;
         std::memcpy(&pi, CMSG_DATA(cm), sizeof pi);
-        destination = pi.ipi_addr.s_addr;
+        at.destination = pi.ipi_addr.s_addr;
+        continue;
+      }
+      if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+        segment = size > 0 ? static_cast<uint32_t>(size) : 0;
         continue;
       }
       if (cm->cmsg_level != SOL_SOCKET) continue;
       if (cm->cmsg_type == SCM_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
         timespec ts;
         std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-        recvNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-        kernelStamp = true;
-        ++c.kernelStamps;
-        if (arrivals_.stamped++ == 0) arrivals_.firstStampNs = recvNs;
-        arrivals_.lastStampNs = recvNs;
+        at.recvNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+        at.kernelStamp = true;
+        if (arrivals_.stamped++ == 0) arrivals_.firstStampNs = at.recvNs;
+        arrivals_.lastStampNs = at.recvNs;
       } else if (cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
         std::memcpy(&c.rxqOvfl, CMSG_DATA(cm), sizeof(uint32_t));
         c.rxqOvflSeen = true;
       }
     }
     // msg_len is the real length (MSG_TRUNC): MSG_TRUNC in msg_flags only says the datagram was
-    // longer than its slot, which every datagram beyond the header is unless verifyPayload.
+    // longer than its slot, which every datagram beyond the header is unless the slot is whole.
     const uint32_t len = msgs_[i].msg_len;
-    arrivals_.lastLen = len;
-    if (len > cfg_.maxDatagram) {
-      ++c.truncated;
-      ++c.foreign;
+    if (segment == 0 || segment >= len || !cfg_.gro) {
+      arrivals_.lastLen = len;
+      processDatagram(slot(i), len, at);
       continue;
     }
-    // Several groups: the socket is bound to the wildcard address, so unicast and broadcast to the
-    // port arrive too (IP_MULTICAST_ALL 0 filters multicast only). Only the joined groups count.
-    int group = -1;
-    if (!groupIndex_.empty() && (group = joinedGroup(destination)) < 0) {
-      ++otherDestination_;
-      continue;
-    }
-    wire::Header h;
-    // decode() reads at most the header slot's first 48 bytes; len is the whole datagram's length.
-    if (wire::decode(slot(i), len, h) != wire::DecodeResult::Ok) {
-      ++c.foreign;
-      continue;
-    }
-    if (cfg_.expectSession != 0 && h.session != cfg_.expectSession) {
-      ++c.otherSessionPackets;
-      continue;
-    }
-    if (cfg_.verifyPayload && h.kind == wire::Kind::Data) {
-      ++c.payloadChecked;
-      if (!payloadMatches(h, slot(i), len)) ++c.payloadErrors;
-    }
-    if (c.firstMcbenchRealNs == 0) {
-      c.firstMcbenchRealNs = recvNs;
-      // The kernel stamp moved to CLOCK_MONOTONIC by the batch's two clock readings, taken together.
-      uint64_t waited = appRealNs > recvNs ? appRealNs - recvNs : 0;
-      c.firstMcbenchMonoNs = appMonoNs > waited ? appMonoNs - waited : appMonoNs;
-    }
-    uint64_t source = sourceKey(sources_[i], mh.msg_namelen);
-    const auto& from6 = reinterpret_cast<const sockaddr_in6&>(sources_[i]);
-    SessionTable::Outcome outcome = table_.record(h, len, recvNs, appMonoNs, source,
-                                                  from6.sin6_family == AF_INET6 ? from6.sin6_addr.s6_addr : nullptr);
-    if (outcome == SessionTable::Outcome::Unique || outcome == SessionTable::Outcome::Duplicate)
-      stalls_.arrival(recvNs, h.session, h.seq);
-    if (outcome == SessionTable::Outcome::Unique && cfg_.latency) recordLatency(h, kernelStamp ? recvNs : 0, appRealNs);
-    if (outcome == SessionTable::Outcome::Unique && group >= 0) {
-      ++groupReceived_[static_cast<size_t>(group)];
-      // The sender sends seq to its group seq % N: another group here means its list is not ours.
-      if (groupAddrs_[static_cast<size_t>(h.seq % groupAddrs_.size())] != destination) ++groupMismatch_;
+    // UDP_GRO: the kernel kept one GSO send whole; its datagrams lie back to back, each `segment`
+    // bytes but the last. Only what fit the slot can be read (the slot is maxDatagram bytes).
+    arrivals_.lastLen = segment;
+    ++c.groBuffers;
+    const uint32_t fits = static_cast<uint32_t>(std::min<size_t>(len, slotLen_));
+    for (uint32_t off = 0; off < len; off += segment) {
+      const uint32_t part = std::min(segment, len - off);
+      ++c.groDatagrams;
+      if (off + part > fits) {
+        ++c.datagrams;
+        ++c.truncated;
+        ++c.foreign;
+        continue;
+      }
+      processDatagram(slot(i) + off, part, at);
     }
   }
   nextWaitNs_ = coalesceWaitNs(arrivals_, cfg_.batch, cfg_.coalesceNs, info_.rcvbufActual);

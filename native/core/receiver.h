@@ -35,6 +35,10 @@ struct ReceiverConfig {
   // the wakeups are a third of the receive path's CPU at high rates). The wait is bounded by what
   // the socket buffer can hold with a wide margin; 0 = read again at once.
   uint64_t coalesceNs = 0;
+  // --gro: UDP_GRO on the socket. A GSO send then arrives as one buffer (one skb: one wakeup, one
+  // copy, one timestamp for all its datagrams) instead of being cut at the socket; every datagram
+  // is copied whole to find the headers. The socket's drop count then counts buffers.
+  bool gro = false;
   bool latency = true;  // record one-way delay histograms (--no-latency turns it off)
   // Fuzzing only (native/fuzz): no socket is opened; the harness feeds the batches.
   bool noSocket = false;
@@ -69,6 +73,9 @@ struct LatencyRecorder {
 
 struct ReceiverCounters {
   uint64_t datagrams = 0;         // every datagram read, of any kind
+  uint64_t messages = 0;          // what recvmmsg returned: datagrams, or with --gro buffers of them
+  uint64_t groBuffers = 0;        // --gro: buffers of several datagrams (one GSO send kept whole)
+  uint64_t groDatagrams = 0;      // ... and the datagrams in them
   uint64_t foreign = 0;           // not mcbench's: short, wrong magic/version/kind
   uint64_t truncated = 0;         // longer than maxDatagram (its real length, MSG_TRUNC)
   uint64_t payloadChecked = 0;    // verifyPayload: DATA whose payload was compared with the pattern
@@ -178,6 +185,18 @@ class Receiver {
   friend struct ReceiverFuzzAccess;  // native/fuzz/receiver_fuzz.cc feeds processBatch() directly
   void run();
   void processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs);
+  // How one message of the batch arrived: the read's clocks, its receive stamp (the kernel's when
+  // it had one), its destination (IP_PKTINFO, several groups) and its index (source address).
+  struct Arrival {
+    uint64_t appRealNs;
+    uint64_t appMonoNs;
+    uint64_t recvNs;
+    bool kernelStamp;
+    uint32_t destination;
+    unsigned message;
+  };
+  // One datagram: a message, or with --gro one of the datagrams of a coalesced buffer.
+  void processDatagram(const uint8_t* data, uint32_t len, const Arrival& at);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
   bool payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len);
   // Several groups: the -g index of a destination address (network order), -1 if none of them.

@@ -12,6 +12,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -32,18 +33,21 @@ struct ReceiverFuzzAccess {
   // execution slow; their state carries over between inputs, like a long-running receiver's):
   // the default one, and one that copies whole datagrams and checks their payload pattern. Both
   // take datagrams of at most a few KiB, so longer ones (msg_len is the real length) are truncated.
-  static Receiver& receiver(bool verify) {
-    static Receiver* plain = make(false);
-    static Receiver* verifying = make(true);
-    return verify ? *verifying : *plain;
+  // A third one reads --gro buffers: several datagrams back to back with a UDP_GRO cmsg.
+  static Receiver& receiver(unsigned kind) {
+    static Receiver* plain = make(false, false);
+    static Receiver* verifying = make(true, false);
+    static Receiver* gro = make(false, true);
+    return kind == 1 ? *verifying : kind == 2 ? *gro : *plain;
   }
-  static Receiver* make(bool verify) {
+  static Receiver* make(bool verify, bool gro) {
     ReceiverConfig c;
     c.noSocket = true;
     c.batch = 8;
     c.maxSessions = 4;
-    c.maxDatagram = verify ? 2048 : 40000;
+    c.maxDatagram = verify || gro ? 2048 : 40000;
     c.verifyPayload = verify;
+    c.gro = gro;
     return new Receiver(c);
   }
 
@@ -105,6 +109,23 @@ struct ReceiverFuzzAccess {
       std::memcpy(CMSG_DATA(cm), &drops, sizeof drops);
       used += CMSG_SPACE(sizeof(uint32_t));
     }
+    if (r.cfg_.gro && in.ConsumeBool()) {
+      // A coalesced buffer: its first datagram's header repeated at every segment (sequences
+      // moved on, sometimes not), the segment length any int (0, negative, past the buffer too).
+      const int segment = in.ConsumeIntegralInRange<int>(-4, 2100);
+      cmsghdr* cm = reinterpret_cast<cmsghdr*>(control + used);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_GRO;
+      cm->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+      used += CMSG_SPACE(sizeof(int));
+      const size_t whole = std::min<size_t>(msgLen, r.slotLen_);
+      for (size_t off = static_cast<size_t>(std::max(segment, 1)); segment > 0 && off + Receiver::kHeaderSlot <= whole;
+           off += static_cast<size_t>(segment)) {
+        std::memmove(hdr + off, hdr, Receiver::kHeaderSlot);
+        if (in.ConsumeBool()) wire::patchSeqAndTime(hdr + off, wire::get64(hdr + 16) + off, clock);
+      }
+    }
     m.msg_hdr.msg_controllen = used;
     if (used == 0) m.msg_hdr.msg_control = nullptr;
     // Source address: one of two ports (FINs from the other one are bogus), or none.
@@ -125,7 +146,7 @@ struct ReceiverFuzzAccess {
 
   static void run(const uint8_t* data, size_t size) {
     FuzzedDataProvider in(data, size);
-    Receiver& r = receiver(in.ConsumeBool());
+    Receiver& r = receiver(in.ConsumeIntegralInRange<unsigned>(0, 2));
     SessionTable small(3, 6, 256);
     small.setListeningSince(in.ConsumeIntegral<uint64_t>());
     uint64_t clock = in.ConsumeIntegral<uint64_t>() >> in.ConsumeIntegralInRange<unsigned>(0, 63);

@@ -18,6 +18,7 @@ export const recvCommand: CommandModule = {
       .option('hgrm', { type: 'string', describe: 'write the one-way delay percentile distribution (HdrHistogram .hgrm text, ms) to FILE' })
       .option('source', { type: 'string', array: true, describe: 'SSM: receive only from this sender address, (S,G) join (repeatable, up to 10); 232.0.0.0/8 and ff3x::/32 need it' })
       .option('verify-payload', { type: 'boolean', default: false, describe: 'copy each datagram whole and check the pattern mcbench send writes after the header (payload_errors in the result; costs a copy per datagram)' })
+      .option('gro', { type: 'boolean', default: false, describe: 'UDP_GRO: a GSO send (send --gso) arrives as one buffer of datagrams instead of being cut at the socket: one wakeup, copy and stamp for all of them; every datagram is then copied whole, and the socket\'s drop count counts buffers' })
       .option('coalesce', { type: 'string', describe: 'after a read that shows dense traffic, wait up to MICROSECONDS (0-1000) before the next, within what the socket buffer holds: fewer wakeups per packet, at most that much added to socket_queue delay [default: 0]' })
       .option('stall', { type: 'string', describe: 'a silence between packets longer than SECONDS is a stall [default: max(50 ms, 20x the median inter-arrival)]' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })

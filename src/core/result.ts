@@ -269,6 +269,19 @@ export interface StallDetection {
   in_progress: boolean;
 }
 
+/** recv --gro: UDP_GRO on the socket, GSO sends read as one buffer of datagrams each */
+export interface ReceiverGro {
+  /** buffers read (recvmmsg messages): datagrams and coalesced buffers */
+  buffers_read: number;
+  /** buffers of several datagrams, and the datagrams in them */
+  coalesced_buffers: number;
+  coalesced_datagrams: number;
+  /** datagrams per buffer read, on average */
+  datagrams_per_buffer: number | null;
+  /** the socket's drop count counts buffers: what the loss attribution took it for in datagrams (drops x the datagrams per coalesced buffer read, an estimate) */
+  socket_drops_as_datagrams: number;
+}
+
 /** recv --coalesce: after a read that showed dense traffic, a wait before the next (fewer wakeups per packet) */
 export interface ReceiverCoalesce {
   /** the longest wait asked for, us */
@@ -335,6 +348,8 @@ export interface ReceiverEnd {
   recv_calls: number;
   /** recvmmsg calls that came back with a full batch (the socket had a backlog, or --coalesce waited for it) */
   recv_full_batches: number;
+  /** --gro: what arrived coalesced; null or absent without it */
+  gro?: ReceiverGro | null;
   /** --coalesce: the waits before reads that took fuller batches; null or absent without it */
   coalesce?: ReceiverCoalesce | null;
   /** the receive thread's own cost: mcbench must not be the bottleneck */

@@ -144,6 +144,11 @@ export interface NativeReceiverSnapshot {
   otherSessionPackets: number;
   batches: number;
   fullBatches: number;
+  /** what recvmmsg returned: datagrams, or with --gro buffers of them */
+  messages: number;
+  /** --gro: buffers of several datagrams (a GSO send kept whole) and the datagrams in them */
+  groBuffers: number;
+  groDatagrams: number;
   /** --coalesce: waits taken before reads, and their total length asked for, ns */
   coalescedWaits: number;
   coalescedNs: number;

@@ -96,6 +96,8 @@ export interface RecvSpec extends CommonSpec {
   hgrm: string | null;
   /** --verify-payload: copy each datagram whole and check the sender's payload pattern */
   verifyPayload: boolean;
+  /** --gro: UDP_GRO on the socket (a GSO send kept whole, one buffer of datagrams) */
+  gro: boolean;
   /** --coalesce: the longest wait before a read after one that showed dense traffic, us; 0 = none */
   coalesceMicroseconds: number;
   /** --stall: a silence between DATA arrivals longer than this is a stall, s; null = max(50 ms, 20x the median inter-arrival) */
@@ -254,6 +256,7 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     hgrm,
     verifyPayload: a['verify-payload'] === true || a.verifyPayload === true,
     coalesceMicroseconds,
+    gro: a.gro === true,
     stallSeconds: a.stall === undefined ? null : inRange('--stall', parseSeconds('--stall', a.stall), 0.001, 3600, ' s'),
   };
 }

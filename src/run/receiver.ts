@@ -42,6 +42,7 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       maxDatagram: 65536,
       readPauseNs: spec.readPauseSeconds * 1e9,
       coalesceNs: Math.round(spec.coalesceMicroseconds * 1e3),
+      gro: spec.gro,
       latency: spec.latency,
       verifyPayload: spec.verifyPayload,
       stallThresholdNs: spec.stallSeconds === null ? 0 : Math.round(spec.stallSeconds * 1e9),
@@ -187,6 +188,18 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   // From the kernel's receive stamp of the first packet, not from when the app read it.
   const firstAfterJoin = last.firstMcbenchRealNs > 0 && joinRealNs > 0 ? (last.firstMcbenchRealNs - joinRealNs) / 1e6 : null;
   const overflowDrops = socketDrops(last);
+  // --gro: the socket counts a dropped buffer (a whole GSO send) once. In datagrams that is an
+  // estimate: the drops times the datagrams per coalesced buffer read (a dropped FIN, a single
+  // datagram, is counted as a whole buffer too).
+  const perBuffer = last.messages > 0 ? last.datagrams / last.messages : null;
+  const perCoalesced = last.groBuffers > 0 ? last.groDatagrams / last.groBuffers : null;
+  const overflowDatagrams = spec.gro && perCoalesced !== null ? Math.round(overflowDrops * perCoalesced) : overflowDrops;
+  if (overflowDatagrams !== overflowDrops) {
+    warnings.push(
+      `--gro: the socket dropped ${formatCount(overflowDrops)} buffers, each up to one GSO send; the loss attribution takes them for ` +
+        `${formatCount(overflowDatagrams)} datagrams (${perCoalesced!.toFixed(1)} per coalesced buffer read, an estimate)`,
+    );
+  }
   const tailUnknown = sessions.some((s) => !s.tail_known);
   const located = locateStalls(last.stalls, endRealNs, tailUnknown && reason !== 'fin', last.firstMcbenchRealNs || last.stalls.firstDataNs);
   if (located.inProgress) {
@@ -276,6 +289,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       kernel_timestamped: last.kernelStamps,
       recv_calls: last.batches,
       recv_full_batches: last.fullBatches,
+      gro: spec.gro
+        ? { buffers_read: last.messages, coalesced_buffers: last.groBuffers, coalesced_datagrams: last.groDatagrams, datagrams_per_buffer: perBuffer, socket_drops_as_datagrams: overflowDatagrams }
+        : null,
       coalesce: spec.coalesceMicroseconds > 0 ? { max_wait_us: spec.coalesceMicroseconds, batch: spec.batch, waits: last.coalescedWaits, waited_seconds: last.coalescedNs / 1e9 } : null,
       receiver_thread: rxThread,
       latency: {
@@ -302,9 +318,9 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       // packet it read; every one of its drops was lost here, so the loss is at least those.
       // (and at least that many more were expected than were received).
       loss_attribution: attributeLoss({
-        expected: tailUnknown ? Math.max(sum.expected_packets, sum.packets + overflowDrops) : sum.expected_packets,
-        lost: tailUnknown ? Math.max(sum.lost_packets, overflowDrops) : sum.lost_packets,
-        socketOverflow: overflowDrops,
+        expected: tailUnknown ? Math.max(sum.expected_packets, sum.packets + overflowDatagrams) : sum.expected_packets,
+        lost: tailUnknown ? Math.max(sum.lost_packets, overflowDatagrams) : sum.lost_packets,
+        socketOverflow: overflowDatagrams,
         delta: kernelDelta,
       }),
       kernel_counters: kernelDelta,
