@@ -63,6 +63,14 @@ export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
     send: (port, ctx, len, pps, seconds, sendJson) => NDR_RECEIVERS.mcbench.send(port, ctx, len, pps, seconds, sendJson),
     counts: (so, ro, sendJson, recvJson) => NDR_RECEIVERS.mcbench.counts(so, ro, sendJson, recvJson),
   },
+  mcgro: {
+    label: 'mcbench recv --gro (latency on)',
+    sender: 'mcbench send --gso --pps R',
+    selfExit: true,
+    recv: (port, ctx, recvJson, seconds) => [...NDR_RECEIVERS.mcbench.recv(port, ctx, recvJson, seconds), '--gro'],
+    send: (port, ctx, len, pps, seconds, sendJson) => NDR_RECEIVERS.mcbench.send(port, ctx, len, pps, seconds, sendJson),
+    counts: (so, ro, sendJson, recvJson) => NDR_RECEIVERS.mcbench.counts(so, ro, sendJson, recvJson),
+  },
   ref: {
     label: 'C reference recv (recvmmsg x32)',
     sender: 'mcbench send --gso --pps R',

@@ -121,19 +121,24 @@ export function targets(result: BenchResult): Target[] {
     T.push({ id: `receiver_loss_${len}`, what: `mcbench receiver (latency on, 25 MB) no loss behind an unlimited sender at ${len} B`, value: `max ${fmt(m.lost_packets_max)} lost in ${m.reps} runs`, pass: m.lost_packets_max === 0 });
     T.push({ id: `receiver_cpu_${len}`, what: `mcbench receiver CPU/packet <= 1.15x reference at ${len} B`, value: `${x(rc)} (${fmt(m.receiver_cpu_us_per_packet, 3)} vs ${fmt(S[len]!.ref?.receiver_cpu_us_per_packet, 3)} us)`, ratio: rc, pass: rc !== null ? rc <= 1.15 : null });
   }
-  // issue 13 item 5: ratios in one run
+  // issue 13 item 5: ratios in one run; each side against the C reference with the other side the
+  // C reference's too (mcsend, mcrecv) when those rows ran, else the mcbench pair
   for (const len of result.settings.sizes) {
-    const m = S[len]?.mcbench?.ratio_to_ref;
-    if (m) {
-      const r = m.sender_pps;
-      T.push({ id: `i13_sender_pps_${len}`, what: `issue 13: mcbench per-packet sender >= 1.00x reference at ${len} B`, value: x(r), ratio: r, pass: r !== null ? r >= 1 : null });
-      const rc = m.receiver_cpu_per_packet;
-      const bound = len >= 1400 ? 0.8 : 1.0;
-      T.push({ id: `i13_receiver_cpu_${len}`, what: `issue 13: mcbench receiver CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B`, value: x(rc), ratio: rc, pass: rc !== null ? rc <= bound : null });
+    const bound = len >= 1400 ? 0.8 : 1.0;
+    const sendRow = S[len]?.mcsend ? 'mcsend' : 'mcbench';
+    const recvRow = S[len]?.mcrecv ? 'mcrecv' : 'mcbench';
+    const ms = S[len]?.[sendRow]?.ratio_to_ref;
+    if (ms) {
+      const r = ms.sender_pps;
+      T.push({ id: `i13_sender_pps_${len}`, what: `issue 13: mcbench per-packet sender >= 1.00x reference at ${len} B (${sendRow})`, value: x(r), ratio: r, pass: r !== null ? r >= 1 : null });
+    }
+    const mr = S[len]?.[recvRow]?.ratio_to_ref;
+    if (mr) {
+      const rc = mr.receiver_cpu_per_packet;
+      T.push({ id: `i13_receiver_cpu_${len}`, what: `issue 13: mcbench receiver CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B (${recvRow})`, value: x(rc), ratio: rc, pass: rc !== null ? rc <= bound : null });
     }
     const co = S[len]?.mccoal?.ratio_to_ref?.receiver_cpu_per_packet;
     if (co !== undefined) {
-      const bound = len >= 1400 ? 0.8 : 1.0;
       T.push({ id: `i13_receiver_cpu_coalesce_${len}`, what: `issue 13: mcbench recv --coalesce 500 CPU/packet <= ${bound.toFixed(2)}x reference at ${len} B`, value: `${x(co)} (lost max ${fmt(S[len]!.mccoal!.lost_packets_max)})`, ratio: co, pass: co !== null ? co <= bound : null });
     }
     const gso = S[len]?.mcgso?.sender_pps_median ?? null;
@@ -143,6 +148,11 @@ export function targets(result: BenchResult): Target[] {
     if (len >= 1400 && gso !== null && ref) T.push({ id: `i13_gso_vs_ref_${len}`, what: `issue 13: mcbench --gso >= 3x the per-packet reference at ${len} B`, value: `${x(gso / ref)} (${fmt(gso)} vs ${fmt(ref)} pps)`, ratio: gso / ref, pass: gso / ref >= 3 });
     const nm = result.ndr?.rows.find((r) => r.receiver === 'mcbench' && r.length === len && r.error === null);
     const nr = result.ndr?.rows.find((r) => r.receiver === 'ref' && r.length === len && r.error === null);
+    const ng = result.ndr?.rows.find((r) => r.receiver === 'mcgro' && r.length === len && r.error === null);
+    if (ng && nr) {
+      const ratio = ng.lossless_pps !== null && nr.lossless_pps ? ng.lossless_pps / nr.lossless_pps : null;
+      T.push({ id: `i13_ndr_gro_${len}`, what: `issue 13: mcbench recv --gro max lossless rate >= the C receiver's at ${len} B (GSO load; the C receiver reads without UDP_GRO)`, value: `${x(ratio)} (${fmt(ng.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps; limited by ${ng.limited_by ?? '-'})`, ratio, pass: ratio !== null ? ratio >= 1 : null });
+    }
     const nc = result.ndr?.rows.find((r) => r.receiver === 'mccoal' && r.length === len && r.error === null);
     if (nc && nr) {
       const ratio = nc.lossless_pps !== null && nr.lossless_pps ? nc.lossless_pps / nr.lossless_pps : null;

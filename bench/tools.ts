@@ -110,12 +110,32 @@ export const TOOLS: Record<ToolId, Tool> = {
       };
     },
   },
-  mccoal: {
-    label: 'mcbench recv --coalesce 500 (batch 256)',
-    recv: (c) => [...TOOLS.mcbench.recv(c), '--coalesce', '500'],
+  // One side each against the other's C reference: a sender's rate and CPU include the delivery
+  // to the receiver and its wakeups (softirq in the sender's context over veth), and a receiver's
+  // CPU per packet depends on how fast datagrams come: pairs of mixed tools compare one side only.
+  mcsend: {
+    label: 'mcbench send -> C ref recv',
+    recv: (c) => TOOLS.ref.recv(c),
     send: (c) => TOOLS.mcbench.send(c),
     selfExit: true,
     parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
+  },
+  mcrecv: {
+    label: 'C ref send -> mcbench recv (latency on)',
+    // the C sender sends no FIN: the receiver ends 1 s after the traffic (its result says partial)
+    recv: (c) => [...TOOLS.mcbench.recv(c), '--idle-timeout', '1'],
+    send: (c) => TOOLS.ref.send(c),
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
+  },
+  mccoal: {
+    label: 'C ref send -> mcbench recv --coalesce 500',
+    recv: (c) => [...TOOLS.mcrecv.recv(c), '--coalesce', '500'],
+    send: (c) => TOOLS.ref.send(c),
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
     parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
   },
   nolat: {
@@ -142,6 +162,15 @@ export const TOOLS: Record<ToolId, Tool> = {
     selfExit: true,
     parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
     parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
+  },
+  // GSO sender into the receiver that keeps GSO sends whole (UDP_GRO): how far the pair goes
+  gsogro: {
+    label: 'mcbench send --gso -> mcbench recv --gro',
+    recv: (c) => [...TOOLS.mcbench.recv(c), '--gro'],
+    send: (c) => [...TOOLS.mcbench.send(c), '--gso'],
+    selfExit: true,
+    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
   },
   iperf: {
     label: 'iperf2 (write/recvmsg per datagram)',
@@ -198,7 +227,7 @@ export async function runCell(ctx: BenchCtx, tool: ToolId, len: number, rep: num
     const win = senderWindow(r.samples, ctx.seconds, r.tx.pid);
     // The window counts the interface's tx packets: with GSO one per send (veth passes the GSO
     // skb whole; it is cut at the receiving socket), so per datagram it is the sender's own rate.
-    const gso = tool === 'refgso' || tool === 'mcgso';
+    const gso = tool === 'refgso' || tool === 'mcgso' || tool === 'gsogro';
     const perPacket = gso ? (win && s.pps ? (win.cpu_seconds / (win.seconds * s.pps)) * 1e6 : null) : (win?.cpu_per_packet_us ?? null);
     row.sender = { ...s, cpu_window: win, cpu_per_packet_us: perPacket };
     const rv = t.parseRecv(r.rx, c, s);
