@@ -164,6 +164,34 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
   }, 40000);
 });
 
+describe.skipIf(!isRoot)('run passes --verify-payload, --gro and --coalesce to its receivers', () => {
+  it('run --gso 8 --gro --verify-payload --coalesce 200: each receiver result has them, every payload checked', async () => {
+    const file = join(dir, 'run.json');
+    const r = await mcbenchNoNet(['run', '-l', '200', '--pps', '20000', '-t', '1', '--receivers', '1', '--gso', '8', '--gro', '--verify-payload', '--coalesce', '200', '--rcvbuf', '8M', '--rcvbuf-force', '--lab-name', 'wake', '--json', file], 60000);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { variants: Array<{ receivers: Array<{ result: ReceiverResult }> }> };
+    const end = doc.variants[0]!.receivers[0]!.result.end;
+    expect(end.sum.packets).toBe(20000);
+    expect(end).toMatchObject({ payload_checked: 20000, payload_errors: 0 });
+    expect(end.gro).not.toBeNull();
+    expect(end.gro!.buffers_read).toBeLessThanOrEqual(end.datagrams);
+    expect(end.coalesce).toMatchObject({ max_wait_us: 200, batch: 256 });
+  }, 90000);
+
+  for (const [args, want] of [
+    [['run', '--coalesce', '5000', '-t', '1'], /^mcbench run: --coalesce: 5,?000 is out of range \(0 to 1,?000\)$/m],
+    [['run', '--scenario', 'seed-001-rmem', '--gro'], /--gro is not used by a named scenario/],
+    [['run', '--mode', 'rtt', '--verify-payload'], /--verify-payload: does not apply to --mode rtt/],
+  ] as const) {
+    it(`${args.join(' ')}: exit 2, one line, nothing made`, async () => {
+      const r = await mcbenchNoNet([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(want);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+});
+
 describe('recv --coalesce: bad values', () => {
   for (const [value, want] of [
     ['1001', /^mcbench recv: --coalesce: 1,?001 is out of range \(0 to 1,?000\)$/m],

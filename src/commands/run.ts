@@ -21,7 +21,7 @@ import type { VariantOutcome } from '../core/run-report.js';
 
 // The flags of the data mode that --mode rtt does not take (the ping and pong have no rate in bits,
 // no payload size choice, no socket buffer or bridge knobs).
-const NOT_RTT = ['scenario', 'variant', 'bandwidth', 'pps', 'length', 'rcvbuf', 'rcvbuf-force', 'snooping', 'querier', 'gso', 'set', 'html', 'source', 'burst', 'burst-interval', 'isochronous'];
+const NOT_RTT = ['scenario', 'variant', 'bandwidth', 'pps', 'length', 'rcvbuf', 'rcvbuf-force', 'verify-payload', 'coalesce', 'gro', 'snooping', 'querier', 'gso', 'set', 'html', 'source', 'burst', 'burst-interval', 'isochronous'];
 
 /** `run --mode rtt`: one guest pings, the others reflect; the ping's table and mcbench/rtt@1. */
 async function runRttMode(a: Record<string, unknown>): Promise<number> {

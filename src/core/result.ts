@@ -273,8 +273,9 @@ export interface StallDetection {
 export interface ReceiverGro {
   /** buffers read (recvmmsg messages): datagrams and coalesced buffers */
   buffers_read: number;
-  /** buffers of several datagrams, and the datagrams in them */
+  /** buffers of several datagrams (GSO sends the kernel kept whole) */
   coalesced_buffers: number;
+  /** the datagrams in those buffers */
   coalesced_datagrams: number;
   /** datagrams per buffer read, on average */
   datagrams_per_buffer: number | null;

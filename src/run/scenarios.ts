@@ -251,7 +251,7 @@ export function findScenario(name: string): Scenario | undefined {
 /** The scenario flags (scenarioOptions) as a user types them; a named scenario sets them all itself. */
 const SCENARIO_FLAGS: Array<[key: string, shown: string]> = [
   ['group', '-g/--group'], ['port', '-p/--port'], ['bandwidth', '-b/--bandwidth'], ['pps', '--pps'], ['length', '-l/--length'],
-  ['time', '-t/--time'], ['rcvbuf', '--rcvbuf'], ['rcvbuf-force', '--rcvbuf-force'], ['receivers', '--receivers'],
+  ['time', '-t/--time'], ['rcvbuf', '--rcvbuf'], ['rcvbuf-force', '--rcvbuf-force'], ['verify-payload', '--verify-payload'], ['coalesce', '--coalesce'], ['gro', '--gro'], ['receivers', '--receivers'],
   ['snooping', '--snooping'], ['querier', '--querier'], ['set', '--set'], ['gso', '--gso'], ['source', '--source'],
   ['burst', '--burst'], ['burst-interval', '--burst-interval'], ['isochronous', '--isochronous'], ['seed', '--seed'],
 ];
@@ -280,6 +280,9 @@ export interface CustomRunFlags {
   time?: unknown;
   rcvbuf?: unknown;
   'rcvbuf-force'?: unknown;
+  'verify-payload'?: unknown;
+  coalesce?: unknown;
+  gro?: unknown;
   receivers?: unknown;
   set?: unknown;
   snooping?: unknown;
@@ -325,13 +328,16 @@ export function customScenario(f: CustomRunFlags): Scenario {
   const recvArgs: string[] = [];
   if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', shown(f.rcvbuf));
   if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
+  if (f['verify-payload'] === true) recvArgs.push('--verify-payload');
+  if (f.coalesce !== undefined) recvArgs.push('--coalesce', shown(f.coalesce));
+  if (f.gro === true) recvArgs.push('--gro');
   const sources = f.source === undefined ? [] : (Array.isArray(f.source) ? f.source : [f.source]).map(shown);
   for (const s of sources) recvArgs.push('--source', s);
   const send = sendSpec({ group, port, interface: 'eth0', length: f.length, time: f.time ?? 5, pps: f.pps, bandwidth: f.pps === undefined && !patterned ? (f.bandwidth ?? '100M') : f.bandwidth, gso: f.gso,
     burst: f.burst, 'burst-interval': f['burst-interval'], isochronous: f.isochronous, seed: f.seed });
   // `--source sender`: the sending host's address, known once the hosts exist; checked here as one of the group's family
   const stand = group.includes(':') ? 'fd00::1' : '10.0.0.1';
-  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
+  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], coalesce: f.coalesce, source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
   // The silences between bursts or frames are the pattern: a stall is a silence well past one.
   if (send.pattern) recvArgs.push('--stall', String(Math.min(3600, Math.max(0.05, 2.5 / unitsPerSecond(send.pattern)))));
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);

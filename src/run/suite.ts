@@ -32,7 +32,7 @@ const THRESHOLD_KEYS: Array<keyof Thresholds> = ['max_lost_percent', 'min_recv_p
 /** the search's settings of a case (mcbench ndr's flags); the rate, size and receivers are the case's run's */
 const NDR_KEYS = ['trial', 'loss-tolerance', 'resolution', 'max-trials', 'min-pps', 'max-pps', 'gso'];
 /** the flags of an ad-hoc `mcbench run`, as customScenario takes them */
-const RUN_KEYS = ['group', 'port', 'bandwidth', 'pps', 'length', 'time', 'rcvbuf', 'rcvbuf-force', 'receivers', 'set', 'snooping', 'querier', 'source'];
+const RUN_KEYS = ['group', 'port', 'bandwidth', 'pps', 'length', 'time', 'rcvbuf', 'rcvbuf-force', 'verify-payload', 'coalesce', 'gro', 'receivers', 'set', 'snooping', 'querier', 'source'];
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -89,7 +89,7 @@ export function parseSuite(doc: unknown, file: string, opts: { local: boolean; l
       const flags: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(run)) {
         if (!RUN_KEYS.includes(k)) fail(where, `run.${k}: unknown flag (known: ${RUN_KEYS.join(', ')})`, ['scenarios', i, 'run', k]);
-        if (k === 'rcvbuf-force') {
+        if (k === 'rcvbuf-force' || k === 'verify-payload' || k === 'gro') {
           if (typeof v !== 'boolean') fail(where, `run.${k}: '${JSON.stringify(v)}' is not true or false`, ['scenarios', i, 'run', k]);
         } else if (k === 'set') {
           if (!(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) fail(where, `run.set: give KEY=VALUE strings, e.g. ["net.core.rmem_max=26214400"]`, ['scenarios', i, 'run', k]);
