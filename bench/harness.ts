@@ -403,17 +403,20 @@ export function senderWindow(samples: readonly SenderSample[], seconds: number, 
 
 /**
  * CPU per packet of the receiver over the sender's steady window. Packets: its guest's eth0 rx
- * counter, or `pps` x the window when given (GSO: the counter counts one per GSO skb). A C
+ * counter times the share of the sent datagrams the receiver got (`delivered`: a lossy receiver
+ * read fewer than arrived), or `pps` x the window when given (GSO: the counter counts one per
+ * GSO skb; `pps` is the receiver's own rate). A C
  * receiver's whole-run figure is its window figure; a node receiver's run also holds its start,
  * its result's computation and its exit, which are per run, not per packet.
  */
-export function receiverWindow(samples: readonly SenderSample[], seconds: number, pid: number, pps: number | null = null): CpuWindow | null {
+export function receiverWindow(samples: readonly SenderSample[], seconds: number, pid: number, pps: number | null = null, delivered = 1): CpuWindow | null {
   const w = steadyWindow(samples, seconds);
   if (!w) return null;
   const sa = samples[w[0]]!;
   const sb = samples[w[1]]!;
   if (sa.rxCpu === null || sb.rxCpu === null || sa.rx === null || sb.rx === null) return null;
-  const pk = pps !== null ? Math.round(pps * (sb.t - sa.t)) : sb.rx - sa.rx;
+  // the interface counts what the socket then dropped too: only the share it delivered is read
+  const pk = pps !== null ? Math.round(pps * (sb.t - sa.t)) : Math.round((sb.rx - sa.rx) * Math.min(1, delivered));
   const cpu = sb.rxCpu - sa.rxCpu;
   return {
     seconds: sb.t - sa.t, packets: pk, cpu_seconds: cpu, cpu_per_packet_us: pk > 0 ? (cpu / pk) * 1e6 : null,

@@ -84,7 +84,7 @@ export interface ReceiverRow extends RecvFigures {
   cpu_seconds: number | null;
   /** over the sender's steady window (null when it could not be sampled) */
   cpu_window: CpuWindow | null;
-  /** the window's figure when there is one, else the whole run's */
+  /** the window's figure (null when the window could not be sampled) */
   cpu_per_packet_us: number | null;
   /** the whole run's CPU over every packet received: start, result and exit included */
   cpu_per_packet_us_run: number | null;

@@ -233,7 +233,8 @@ export async function runCell(ctx: BenchCtx, tool: ToolId, len: number, rep: num
     const rv = t.parseRecv(r.rx, c, s);
     const runPerPacket = r.rcpu !== null && rv.packets ? (r.rcpu / rv.packets) * 1e6 : null;
     // GSO: the receiver's interface counts one per GSO skb; its datagrams come at its own rate
-    const rwin = receiverWindow(r.samples, ctx.seconds, r.rx.pid, gso ? (rv.pps ?? null) : null);
+    const delivered = s.packets && rv.packets !== null ? rv.packets / s.packets : 1;
+    const rwin = receiverWindow(r.samples, ctx.seconds, r.rx.pid, gso ? (rv.pps ?? null) : null, delivered);
     const lost = rv.lost ?? (s.packets !== null && rv.packets !== null ? Math.max(0, s.packets - rv.packets) : null);
     row.receiver = {
       ...rv,
@@ -242,7 +243,7 @@ export async function runCell(ctx: BenchCtx, tool: ToolId, len: number, rep: num
       cpu_seconds: r.rcpu,
       // per packet over the sender's steady window, like the sender's; the whole run's beside it
       cpu_window: rwin,
-      cpu_per_packet_us: rwin?.cpu_per_packet_us ?? runPerPacket,
+      cpu_per_packet_us: rwin?.cpu_per_packet_us ?? null,
       cpu_per_packet_us_run: runPerPacket,
       threads: r.rthreads,
     };

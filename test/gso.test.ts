@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
 import type { RunReport } from '../src/core/run-report.js';
-import { MCBENCH, mcbenchNoNet, Running, TestNetns } from './helpers/netns.js';
+import { MCBENCH, mcbenchNoNet, Running, TestNetns, udpCounters } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-gso-'));
@@ -47,13 +47,6 @@ print(json.dumps({'data': data, 'distinct': len(seqs), 'min': min(seqs) if seqs 
 `;
 
 interface PyCount { data: number; distinct: number; min: number; max: number; fins: number; sizes: number[]; stamps: number }
-
-function udpCounters(text: string): Record<string, number> {
-  const lines = text.split('\n').filter((l) => l.startsWith('Udp:'));
-  const names = lines[0]!.split(/\s+/).slice(1);
-  const values = lines[1]!.split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
-}
 
 describe.skipIf(!isRoot)('send --gso in a private namespace on lo', () => {
   let ns: TestNetns;

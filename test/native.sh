@@ -62,12 +62,13 @@ if command -v clang++ >/dev/null && clang++ -fsanitize=fuzzer -x c++ - -o /dev/n
     exit 1
   fi
   fuzzed=", fuzzed $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs in ${fuzz_seconds} s"
-  # the RTT mode's reply handling (native/fuzz/rtt_fuzz.cc), from scratch, for a shorter time
+  # the RTT mode's reply handling (native/fuzz/rtt_fuzz.cc), from its corpus of found failures
+  # (native/fuzz/rtt-corpus: inputs that once broke it, replayed every run), for a shorter time
   rtt_seconds="${MCBENCH_RTT_FUZZ_SECONDS:-10}"
   quiet cmake --build "$fuzz_dir" -j "$jobs" -t mcbench_rtt_fuzz
   mkdir -p "$fuzz_work/rtt"
   if ! "$fuzz_dir/mcbench_rtt_fuzz" -max_total_time="$rtt_seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$fuzz_dir/" "$fuzz_work/rtt" >"$log" 2>&1; then
+    -print_final_stats=1 -artifact_prefix="$fuzz_dir/" "$fuzz_work/rtt" "$root/native/fuzz/rtt-corpus" >"$log" 2>&1; then
     echo "native.sh: the RTT fuzzer found a failure (the input is in $fuzz_dir/, crash-* / timeout-*):" >&2
     tail -n 60 "$log" >&2
     exit 1

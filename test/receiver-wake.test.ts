@@ -8,18 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceiverResult, SenderResult } from '../src/core/result.js';
-import { mcbenchNoNet, TestNetns } from './helpers/netns.js';
+import { mcbenchNoNet, TestNetns, udpCounters } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), 'mcbench-wake-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function udpCounters(text: string): Record<string, number> {
-  const lines = text.split('\n').filter((l) => l.startsWith('Udp:'));
-  const names = lines[0]!.split(/\s+/).slice(1);
-  const values = lines[1]!.split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
-}
 
 describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
   let ns: TestNetns;
@@ -36,7 +29,7 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     await new Promise((r) => setTimeout(r, 800));
   };
 
-  it('unlimited rate, two receivers on one stream: the coalescing one reads fuller batches and still gets every packet', async () => {
+  it('200 kpps, two receivers on one stream: the coalescing one reads fuller batches and still gets every packet', async () => {
     const before = await snmp();
     const plainFile = join(dir, 'plain.json');
     const coalFile = join(dir, 'coal.json');
@@ -46,7 +39,8 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     const coal = recv(coalFile, ['--coalesce', '500']);
     await waitJoined();
     const txFile = join(dir, 'send.json');
-    const tx = await ns.mcbench(['send', '-g', '239.8.8.1', '-p', '5021', '-I', 'lo', '-b', '0', '-l', '64', '-t', '1.5', '-i', '0', '--json', txFile, '-q']).done;
+    // paced: unlimited, a receiver starved for a moment on a loaded 2-core machine could lose
+    const tx = await ns.mcbench(['send', '-g', '239.8.8.1', '-p', '5021', '-I', 'lo', '--pps', '200000', '-l', '64', '-t', '1.5', '-i', '0', '--json', txFile, '-q']).done;
     expect(tx.code, tx.stderr).toBe(0);
     const [p, c] = await Promise.all([plain.done, coal.done]);
     expect(p.code, p.stderr).toBe(0);
@@ -56,7 +50,7 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     const a = (JSON.parse(readFileSync(plainFile, 'utf8')) as ReceiverResult).end;
     const b = (JSON.parse(readFileSync(coalFile, 'utf8')) as ReceiverResult).end;
     const n = sent.packets;
-    expect(n).toBeGreaterThan(50000);
+    expect(n).toBeGreaterThan(250000);
     // the kernel delivered every datagram to both sockets and dropped none for lack of room
     const d = (k: string) => after[k]! - before[k]!;
     expect(d('RcvbufErrors')).toBe(0);
@@ -75,7 +69,7 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     expect(b.coalesce!.waited_seconds).toBeLessThanOrEqual((b.coalesce!.waits * 500e-6) * 1.0001);
     const perRead = (r: typeof a) => r.datagrams / r.recv_calls;
     console.log(
-      `lo, 64 B unlimited: sent ${n}; plain ${a.recv_calls} reads (${perRead(a).toFixed(1)}/read, ${a.receiver_thread.cpu_ns_per_packet?.toFixed(0)} ns/packet); ` +
+      `lo, 64 B at 200 kpps: sent ${n}; plain ${a.recv_calls} reads (${perRead(a).toFixed(1)}/read, ${a.receiver_thread.cpu_ns_per_packet?.toFixed(0)} ns/packet); ` +
         `--coalesce 500 ${b.recv_calls} reads (${perRead(b).toFixed(1)}/read, ${b.receiver_thread.cpu_ns_per_packet?.toFixed(0)} ns/packet), ${b.coalesce!.waits} waits, ${(b.coalesce!.waited_seconds * 1e3).toFixed(1)} ms`,
     );
     // the point of it: fewer wakeups for the same packets
@@ -154,13 +148,19 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     const lost = 16000 - r.sum.packets;
     console.log(`lo, --gro, stalled reader: received ${r.sum.packets} of 16000, socket dropped ${r.socket_overflow_drops} buffers, taken for ${r.gro?.socket_drops_as_datagrams} datagrams; attribution socket ${r.loss_attribution.socket_buffer.count}`);
     expect(lost).toBeGreaterThan(1000);
-    // sends of 8: each dropped buffer is 8 datagrams (a dropped FIN, one datagram, counts 8 too)
-    expect(r.socket_overflow_drops).toBeGreaterThanOrEqual(Math.floor(lost / 8));
-    expect(r.gro!.socket_drops_as_datagrams).toBe(r.socket_overflow_drops * 8);
-    expect(r.gro!.socket_drops_as_datagrams).toBeGreaterThanOrEqual(lost);
-    expect(r.gro!.socket_drops_as_datagrams).toBeLessThanOrEqual(lost + 5 * 8);
-    // the attribution puts the loss on the socket, not "unaccounted" (capped at what was lost)
-    expect(r.loss_attribution.socket_buffer.count).toBe(r.loss_attribution.lost);
+    // sends of 8: each dropped buffer is at most 8 datagrams (a FIN is one)
+    expect(r.socket_overflow_drops).toBeGreaterThanOrEqual(Math.ceil(lost / 8));
+    expect(r.socket_overflow_drops).toBeLessThanOrEqual(Math.ceil(lost / 8) + 5);
+    // the estimate: drops x datagrams per buffer read (8 for the data, 1 for each FIN read)
+    const per = r.gro!.datagrams_per_buffer!;
+    expect(per).toBeGreaterThan(6);
+    expect(per).toBeLessThanOrEqual(8);
+    expect(r.gro!.socket_drops_as_datagrams).toBe(Math.round(r.socket_overflow_drops * per));
+    expect(r.gro!.socket_drops_as_datagrams).toBeGreaterThan(0.75 * lost);
+    // the attribution gives the socket that much of the loss (never more than was lost); the
+    // loss itself is the sequences' count, not the estimate
+    expect(r.loss_attribution.lost).toBe(lost);
+    expect(r.loss_attribution.socket_buffer.count).toBe(Math.min(lost, r.gro!.socket_drops_as_datagrams));
   }, 40000);
 });
 
@@ -173,13 +173,17 @@ describe.skipIf(!isRoot)('run passes --verify-payload, --gro and --coalesce to i
     const end = doc.variants[0]!.receivers[0]!.result.end;
     expect(end.sum.packets).toBe(20000);
     expect(end).toMatchObject({ payload_checked: 20000, payload_errors: 0 });
-    expect(end.gro).not.toBeNull();
-    expect(end.gro!.buffers_read).toBeLessThanOrEqual(end.datagrams);
+    // through the lab's veths and bridge the GSO sends reach the receiver whole: some buffers hold
+    // several datagrams (paced at 20 kpps, most sends are of one or two)
+    expect(end.gro!.coalesced_buffers).toBeGreaterThan(0);
+    expect(end.gro!.coalesced_datagrams).toBeGreaterThanOrEqual(2 * end.gro!.coalesced_buffers);
+    expect(end.gro!.buffers_read).toBeLessThan(end.datagrams);
     expect(end.coalesce).toMatchObject({ max_wait_us: 200, batch: 256 });
   }, 90000);
 
   for (const [args, want] of [
     [['run', '--coalesce', '5000', '-t', '1'], /^mcbench run: --coalesce: 5,?000 is out of range \(0 to 1,?000\)$/m],
+    [['recv', '-g', '239.8.8.3', '--coalesce', '100', '--batch', '16'], /^mcbench recv: --coalesce: needs --batch 32 or more/m],
     [['run', '--scenario', 'seed-001-rmem', '--gro'], /--gro is not used by a named scenario/],
     [['run', '--mode', 'rtt', '--verify-payload'], /--verify-payload: does not apply to --mode rtt/],
   ] as const) {

@@ -172,7 +172,7 @@ void Receiver::run() {
 }
 
 uint64_t coalesceWaitNs(const BatchArrivals& b, uint32_t batch, uint64_t maxWaitNs, int rcvbufBytes) {
-  if (maxWaitNs == 0 || b.datagrams < 4 || b.datagrams >= batch || b.stamped < 2 || rcvbufBytes <= 0) return 0;
+  if (maxWaitNs == 0 || b.messages < 4 || b.messages >= batch || b.stamped < 2 || rcvbufBytes <= 0) return 0;
   if (b.lastStampNs <= b.firstStampNs) return 0;  // one GSO send's segments share a stamp: no rate
   const uint64_t gapNs = (b.lastStampNs - b.firstStampNs) / (b.stamped - 1);
   const uint64_t room = static_cast<uint64_t>(rcvbufBytes) / 8 / (uint64_t{b.lastLen} + 4096);
@@ -226,15 +226,22 @@ int Receiver::joinedGroup(uint32_t destination) const {
   return it != groupIndex_.end() && it->first == destination ? static_cast<int>(it->second) : -1;
 }
 
-void Receiver::processDatagram(const uint8_t* data, uint32_t len, const Arrival& at) {
+void Receiver::countUnreadable(const Arrival& at) {
   ReceiverCounters& c = counters_;
   ++c.datagrams;
   if (at.kernelStamp) ++c.kernelStamps;
+  ++c.truncated;
+  ++c.foreign;
+}
+
+void Receiver::processDatagram(const uint8_t* data, uint32_t len, const Arrival& at) {
+  ReceiverCounters& c = counters_;
   if (len > cfg_.maxDatagram) {
-    ++c.truncated;
-    ++c.foreign;
+    countUnreadable(at);
     return;
   }
+  ++c.datagrams;
+  if (at.kernelStamp) ++c.kernelStamps;
   // Several groups: the socket is bound to the wildcard address, so unicast and broadcast to the
   // port arrive too (IP_MULTICAST_ALL 0 filters multicast only). Only the joined groups count.
   int group = -1;
@@ -287,7 +294,7 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
   if (c.firstPacketMonoNs == 0) c.firstPacketMonoNs = appMonoNs;
   c.lastPacketMonoNs = appMonoNs;
   arrivals_ = BatchArrivals{};
-  arrivals_.datagrams = n;
+  arrivals_.messages = n;
   for (unsigned i = 0; i < n; ++i) {
     msghdr& mh = msgs_[i].msg_hdr;
     Arrival at{appRealNs, appMonoNs, appRealNs, false, 0, i};
@@ -328,19 +335,15 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     }
     // UDP_GRO: the kernel kept one GSO send whole; its datagrams lie back to back, each `segment`
     // bytes but the last. Only what fit the slot can be read (the slot is maxDatagram bytes).
-    arrivals_.lastLen = segment;
+    arrivals_.lastLen = len;  // the socket holds the whole buffer: --coalesce's room counts it so
     ++c.groBuffers;
     const uint32_t fits = static_cast<uint32_t>(std::min<size_t>(len, slotLen_));
     for (uint32_t off = 0; off < len; off += segment) {
       const uint32_t part = std::min(segment, len - off);
       ++c.groDatagrams;
-      if (off + part > fits) {
-        ++c.datagrams;
-        ++c.truncated;
-        ++c.foreign;
-        continue;
-      }
-      processDatagram(slot(i) + off, part, at);
+      // past the slot (a buffer longer than maxDatagram): unreadable, like a datagram that long
+      if (off + part > fits) countUnreadable(at);
+      else processDatagram(slot(i) + off, part, at);
     }
   }
   nextWaitNs_ = coalesceWaitNs(arrivals_, cfg_.batch, cfg_.coalesceNs, info_.rcvbufActual);

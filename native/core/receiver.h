@@ -135,27 +135,29 @@ struct ReceiverSnapshot {
   ThreadError error;
 };
 
-// The batch a --coalesce wait is decided on: how many datagrams it held, the kernel receive stamps
-// of its first and last stamped one (and how many were stamped), its last datagram's length.
+// The batch a --coalesce wait is decided on: how many messages it held (datagrams, or with --gro
+// buffers of them), the kernel receive stamps of its first and last stamped one (and how many were
+// stamped), its last message's length (a whole buffer's with --gro: what the socket holds of it).
 struct BatchArrivals {
-  unsigned datagrams = 0;
+  unsigned messages = 0;
   unsigned stamped = 0;
   uint64_t firstStampNs = 0;
   uint64_t lastStampNs = 0;
   uint32_t lastLen = 0;
 };
 
-// The fewest datagrams a --coalesce wait must be able to gather into the next read (measured: a
-// wait that gathers 25 costs more CPU per packet than it saves, one that gathers 50 saves 7%).
+// The fewest messages a --coalesce wait must be able to gather into the next read (BENCHMARKS.md,
+// "Issue #13, second round": at 500 kpps a 50 us wait, 25 datagrams, cost 5% more CPU per packet
+// than none, a 100 us one, 50 datagrams, 6% less; 6-datagram waits doubled it).
 constexpr uint64_t kCoalesceMinGather = 32;
 
 // How long to wait before the next read (ns, 0 = read at once): only after a batch that shows
-// dense traffic (4 or more datagrams, not a full batch: a backlog is read on at once), for as long
+// dense traffic (4 or more messages, not a full batch: a backlog is read on at once), for as long
 // as the batch's arrival rate takes to fill the next batch, at most maxWaitNs, and never longer
-// than an eighth of the socket buffer takes to fill (each datagram counted at its length plus
+// than an eighth of the socket buffer takes to fill (each message counted at its length plus
 // 4 KiB, about what the kernel charges for its skb, often more): what a wait lets queue up is a
 // small share of the buffer, so the waits cannot be what fills it. No wait when the batch or
-// that share holds fewer than kCoalesceMinGather datagrams.
+// that share holds fewer than kCoalesceMinGather messages.
 uint64_t coalesceWaitNs(const BatchArrivals& b, uint32_t batch, uint64_t maxWaitNs, int rcvbufBytes);
 
 class Receiver {
@@ -197,6 +199,8 @@ class Receiver {
   };
   // One datagram: a message, or with --gro one of the datagrams of a coalesced buffer.
   void processDatagram(const uint8_t* data, uint32_t len, const Arrival& at);
+  // A datagram longer than maxDatagram (or, with --gro, lying past the slot): counted, not read.
+  void countUnreadable(const Arrival& at);
   void recordLatency(const wire::Header& h, uint64_t kernelNs, uint64_t appNs);
   bool payloadMatches(const wire::Header& h, const uint8_t* datagram, size_t len);
   // Several groups: the -g index of a destination address (network order), -1 if none of them.

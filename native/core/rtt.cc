@@ -347,12 +347,15 @@ Ping::Outcome Ping::processReply(const uint8_t* buf, size_t len, const sockaddr_
   rec->rtt.record(rtt);
   rec->roundTrip.record(roundTrip);
   rec->processing.record(processing);
-  // NTP (RFC 5905): offset = ((t2 - t1) + (t3 - t4)) / 2, each difference signed. The clocks are
-  // both CLOCK_REALTIME ns since the epoch (< 2^63): the signed differences cannot overflow.
-  int64_t forward = static_cast<int64_t>(r.t2Ns) - static_cast<int64_t>(r.t1Ns);
-  int64_t back = static_cast<int64_t>(r.t3Ns) - static_cast<int64_t>(t4Ns);
-  int64_t offset = forward / 2 + back / 2 + (forward % 2 + back % 2) / 2;
-  s.offsetSumNs += offset;
+  // NTP (RFC 5905): offset = ((t2 - t1) + (t3 - t4)) / 2, each difference signed. t2 and t3 are
+  // whatever the reply says (any 64-bit value when forged or garbage): the differences are taken
+  // in 128 bits and the offset clamped to 64, and the sum saturates, so no stamp can overflow them.
+  __extension__ using Wide = __int128;
+  const Wide wide = ((static_cast<Wide>(r.t2Ns) - static_cast<Wide>(r.t1Ns)) +
+                     (static_cast<Wide>(r.t3Ns) - static_cast<Wide>(t4Ns))) /
+                    2;
+  const int64_t offset = wide > INT64_MAX ? INT64_MAX : wide < INT64_MIN ? INT64_MIN : static_cast<int64_t>(wide);
+  if (__builtin_add_overflow(s.offsetSumNs, offset, &s.offsetSumNs)) s.offsetSumNs = offset < 0 ? INT64_MIN : INT64_MAX;
   s.offsetMinNs = std::min(s.offsetMinNs, offset);
   s.offsetMaxNs = std::max(s.offsetMaxNs, offset);
   if (rtt < s.bestRttNs) {

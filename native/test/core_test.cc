@@ -1816,6 +1816,11 @@ TEST(coalesce_wait_never_outgrows_an_eighth_of_the_buffer) {
   CHECK_EQ(coalesceWaitNs(b, 16, 1000000, 52428800), uint64_t{0});
   CHECK_EQ(coalesceWaitNs(b, 32, 1000000, 52428800), uint64_t{64000});
   CHECK_EQ(coalesceWaitNs(b, 64, 1000000, 0), uint64_t{0});
+  // --gro: a message is a whole buffer (64 datagrams of 1000 B, 64000 bytes): a 2 MiB buffer's
+  // eighth holds 3 of them, too few for a wait; 64 MiB's holds 123, so a batch of 64 waits 64 gaps.
+  b.lastLen = 64000;
+  CHECK_EQ(coalesceWaitNs(b, 64, 1000000, 2097152), uint64_t{0});
+  CHECK_EQ(coalesceWaitNs(b, 64, 1000000, 67108864), uint64_t{128000});
 }
 
 TEST(coalesce_wait_only_after_dense_unsaturated_stamped_batches) {

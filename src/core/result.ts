@@ -88,7 +88,7 @@ export interface ReceiverIntervalSum extends ThroughputFigures, LossFigures {
   end: number;
   /** datagrams in this interval that were not mcbench v1 packets (counted, ignored) */
   foreign_packets: number;
-  /** this socket's drop counter (SO_MEMINFO, read at the interval's end) delta: datagrams dropped because its buffer was full */
+  /** this socket's drop counter (SO_MEMINFO, read at the interval's end) delta: datagrams dropped because its buffer was full (with --gro: buffers, each up to one GSO send) */
   socket_overflow_drops: number;
   /** one-way delay (kernel receive stamp) of the packets that arrived in this interval, ms; null when none was recorded */
   latency_ms: IntervalLatency | null;
@@ -279,7 +279,7 @@ export interface ReceiverGro {
   coalesced_datagrams: number;
   /** datagrams per buffer read, on average */
   datagrams_per_buffer: number | null;
-  /** the socket's drop count counts buffers: what the loss attribution took it for in datagrams (drops x the datagrams per coalesced buffer read, an estimate) */
+  /** the socket's drop count counts buffers: what the loss attribution took it for in datagrams (drops x the datagrams per buffer read, an estimate; only the socket's share of the loss, never the loss) */
   socket_drops_as_datagrams: number;
 }
 
@@ -317,7 +317,8 @@ export interface ReceiverEnd {
   /**
    * datagrams the kernel dropped for this socket (its receive buffer full), whole run: the
    * socket's own counter read directly (SO_MEMINFO SK_MEMINFO_DROPS) at the end, so drops after
-   * the last datagram read count too; the last SO_RXQ_OVFL cmsg when SO_MEMINFO is unreadable
+   * the last datagram read count too; the last SO_RXQ_OVFL cmsg when SO_MEMINFO is unreadable.
+   * With --gro it counts buffers (each up to one GSO send): end.gro has the estimate in datagrams
    */
   socket_overflow_drops: number;
   /** datagrams on the group that were not mcbench v1 packets (counted, ignored) */

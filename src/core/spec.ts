@@ -230,6 +230,8 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const coalesceMicroseconds = a.coalesce === undefined ? 0 : parseInteger('--coalesce', a.coalesce, 0, 1000);
   // A wait fills a batch: with --coalesce the default batch is four times larger (fewer reads still).
   const c = common(a, coalesceMicroseconds > 0 ? 256 : 64);
+  // (native kCoalesceMinGather: a wait must be able to gather 32 messages into the next read)
+  if (coalesceMicroseconds > 0 && c.batch < 32) throw new UsageError(`--coalesce: needs --batch 32 or more (a wait gathers at least 32 datagrams; --batch ${c.batch} would never wait)`);
   if (a['expect-session'] !== undefined && a.sessions !== undefined) throw new UsageError('--expect-session: not with --sessions (the receiver waits for that one session\'s FIN)');
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;

@@ -188,16 +188,16 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
   // From the kernel's receive stamp of the first packet, not from when the app read it.
   const firstAfterJoin = last.firstMcbenchRealNs > 0 && joinRealNs > 0 ? (last.firstMcbenchRealNs - joinRealNs) / 1e6 : null;
   const overflowDrops = socketDrops(last);
-  // --gro: the socket counts a dropped buffer (a whole GSO send) once. In datagrams that is an
-  // estimate: the drops times the datagrams per coalesced buffer read (a dropped FIN, a single
-  // datagram, is counted as a whole buffer too).
+  // --gro: the socket counts a dropped buffer (a whole GSO send, or a single datagram) once. In
+  // datagrams that is an estimate, the drops times the datagrams per buffer read (FINs and other
+  // single datagrams count as buffers too), used only for the socket's share of the loss; the
+  // loss itself stays what the sequences say (with the tail unknown, at least the drops).
   const perBuffer = last.messages > 0 ? last.datagrams / last.messages : null;
-  const perCoalesced = last.groBuffers > 0 ? last.groDatagrams / last.groBuffers : null;
-  const overflowDatagrams = spec.gro && perCoalesced !== null ? Math.round(overflowDrops * perCoalesced) : overflowDrops;
+  const overflowDatagrams = spec.gro && last.groBuffers > 0 && perBuffer !== null ? Math.round(overflowDrops * perBuffer) : overflowDrops;
   if (overflowDatagrams !== overflowDrops) {
     warnings.push(
       `--gro: the socket dropped ${formatCount(overflowDrops)} buffers, each up to one GSO send; the loss attribution takes them for ` +
-        `${formatCount(overflowDatagrams)} datagrams (${perCoalesced!.toFixed(1)} per coalesced buffer read, an estimate)`,
+        `about ${formatCount(overflowDatagrams)} datagrams (${perBuffer!.toFixed(1)} per buffer read, an estimate)`,
     );
   }
   const tailUnknown = sessions.some((s) => !s.tail_known);
@@ -318,8 +318,8 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
       // packet it read; every one of its drops was lost here, so the loss is at least those.
       // (and at least that many more were expected than were received).
       loss_attribution: attributeLoss({
-        expected: tailUnknown ? Math.max(sum.expected_packets, sum.packets + overflowDatagrams) : sum.expected_packets,
-        lost: tailUnknown ? Math.max(sum.lost_packets, overflowDatagrams) : sum.lost_packets,
+        expected: tailUnknown ? Math.max(sum.expected_packets, sum.packets + overflowDrops) : sum.expected_packets,
+        lost: tailUnknown ? Math.max(sum.lost_packets, overflowDrops) : sum.lost_packets,
         socketOverflow: overflowDatagrams,
         delta: kernelDelta,
       }),

@@ -92,3 +92,11 @@ export class Running {
 export function mcbenchNoNet(args: string[], timeoutMs = 15000): Promise<RunOutput> {
   return new Running(spawn(process.execPath, [MCBENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs).done;
 }
+
+/** The Udp: rows of a /proc/net/snmp text as name -> value (InDatagrams, RcvbufErrors, ...). */
+export function udpCounters(text: string): Record<string, number> {
+  const lines = text.split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]!.split(/\s+/).slice(1);
+  const values = lines[1]!.split(/\s+/).slice(1).map(Number);
+  return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+}
