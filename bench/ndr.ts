@@ -46,31 +46,26 @@ const mcbenchSent = (sendJson: string): { sent: number; achievedPps: number } =>
   return { sent: e.packets, achievedPps: e.packets_per_second };
 };
 
+const MCBENCH_NDR_RECEIVER: NdrReceiverDef = {
+  label: 'mcbench recv (latency on)',
+  sender: 'mcbench send --gso --pps R',
+  selfExit: true,
+  recv: (port, _ctx, recvJson, seconds) => ['node', MCBENCH, 'recv', '-g', GROUP, '-p', String(port), '-I', 'eth0', '--rcvbuf', '25M', '--rcvbuf-force', '-t', String(seconds + 30), '-q', '--json', recvJson],
+  send: (port, _ctx, len, pps, seconds, sendJson) => mcbenchSend(port, len, pps, seconds, sendJson),
+  counts: (_so, _ro, sendJson, recvJson) => ({ ...mcbenchSent(sendJson), received: (readJson(recvJson) as ReceiverResult).end.sum.packets }),
+};
+
+/** mcbench's receiver with more recv flags: the same load and counts */
+const mcbenchReceiverWith = (label: string, flags: readonly string[]): NdrReceiverDef => ({
+  ...MCBENCH_NDR_RECEIVER,
+  label,
+  recv: (port, ctx, recvJson, seconds) => [...MCBENCH_NDR_RECEIVER.recv(port, ctx, recvJson, seconds), ...flags],
+});
+
 export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
-  mcbench: {
-    label: 'mcbench recv (latency on)',
-    sender: 'mcbench send --gso --pps R',
-    selfExit: true,
-    recv: (port, _ctx, recvJson, seconds) => ['node', MCBENCH, 'recv', '-g', GROUP, '-p', String(port), '-I', 'eth0', '--rcvbuf', '25M', '--rcvbuf-force', '-t', String(seconds + 30), '-q', '--json', recvJson],
-    send: (port, _ctx, len, pps, seconds, sendJson) => mcbenchSend(port, len, pps, seconds, sendJson),
-    counts: (_so, _ro, sendJson, recvJson) => ({ ...mcbenchSent(sendJson), received: (readJson(recvJson) as ReceiverResult).end.sum.packets }),
-  },
-  mccoal: {
-    label: 'mcbench recv --coalesce 500 (latency on, batch 256)',
-    sender: 'mcbench send --gso --pps R',
-    selfExit: true,
-    recv: (port, ctx, recvJson, seconds) => [...NDR_RECEIVERS.mcbench.recv(port, ctx, recvJson, seconds), '--coalesce', '500'],
-    send: (port, ctx, len, pps, seconds, sendJson) => NDR_RECEIVERS.mcbench.send(port, ctx, len, pps, seconds, sendJson),
-    counts: (so, ro, sendJson, recvJson) => NDR_RECEIVERS.mcbench.counts(so, ro, sendJson, recvJson),
-  },
-  mcgro: {
-    label: 'mcbench recv --gro (latency on)',
-    sender: 'mcbench send --gso --pps R',
-    selfExit: true,
-    recv: (port, ctx, recvJson, seconds) => [...NDR_RECEIVERS.mcbench.recv(port, ctx, recvJson, seconds), '--gro'],
-    send: (port, ctx, len, pps, seconds, sendJson) => NDR_RECEIVERS.mcbench.send(port, ctx, len, pps, seconds, sendJson),
-    counts: (so, ro, sendJson, recvJson) => NDR_RECEIVERS.mcbench.counts(so, ro, sendJson, recvJson),
-  },
+  mcbench: MCBENCH_NDR_RECEIVER,
+  mccoal: mcbenchReceiverWith('mcbench recv --coalesce 500 (latency on, batch 256)', ['--coalesce', '500']),
+  mcgro: mcbenchReceiverWith('mcbench recv --gro (latency on)', ['--gro']),
   ref: {
     label: 'C reference recv (recvmmsg x32)',
     sender: 'mcbench send --gso --pps R',

@@ -61,6 +61,21 @@ function lastSummarySeconds(s: string): number | null {
   return rows.length ? Number(rows[rows.length - 1]![1]) : null;
 }
 
+/**
+ * One tool's sender and another's receiver (either with more flags), each read as its own tool
+ * reads it. (Called while TOOLS is built; the closures read TOOLS only when a run starts.)
+ */
+function pairOf(label: string, sender: ToolId, receiver: ToolId, extra: { send?: readonly string[]; recv?: readonly string[] } = {}): Tool {
+  return {
+    label,
+    recv: (c) => [...TOOLS[receiver].recv(c), ...(extra.recv ?? [])],
+    send: (c) => [...TOOLS[sender].send(c), ...(extra.send ?? [])],
+    selfExit: true,
+    parseSend: (p, c) => TOOLS[sender].parseSend(p, c),
+    parseRecv: (p, c, sent) => TOOLS[receiver].parseRecv(p, c, sent),
+  };
+}
+
 /** Each tool: the receiver and sender command lines and how to read their own figures. */
 export const TOOLS: Record<ToolId, Tool> = {
   ref: {
@@ -113,39 +128,11 @@ export const TOOLS: Record<ToolId, Tool> = {
   // One side each against the other's C reference: a sender's rate and CPU include the delivery
   // to the receiver and its wakeups (softirq in the sender's context over veth), and a receiver's
   // CPU per packet depends on how fast datagrams come: pairs of mixed tools compare one side only.
-  mcsend: {
-    label: 'mcbench send -> C ref recv',
-    recv: (c) => TOOLS.ref.recv(c),
-    send: (c) => TOOLS.mcbench.send(c),
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
-  },
-  mcrecv: {
-    label: 'C ref send -> mcbench recv (latency on)',
-    // the C sender sends no FIN: the receiver ends 1 s after the traffic (its result says partial)
-    recv: (c) => [...TOOLS.mcbench.recv(c), '--idle-timeout', '1'],
-    send: (c) => TOOLS.ref.send(c),
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
-  },
-  mccoal: {
-    label: 'C ref send -> mcbench recv --coalesce 500',
-    recv: (c) => [...TOOLS.mcrecv.recv(c), '--coalesce', '500'],
-    send: (c) => TOOLS.ref.send(c),
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
-  },
-  nolat: {
-    label: 'mcbench recv --no-latency',
-    recv: (c) => [...TOOLS.mcbench.recv(c), '--no-latency'],
-    send: (c) => TOOLS.mcbench.send(c),
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
-  },
+  mcsend: pairOf('mcbench send -> C ref recv', 'mcbench', 'ref'),
+  // the C sender sends no FIN: the receiver ends 1 s after the traffic (its result says partial)
+  mcrecv: pairOf('C ref send -> mcbench recv (latency on)', 'ref', 'mcbench', { recv: ['--idle-timeout', '1'] }),
+  mccoal: pairOf('C ref send -> mcbench recv --coalesce 500', 'ref', 'mcbench', { recv: ['--idle-timeout', '1', '--coalesce', '500'] }),
+  nolat: pairOf('mcbench recv --no-latency', 'mcbench', 'mcbench', { recv: ['--no-latency'] }),
   // UDP GSO senders, both into the C reference receiver (recvmmsg x32): the sender's rate is the row
   refgso: {
     label: 'C GSO reference sender (UDP_SEGMENT, 64 KiB sends) -> C ref recv',
@@ -155,23 +142,9 @@ export const TOOLS: Record<ToolId, Tool> = {
     parseSend: (p, c) => TOOLS.ref.parseSend(p, c),
     parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
   },
-  mcgso: {
-    label: 'mcbench send --gso -> C ref recv',
-    recv: (c) => TOOLS.ref.recv(c),
-    send: (c) => [...TOOLS.mcbench.send(c), '--gso'],
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.ref.parseRecv(p, c, sent),
-  },
+  mcgso: pairOf('mcbench send --gso -> C ref recv', 'mcbench', 'ref', { send: ['--gso'] }),
   // GSO sender into the receiver that keeps GSO sends whole (UDP_GRO): how far the pair goes
-  gsogro: {
-    label: 'mcbench send --gso -> mcbench recv --gro',
-    recv: (c) => [...TOOLS.mcbench.recv(c), '--gro'],
-    send: (c) => [...TOOLS.mcbench.send(c), '--gso'],
-    selfExit: true,
-    parseSend: (p, c) => TOOLS.mcbench.parseSend(p, c),
-    parseRecv: (p, c, sent) => TOOLS.mcbench.parseRecv(p, c, sent),
-  },
+  gsogro: pairOf('mcbench send --gso -> mcbench recv --gro', 'mcbench', 'mcbench', { send: ['--gso'], recv: ['--gro'] }),
   iperf: {
     label: 'iperf2 (write/recvmsg per datagram)',
     needs: 'iperf',

@@ -189,9 +189,7 @@ describe.skipIf(!isRoot)('run -g FIRST-LAST --local', () => {
 describe.skipIf(!isRoot)('many groups in a private namespace on lo', () => {
   let ns: TestNetns;
   beforeAll(async () => {
-    ns = await TestNetns.create();
-    await ns.run('ip', ['link', 'set', 'lo', 'up']);
-    await ns.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    ns = await TestNetns.withMulticastLo();
   });
   afterAll(() => ns?.close());
 

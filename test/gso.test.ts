@@ -51,10 +51,7 @@ interface PyCount { data: number; distinct: number; min: number; max: number; fi
 describe.skipIf(!isRoot)('send --gso in a private namespace on lo', () => {
   let ns: TestNetns;
   beforeAll(async () => {
-    ns = await TestNetns.create();
-    // the namespace has lo up; the multicast route may already be there
-    await ns.run('ip', ['link', 'set', 'lo', 'up']);
-    await ns.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    ns = await TestNetns.withMulticastLo();
   });
   afterAll(() => ns?.close());
 

@@ -124,9 +124,7 @@ describe('pattern flags: bad values are exit 2 with one line, before anything is
 describe.skipIf(!isRoot)('patterns against kernel receive stamps, in a private namespace on lo', () => {
   let ns: TestNetns;
   beforeAll(async () => {
-    ns = await TestNetns.create();
-    await ns.run('ip', ['link', 'set', 'lo', 'up']);
-    await ns.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    ns = await TestNetns.withMulticastLo();
   });
   afterAll(() => ns?.close());
 

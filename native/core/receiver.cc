@@ -328,14 +328,14 @@ void Receiver::processBatch(unsigned n, uint64_t appRealNs, uint64_t appMonoNs) 
     // msg_len is the real length (MSG_TRUNC): MSG_TRUNC in msg_flags only says the datagram was
     // longer than its slot, which every datagram beyond the header is unless the slot is whole.
     const uint32_t len = msgs_[i].msg_len;
+    // the socket held the whole message (with --gro a whole buffer): --coalesce's room counts it so
+    arrivals_.lastLen = len;
     if (segment == 0 || segment >= len || !cfg_.gro) {
-      arrivals_.lastLen = len;
       processDatagram(slot(i), len, at);
       continue;
     }
     // UDP_GRO: the kernel kept one GSO send whole; its datagrams lie back to back, each `segment`
     // bytes but the last. Only what fit the slot can be read (the slot is maxDatagram bytes).
-    arrivals_.lastLen = len;  // the socket holds the whole buffer: --coalesce's room counts it so
     ++c.groBuffers;
     const uint32_t fits = static_cast<uint32_t>(std::min<size_t>(len, slotLen_));
     for (uint32_t off = 0; off < len; off += segment) {

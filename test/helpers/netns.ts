@@ -28,6 +28,15 @@ export class TestNetns {
     return new TestNetns(await PrivateNetns.create({ userNamespace: false }));
   }
 
+  /** A namespace whose lo is up and carries the multicast route (224.0.0.0/4): a one-host group. */
+  static async withMulticastLo(): Promise<TestNetns> {
+    const ns = await TestNetns.create();
+    await ns.run('ip', ['link', 'set', 'lo', 'up']);
+    // (the route may be there already: an error here is harmless)
+    await ns.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    return ns;
+  }
+
   get pid(): number {
     return this.ns.pid;
   }
