@@ -64,7 +64,7 @@ const mcbenchReceiverWith = (label: string, flags: readonly string[]): NdrReceiv
 
 export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
   mcbench: MCBENCH_NDR_RECEIVER,
-  mccoal: mcbenchReceiverWith('mcbench recv --coalesce 500 (latency on, batch 256)', ['--coalesce', '500']),
+  mcplain: mcbenchReceiverWith('mcbench recv --coalesce 0 (latency on, batch 64: no waits)', ['--coalesce', '0']),
   mcgro: mcbenchReceiverWith('mcbench recv --gro (latency on)', ['--gro']),
   ref: {
     label: 'C reference recv (recvmmsg x32)',

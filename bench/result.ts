@@ -4,7 +4,7 @@ import type { GroupsBenchResult } from './groups.js';
 
 export const BENCH_SCHEMA = 'mcbench/bench@1' as const;
 
-export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'mcsend', 'mcrecv', 'mccoal', 'refgso', 'mcgso', 'gsogro', 'iperf', 'sockperf'] as const;
+export const TOOL_IDS = ['ref', 'ref1', 'refc', 'mcbench', 'nolat', 'mcsend', 'mcrecv', 'mcplain', 'refgso', 'mcgso', 'gsogro', 'iperf', 'sockperf'] as const;
 /** a throughput tool: one column of the unlimited-rate table */
 export type ToolId = (typeof TOOL_IDS)[number];
 export const SECTIONS = [...TOOL_IDS, 'ndr', 'scaling', 'groups', 'paced', 'memory', 'help'] as const;
@@ -246,7 +246,7 @@ export interface MemoryResult {
 }
 
 /** a receiver whose max lossless rate the ndr section searches */
-export type NdrReceiverId = 'mcbench' | 'mccoal' | 'mcgro' | 'ref' | 'sockperf';
+export type NdrReceiverId = 'mcbench' | 'mcplain' | 'mcgro' | 'ref' | 'sockperf';
 
 /** one NDR trial (pps 0: the sender's unlimited probe) */
 export interface NdrBenchTrial {

@@ -130,8 +130,8 @@ export const TOOLS: Record<ToolId, Tool> = {
   // CPU per packet depends on how fast datagrams come: pairs of mixed tools compare one side only.
   mcsend: pairOf('mcbench send -> C ref recv', 'mcbench', 'ref'),
   // the C sender sends no FIN: the receiver ends 1 s after the traffic (its result says partial)
-  mcrecv: pairOf('C ref send -> mcbench recv (latency on)', 'ref', 'mcbench', { recv: ['--idle-timeout', '1'] }),
-  mccoal: pairOf('C ref send -> mcbench recv --coalesce 500', 'ref', 'mcbench', { recv: ['--idle-timeout', '1', '--coalesce', '500'] }),
+  mcrecv: pairOf('C ref send -> mcbench recv (latency on, coalescing 500 us by default)', 'ref', 'mcbench', { recv: ['--idle-timeout', '1'] }),
+  mcplain: pairOf('C ref send -> mcbench recv --coalesce 0', 'ref', 'mcbench', { recv: ['--idle-timeout', '1', '--coalesce', '0'] }),
   nolat: pairOf('mcbench recv --no-latency', 'mcbench', 'mcbench', { recv: ['--no-latency'] }),
   // UDP GSO senders, both into the C reference receiver (recvmmsg x32): the sender's rate is the row
   refgso: {

@@ -50,6 +50,20 @@ describe('run specs', () => {
     expect(r.idleTimeoutSeconds).toBe(3);
     expect(r.interface).toBeNull();
   });
+  it('recv: coalescing on by default (500 us, batch 256); off with --coalesce 0 or a batch below 32; 64-KiB slots keep batch 64', () => {
+    const at = (extra: Record<string, unknown>) => {
+      const r = recvSpec({ group: '239.1.2.3', port: 9, ...extra });
+      return [r.coalesceMicroseconds, r.batch];
+    };
+    expect(at({})).toEqual([500, 256]);
+    expect(at({ coalesce: '0' })).toEqual([0, 64]);
+    expect(at({ coalesce: '200' })).toEqual([200, 256]);
+    expect(at({ batch: '16' })).toEqual([0, 16]);
+    expect(at({ batch: '32' })).toEqual([500, 32]);
+    expect(at({ 'verify-payload': true })).toEqual([500, 64]);
+    expect(at({ gro: true, coalesce: '0' })).toEqual([0, 64]);
+    expect(() => recvSpec({ group: '239.1.2.3', port: 9, coalesce: '100', batch: '16' })).toThrow(/--coalesce: needs --batch 32 or more/);
+  });
   it('boundaries of the multicast range', () => {
     expect(() => sendSpec({ group: '223.255.255.255', port: 1 })).toThrow(/not a multicast address/);
     expect(() => sendSpec({ group: '240.0.0.0', port: 1 })).toThrow(/not a multicast address/);

@@ -109,7 +109,7 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
     .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
     .option('verify-payload', { type: 'boolean', describe: 'receivers copy each datagram whole and check the sender\'s payload pattern (recv --verify-payload)' })
-    .option('coalesce', { type: 'string', describe: 'receivers wait up to MICROSECONDS (0-1000) after a dense read for a fuller batch (recv --coalesce)' })
+    .option('coalesce', { type: 'string', describe: 'receivers wait up to MICROSECONDS (0-1000; 0 = off) after a dense read for a fuller batch (recv --coalesce) [default: 500]' })
     .option('gro', { type: 'boolean', describe: 'receivers set UDP_GRO: GSO sends read whole (recv --gro)' })
     .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
     .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })

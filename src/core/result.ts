@@ -208,7 +208,7 @@ export interface ReceiverLatency {
   one_way_kernel: LatencySummary | null;
   /** the total: the time the app got the datagram from recvmmsg minus the intended send time (no coordinated omission), ms; null when none recorded */
   one_way_app: LatencySummary | null;
-  /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew), ms; null when none recorded */
+  /** app minus kernel receive time: the wait in the socket buffer (one host clock, no skew), --coalesce's waits included, ms; null when none recorded */
   socket_queue: LatencySummary | null;
   /** packets stamped in the receiver's future (clocks out of sync): counted, never recorded */
   clock_skew_packets: number;

@@ -38,6 +38,8 @@ export interface GsoSpec {
 
 /** The kernel's UDP_MAX_SEGMENTS on the oldest kernels with UDP_SEGMENT. */
 export const MAX_GSO_SEGMENTS = 64;
+/** recv --coalesce when not given, us (BENCHMARKS.md, issue #13: the sweep's 500 us with batch 256) */
+export const DEFAULT_COALESCE_US = 500;
 
 /**
  * --gso [N|auto]: absent = null; bare or `auto` = as many datagrams as fit one 65507-byte send
@@ -227,11 +229,19 @@ export function parseSessionId(flag: string, raw: unknown): string | null {
 }
 
 export function recvSpec(a: Record<string, unknown>): RecvSpec {
-  const coalesceMicroseconds = a.coalesce === undefined ? 0 : parseInteger('--coalesce', a.coalesce, 0, 1000);
-  // A wait fills a batch: with --coalesce the default batch is four times larger (fewer reads still).
-  const c = common(a, coalesceMicroseconds > 0 ? 256 : 64);
+  const verifyPayload = a['verify-payload'] === true || a.verifyPayload === true;
+  const gro = a.gro === true;
+  const asked = a.coalesce === undefined ? null : parseInteger('--coalesce', a.coalesce, 0, 1000);
+  // A wait fills a batch, so coalescing reads take 256 (fewer reads still); a whole-datagram slot
+  // (--verify-payload, --gro: 64 KiB each) keeps 64 so the slots stay at 4 MiB.
+  const wholeSlots = verifyPayload || gro;
+  const c = common(a, asked === 0 || wholeSlots ? 64 : 256);
   // (native kCoalesceMinGather: a wait must be able to gather 32 messages into the next read)
-  if (coalesceMicroseconds > 0 && c.batch < 32) throw new UsageError(`--coalesce: needs --batch 32 or more (a wait gathers at least 32 datagrams; --batch ${c.batch} would never wait)`);
+  if (asked !== null && asked > 0 && c.batch < 32) throw new UsageError(`--coalesce: needs --batch 32 or more (a wait gathers at least 32 datagrams; --batch ${c.batch} would never wait)`);
+  // On by default: the waits are taken only where they cannot cost a drop (dense traffic, an
+  // eighth of a buffer of room for 32 or more datagrams), and they halve the receiver's wakeups
+  // there; a --batch below 32 could never wait, so it means none.
+  const coalesceMicroseconds = asked ?? (c.batch < 32 ? 0 : DEFAULT_COALESCE_US);
   if (a['expect-session'] !== undefined && a.sessions !== undefined) throw new UsageError('--expect-session: not with --sessions (the receiver waits for that one session\'s FIN)');
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');
   const rcvbufForce = a['rcvbuf-force'] === true || a.rcvbufForce === true;
@@ -256,9 +266,9 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
     readPauseSeconds: a['test-read-pause'] === undefined ? 0 : inRange('--test-read-pause', parseSeconds('--test-read-pause', a['test-read-pause']), 0, 3600, ' s'),
     latency: a.latency !== false,
     hgrm,
-    verifyPayload: a['verify-payload'] === true || a.verifyPayload === true,
+    verifyPayload,
     coalesceMicroseconds,
-    gro: a.gro === true,
+    gro,
     stallSeconds: a.stall === undefined ? null : inRange('--stall', parseSeconds('--stall', a.stall), 0.001, 3600, ' s'),
   };
 }

@@ -71,7 +71,7 @@ export function receiverSummaryLines(end: ReceiverEnd, labels: SessionLabels): s
   // (with a tail unknown the attribution also counts the socket's drops the sequences cannot see)
   if (end.loss_attribution.lost > 0) lines.push(...formatAttribution(end.loss_attribution).split('\n'));
   const co = end.coalesce;
-  const waited = co ? ` · coalesced: ${formatCount(co.waits)} waits of up to ${co.max_wait_us} us (${(co.waited_seconds * 1e3).toFixed(1)} ms in all), ${formatCount(end.recv_calls)} reads of up to ${co.batch}` : '';
+  const waited = co && co.waits > 0 ? ` · coalesced: ${formatCount(co.waits)} waits of up to ${co.max_wait_us} us (${(co.waited_seconds * 1e3).toFixed(1)} ms in all), ${formatCount(end.recv_calls)} reads of up to ${co.batch}` : '';
   lines.push(`receive thread: ${threadLine(end.receiver_thread)}${waited}`);
   const gro = end.gro;
   if (gro) lines.push(`UDP_GRO: ${formatCount(gro.coalesced_datagrams)} datagrams came in ${formatCount(gro.coalesced_buffers)} coalesced buffers; ${formatCount(gro.buffers_read)} buffers read (${gro.datagrams_per_buffer?.toFixed(1) ?? '-'} datagrams each)`);
