@@ -62,18 +62,23 @@ const mcbenchReceiverWith = (label: string, flags: readonly string[]): NdrReceiv
   recv: (port, ctx, recvJson, seconds) => [...MCBENCH_NDR_RECEIVER.recv(port, ctx, recvJson, seconds), ...flags],
 });
 
+/** the C reference receiver in one of its modes, behind mcbench's GSO load */
+const referenceReceiver = (label: string, mode: 'mmsg' | 'cmsg'): NdrReceiverDef => ({
+  label,
+  sender: 'mcbench send --gso --pps R',
+  selfExit: true,
+  recv: (port, ctx, _recvJson, seconds) => [REF_BIN, 'recv', GROUP, String(port), ctx.rxAddr, String(seconds + 30), mode, String(RCVBUF)],
+  send: (port, _ctx, len, pps, seconds, sendJson) => mcbenchSend(port, len, pps, seconds, sendJson),
+  counts: (_so, recvOut, sendJson) => ({ ...mcbenchSent(sendJson), received: (lastJson(recvOut) as { packets: number }).packets }),
+});
+
 export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
   mcbench: MCBENCH_NDR_RECEIVER,
   mcplain: mcbenchReceiverWith('mcbench recv --coalesce 0 (latency on, batch 64: no waits)', ['--coalesce', '0']),
   mcgro: mcbenchReceiverWith('mcbench recv --gro (latency on)', ['--gro']),
-  ref: {
-    label: 'C reference recv (recvmmsg x32)',
-    sender: 'mcbench send --gso --pps R',
-    selfExit: true,
-    recv: (port, ctx, _recvJson, seconds) => [REF_BIN, 'recv', GROUP, String(port), ctx.rxAddr, String(seconds + 30), 'mmsg', String(RCVBUF)],
-    send: (port, _ctx, len, pps, seconds, sendJson) => mcbenchSend(port, len, pps, seconds, sendJson),
-    counts: (_so, recvOut, sendJson) => ({ ...mcbenchSent(sendJson), received: (lastJson(recvOut) as { packets: number }).packets }),
-  },
+  ref: referenceReceiver('C reference recv (recvmmsg x32)', 'mmsg'),
+  // what the kernel's half of a timestamping receiver costs at the limit: mcbench's own work apart
+  refc: referenceReceiver('C reference recv + SO_TIMESTAMPNS/SO_RXQ_OVFL (the cmsgs read)', 'cmsg'),
   sockperf: {
     label: 'sockperf server',
     sender: 'sockperf throughput --mps R (one sendto per message)',

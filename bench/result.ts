@@ -246,7 +246,7 @@ export interface MemoryResult {
 }
 
 /** a receiver whose max lossless rate the ndr section searches */
-export type NdrReceiverId = 'mcbench' | 'mcplain' | 'mcgro' | 'ref' | 'sockperf';
+export type NdrReceiverId = 'mcbench' | 'mcplain' | 'mcgro' | 'ref' | 'refc' | 'sockperf';
 
 /** one NDR trial (pps 0: the sender's unlimited probe) */
 export interface NdrBenchTrial {

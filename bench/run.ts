@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       }
 
       if (opt.want.has('ndr')) {
-        const ids: NdrReceiverId[] = ['mcbench', 'mcplain', 'mcgro', 'ref'];
+        const ids: NdrReceiverId[] = ['mcbench', 'mcplain', 'mcgro', 'ref', 'refc'];
         if (has('sockperf')) ids.push('sockperf');
         else skipped.push({ tool: 'ndr sockperf', reason: 'sockperf is not installed' });
         const settings = { seconds: opt.mode === 'full' ? 2 : 1, resolution: opt.mode === 'full' ? 0.02 : 0.05, maxTrials: opt.mode === 'full' ? 16 : 12 };

@@ -159,6 +159,11 @@ export function targets(result: BenchResult): Target[] {
       const ratio = nc.lossless_pps !== null && nr.lossless_pps ? nc.lossless_pps / nr.lossless_pps : null;
       T.push({ id: `i13_ndr_plain_${len}`, what: `issue 13 (for comparison): mcbench recv --coalesce 0 max lossless rate vs the C receiver's at ${len} B`, value: `${x(ratio)} (${fmt(nc.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps)`, ratio, pass: null });
     }
+    const ncm = result.ndr?.rows.find((r) => r.receiver === 'refc' && r.length === len && r.error === null);
+    if (nm && ncm) {
+      const ratio = nm.lossless_pps !== null && ncm.lossless_pps ? nm.lossless_pps / ncm.lossless_pps : null;
+      T.push({ id: `i13_ndr_vs_refc_${len}`, what: `issue 13 (for comparison): mcbench receiver's max lossless rate vs the C receiver reading the same timestamps at ${len} B`, value: `${x(ratio)} (${fmt(nm.lossless_pps)} vs ${fmt(ncm.lossless_pps)} pps)`, ratio, pass: null });
+    }
     if (nm && nr) {
       const ratio = nm.lossless_pps !== null && nr.lossless_pps ? nm.lossless_pps / nr.lossless_pps : null;
       T.push({ id: `i13_ndr_${len}`, what: `issue 13: mcbench receiver's max lossless rate >= the C receiver's at ${len} B`, value: `${x(ratio)} (${fmt(nm.lossless_pps)} vs ${fmt(nr.lossless_pps)} pps; limited by ${nm.limited_by ?? '-'} / ${nr.limited_by ?? '-'})`, ratio, pass: ratio !== null ? ratio >= 1 : null });

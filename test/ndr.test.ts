@@ -18,6 +18,8 @@ import {
   type NdrReport,
   type NdrTrial,
 } from '../src/core/ndr.js';
+import { trialFlags, type NdrPlan } from '../src/run/ndr.js';
+import { customScenario } from '../src/run/scenarios.js';
 import { mcbenchNoNet } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -197,6 +199,7 @@ describe('bad input: exit 2, one line, nothing made', () => {
     [['--gso', 'maybe'], /^mcbench ndr: --gso: 'maybe' is not one of auto, on, off/],
     [['--gso', 'on', '-l', '40000'], /^mcbench ndr: --gso on: 40000-byte datagrams leave no room for two/],
     [['--max-trials', '1'], /^mcbench ndr: --max-trials: 1 is out of range \(2 to 100\)/],
+    [['--coalesce', '5000'], /^mcbench ndr: --coalesce: 5,?000 is out of range \(0 to 1,?000\)/],
     [['--max-pps', '50', '--min-pps', '100'], /^mcbench ndr: --max-pps: 50 pps is below --min-pps/],
     [['--receivers', '16'], /^mcbench ndr: --receivers: 16 is out of range \(1 to 15\)/],
     [['--json', join(tmpdir(), 'no-such-dir-mcbench', 'x.json')], /^mcbench ndr: --json: /],
@@ -213,6 +216,17 @@ describe('bad input: exit 2, one line, nothing made', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     });
   }
+});
+
+describe('ndr passes the receivers\' flags to every trial', () => {
+  const plan = (over: Partial<NdrPlan>): NdrPlan => ({
+    group: '239.255.0.1', port: 5001, lengths: [64], trialSeconds: 1, receivers: 2, rcvbuf: '8M', rcvbufForce: true, coalesce: null, gro: false,
+    sources: [], gso: 'auto', maxPps: null, search: { lossTolerancePercent: 0, resolution: 0.02, maxTrials: 16, minPps: 100 }, ...over,
+  } as NdrPlan);
+  it('--coalesce and --gro reach the receivers\' recv flags; without them recv\'s defaults apply', () => {
+    expect(customScenario(trialFlags(plan({ coalesce: '0', gro: true }), 64)).recvArgs).toEqual(['--rcvbuf', '8M', '--rcvbuf-force', '--coalesce', '0', '--gro']);
+    expect(customScenario(trialFlags(plan({}), 1400)).recvArgs).toEqual(['--rcvbuf', '8M', '--rcvbuf-force']);
+  });
 });
 
 describe.skipIf(!isRoot)('ndr over SSM in a lab', () => {

@@ -94,6 +94,10 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
  * the suite file's `run` object, `suite`. In `ab`, --b names side B, so the rate has no -b there,
  * and --set belongs to the sides (--a/--b), not to the scenario.
  */
+/** the receivers' --coalesce and --gro, as run, ab, suites and ndr pass them to recv */
+export const COALESCE_OPTION = { type: 'string', describe: 'receivers wait up to MICROSECONDS (0-1000; 0 = off) after a dense read for a fuller batch (recv --coalesce) [default: 500]' } as const;
+export const GRO_OPTION = { type: 'boolean', describe: 'receivers set UDP_GRO: GSO sends read whole (recv --gro)' } as const;
+
 export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; set: boolean }) {
   const withFlags = y
     .option('group', { alias: 'g', type: 'string', describe: 'multicast group [default: 239.255.0.1]' })
@@ -109,8 +113,8 @@ export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; 
     .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
     .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
     .option('verify-payload', { type: 'boolean', describe: 'receivers copy each datagram whole and check the sender\'s payload pattern (recv --verify-payload)' })
-    .option('coalesce', { type: 'string', describe: 'receivers wait up to MICROSECONDS (0-1000; 0 = off) after a dense read for a fuller batch (recv --coalesce) [default: 500]' })
-    .option('gro', { type: 'boolean', describe: 'receivers set UDP_GRO: GSO sends read whole (recv --gro)' })
+    .option('coalesce', COALESCE_OPTION)
+    .option('gro', GRO_OPTION)
     .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
     .option('snooping', { type: 'string', describe: 'the lab bridge\'s IGMP snooping, 0|1' })
     .option('querier', { type: 'string', describe: 'the lab bridge\'s IGMP querier, 0|1' })

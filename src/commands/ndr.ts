@@ -5,11 +5,11 @@ import { inRange, parseCount, parseSize, formatCount } from '../core/units.js';
 import { requireRoot } from '../lab/index.js';
 import { checkOutputTarget, writeFileAtomic } from '../report/files.js';
 import { makeOutput } from '../report/output.js';
-import { runNdr, type NdrPlan } from '../run/ndr.js';
+import { runNdr, trialFlags, type NdrPlan } from '../run/ndr.js';
 import { customScenario } from '../run/scenarios.js';
 import { abortOnSignals } from '../run/signals.js';
 import { placeFor } from '../where/index.js';
-import { checkLabFor, runCommand } from './common.js';
+import { checkLabFor, COALESCE_OPTION, GRO_OPTION, runCommand } from './common.js';
 import { hostsFromFlags, hostsOptions } from './hosts-flags.js';
 
 export const ndrCommand: CommandModule = {
@@ -24,6 +24,8 @@ export const ndrCommand: CommandModule = {
       .option('receivers', { type: 'string', describe: 'receiving guests (1-15) [default: 2]; with --hosts: the receiving hosts, g2,g3' })
       .option('rcvbuf', { type: 'string', describe: 'receivers\' SO_RCVBUF' })
       .option('rcvbuf-force', { type: 'boolean', describe: 'receivers use SO_RCVBUFFORCE' })
+      .option('coalesce', COALESCE_OPTION)
+      .option('gro', GRO_OPTION)
       .option('source', { type: 'string', array: true, describe: 'receivers join (S,G) for this sender address only (SSM; repeatable; sender: the sending host\'s; an SSM group 232/8 or ff3x:: needs it)' })
       .option('local', { type: 'boolean', default: false, describe: 'no lab: every process in one private network namespace on lo' })
       .option('lab-name', { type: 'string', default: 'ndr', describe: 'name of the ephemeral lab ([a-z0-9], up to 8)' })
@@ -37,7 +39,7 @@ export const ndrCommand: CommandModule = {
       const plan = ndrPlan(a, own ? own.inventory.receivers.length : null);
       // every size's trial, checked as `run` checks its flags, before anything is made
       for (const length of plan.lengths) {
-        customScenario({ group: plan.group, port: String(plan.port), length: String(length), time: String(plan.trialSeconds), receivers: String(plan.receivers), pps: '1000', rcvbuf: plan.rcvbuf ?? undefined, 'rcvbuf-force': plan.rcvbufForce || undefined, ...(plan.sources.length ? { source: plan.sources } : {}) });
+        customScenario(trialFlags(plan, length));
       }
       const local = a.local === true;
       if (local && plan.group.includes(':')) throw new UsageError(`--local: ${plan.group} is IPv6, which lo does not loop back to group members; drop --local (as root)`);
@@ -84,6 +86,8 @@ function ndrPlan(a: Record<string, unknown>, hostReceivers: number | null): NdrP
     receivers,
     rcvbuf: a.rcvbuf === undefined ? null : shown(a.rcvbuf),
     rcvbufForce: a['rcvbuf-force'] === true,
+    coalesce: a.coalesce === undefined ? null : shown(a.coalesce),
+    gro: a.gro === true,
     sources: a.source === undefined ? [] : (Array.isArray(a.source) ? a.source : [a.source]).map(shown),
     gso: gsoRaw,
     ...searchFlags(a),

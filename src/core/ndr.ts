@@ -239,6 +239,10 @@ export interface NdrReport {
     max_trials: number;
     receivers: number;
     rcvbuf: number | null;
+    /** the receivers' --coalesce as given, us; null: recv's default (500) */
+    coalesce_us: number | null;
+    /** the receivers' --gro */
+    gro: boolean;
     gso: 'auto' | 'on' | 'off';
     /** the receivers' --source (SSM (S,G) joins) as given, 'sender' for the sending host's address; empty: any-source joins */
     sources: string[];

@@ -32,6 +32,9 @@ export interface NdrPlan {
   receivers: number;
   rcvbuf: string | null;
   rcvbufForce: boolean;
+  /** the receivers' --coalesce (null: recv's default) and --gro, as given */
+  coalesce: string | null;
+  gro: boolean;
   /** the receivers' --source (SSM (S,G) joins), as given: 'sender' is the sending host's address */
   sources: string[];
   /** auto: GSO when the per-datagram sender cannot make a receiver lose; on: always; off: never */
@@ -174,6 +177,23 @@ export async function searchSize(base: Scenario, variant: ScenarioVariant, plan:
   return size;
 }
 
+/** One size's run as `run` takes its flags: what `ndr` checks before anything is made and then searches. */
+export function trialFlags(plan: NdrPlan, length: number): CustomRunFlags {
+  return {
+    group: plan.group,
+    port: String(plan.port),
+    length: String(length),
+    time: String(plan.trialSeconds),
+    receivers: String(plan.receivers),
+    pps: '1000',
+    ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
+    ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
+    ...(plan.coalesce !== null ? { coalesce: plan.coalesce } : {}),
+    ...(plan.gro ? { gro: true } : {}),
+    ...(plan.sources.length ? { source: plan.sources } : {}),
+  };
+}
+
 export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: string) => void; signal: AbortSignal }): Promise<NdrReport> {
   const report: NdrReport = {
     schema: NDR_SCHEMA,
@@ -187,6 +207,8 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
       max_trials: plan.search.maxTrials,
       receivers: plan.receivers,
       rcvbuf: plan.rcvbuf === null ? null : Number.isFinite(Number(plan.rcvbuf)) ? Number(plan.rcvbuf) : null,
+      coalesce_us: plan.coalesce === null ? null : Number(plan.coalesce),
+      gro: plan.gro,
       gso: plan.gso,
       sources: plan.sources,
     },
@@ -197,18 +219,7 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
   await opts.place.withHosts(need, opts.signal, async (hosts, signal) => {
     for (const length of plan.lengths) {
       if (signal.aborted) break;
-      const flags: CustomRunFlags = {
-        group: plan.group,
-        port: String(plan.port),
-        length: String(length),
-        time: String(plan.trialSeconds),
-        receivers: String(plan.receivers),
-        pps: '1000',
-        ...(plan.rcvbuf !== null ? { rcvbuf: plan.rcvbuf } : {}),
-        ...(plan.rcvbufForce ? { 'rcvbuf-force': true } : {}),
-        ...(plan.sources.length ? { source: plan.sources } : {}),
-      };
-      const base = customScenario(flags);
+      const base = customScenario(trialFlags(plan, length));
       report.sizes.push(await searchSize(base, base.variants[0]!, plan, hosts, signal, opts.log));
     }
   });
