@@ -6,7 +6,7 @@
 #   sudo bash bench/profile-pair.sh RECEIVER LEN SECONDS [recv flags...]
 #   RECEIVER: ref (C reference, recvmmsg x32) | refc (the same + SO_TIMESTAMPNS/SO_RXQ_OVFL) | mc (mcbench recv)
 #   SENDER: the C reference sender (sendmmsg x32, unlimited; SENDMODE=gso: its UDP GSO mode, which
-#   outruns any per-datagram receiver); MCSEND=1: mcbench send -b 0
+#   outruns any per-datagram receiver); MCSEND=1: mcbench send -b 0 (MCSENDFLAGS: more of its flags)
 # e.g. sudo bash bench/profile-pair.sh mc 64 8 --coalesce 500
 # Traffic stays in the lab's namespaces; the lab is removed on every exit (trap).
 set -euo pipefail
@@ -29,7 +29,7 @@ case $T in
   *) echo "RECEIVER: ref, refc or mc" >&2; exit 2 ;;
 esac
 SEND=("$REF" send $GROUP $P "$A1" "$L" "$S" "${SENDMODE:-mmsg}")
-[ "${MCSEND:-0}" = 1 ] && SEND=(node "$MC" send -g $GROUP -p $P -I eth0 -b 0 -l "$L" -t "$S" -q --json "$OUT/s.json")
+[ "${MCSEND:-0}" = 1 ] && SEND=(node "$MC" send -g $GROUP -p $P -I eth0 -b 0 -l "$L" -t "$S" -q --json "$OUT/s.json" ${MCSENDFLAGS:-})
 ip netns exec $G2 taskset -c 1 "${R[@]}" >"$OUT/rx.out" 2>&1 &
 RP=$!
 sleep 1.5
