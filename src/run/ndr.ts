@@ -7,6 +7,7 @@ import { runVariant } from './orchestrate.js';
 import type { VariantOutcome } from '../core/run-report.js';
 import type { LossAttribution } from '../core/counters.js';
 import { MAX_GSO_SEGMENTS, MAX_PAYLOAD } from '../core/spec.js';
+import { parseSize } from '../core/units.js';
 import {
   NDR_SCHEMA,
   NdrSearch,
@@ -206,7 +207,8 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
       resolution: plan.search.resolution,
       max_trials: plan.search.maxTrials,
       receivers: plan.receivers,
-      rcvbuf: plan.rcvbuf === null ? null : Number.isFinite(Number(plan.rcvbuf)) ? Number(plan.rcvbuf) : null,
+      // bytes, K/M/G as recv takes them (checked before the run: customScenario)
+      rcvbuf: plan.rcvbuf === null ? null : parseSize('--rcvbuf', plan.rcvbuf),
       coalesce_us: plan.coalesce === null ? null : Number(plan.coalesce),
       gro: plan.gro,
       gso: plan.gso,
