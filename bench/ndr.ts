@@ -77,7 +77,8 @@ export const NDR_RECEIVERS: Record<NdrReceiverId, NdrReceiverDef> = {
   mcplain: mcbenchReceiverWith('mcbench recv --coalesce 0 (latency on, batch 64: no waits)', ['--coalesce', '0']),
   mcgro: mcbenchReceiverWith('mcbench recv --gro (latency on)', ['--gro']),
   ref: referenceReceiver('C reference recv (recvmmsg x32)', 'mmsg'),
-  // what the kernel's half of a timestamping receiver costs at the limit: mcbench's own work apart
+  // what the kernel's half of a timestamping receiver costs at the limit, mcbench's own work apart
+  // (an upper bound: it also reads SO_RXQ_OVFL, which mcbench sets only without SO_MEMINFO)
   refc: referenceReceiver('C reference recv + SO_TIMESTAMPNS/SO_RXQ_OVFL (the cmsgs read)', 'cmsg'),
   sockperf: {
     label: 'sockperf server',

@@ -261,7 +261,7 @@ describe.skipIf(!isRoot)('ndr --local end to end', () => {
     expect(report.schema).toBe(NDR_SCHEMA);
     expect(report.place).toBe('local');
     // the settings as the receivers took them: 8M is bytes (it was null before), recv's default coalescing
-    expect(report.settings).toMatchObject({ rcvbuf: 8 * 1024 * 1024, coalesce_us: null, gro: false });
+    expect(report.settings).toMatchObject({ rcvbuf: 8 * 1024 * 1024, coalesce_us: 500, gro: false });
     const size = report.sizes[0]!;
     expect(size.length).toBe(1400);
     expect(size.lossless_pps).toBeGreaterThan(0);

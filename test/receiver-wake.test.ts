@@ -100,6 +100,26 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     expect(r.recv_calls).toBeGreaterThan(1000);
   }, 30000);
 
+  it('drops while the receiver coalesced: a warning names the waits and --coalesce 0; the counts stay the truth', async () => {
+    const file = join(dir, 'dropwait.json');
+    // a reader stalled for 1.4 s (the sender starts 0.8 s in) behind 1 MiB (2 MiB granted: an eighth holds 63 datagrams, so it
+    // may wait) drops at the socket, then drains a dense stream with waits
+    const rx = ns.mcbench(['recv', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '-t', '6', '-i', '0', '--sessions', '1', '--rcvbuf', '1M', '--rcvbuf-force', '--test-read-pause', '1.4', '--json', file, '-q']);
+    await waitJoined();
+    const txFile = join(dir, 'dropwait-send.json');
+    const tx = await ns.mcbench(['send', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '--pps', '150000', '-l', '64', '-t', '1.5', '-i', '0', '--json', txFile, '-q']).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const out = await rx.done;
+    expect(out.code, out.stderr).toBe(0);
+    const sent = (JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult).end;
+    const r = (JSON.parse(readFileSync(file, 'utf8')) as ReceiverResult).end;
+    console.log(`lo, reader stalled 1.4 s: lost ${r.sum.lost_packets} of ${sent.packets} (socket drops ${r.socket_overflow_drops}), ${r.coalesce?.waits} waits`);
+    expect(r.sum.packets + r.sum.lost_packets).toBe(sent.packets);
+    expect(r.socket_overflow_drops).toBeGreaterThan(0);
+    expect(r.coalesce!.waits).toBeGreaterThan(0);
+    expect(r.warnings.join('\n')).toMatch(/the socket dropped while the receiver coalesced \([\d,]+ waits of up to 500 us\): rerun with --coalesce 0/);
+  }, 30000);
+
   it('--gro: a GSO send is read as one buffer and split into its datagrams: every sequence, every payload, in order', async () => {
     const groFile = join(dir, 'gro.json');
     const plainFile = join(dir, 'gro-plain.json');

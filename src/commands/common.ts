@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { RunError, UsageError } from '../core/errors.js';
 import { labSpec } from '../core/lab-spec.js';
 import type { RunResult } from '../core/result.js';
+import { DEFAULT_COALESCE_US } from '../core/spec.js';
 import { checkOutputTarget } from '../report/files.js';
 import { emitJson } from '../report/json.js';
 import { makeOutput, type Output } from '../report/output.js';
@@ -95,7 +96,7 @@ export async function measure<S extends { json: string | null; hgrm?: string | n
  * and --set belongs to the sides (--a/--b), not to the scenario.
  */
 /** the receivers' --coalesce and --gro, as run, ab, suites and ndr pass them to recv */
-export const COALESCE_OPTION = { type: 'string', describe: 'receivers wait up to MICROSECONDS (0-1000; 0 = off) after a dense read for a fuller batch (recv --coalesce) [default: 500]' } as const;
+export const COALESCE_OPTION = { type: 'string', describe: `receivers wait up to MICROSECONDS (0-1000; 0 = off) after a dense read for a fuller batch (recv --coalesce) [default: ${DEFAULT_COALESCE_US}]` } as const;
 export const GRO_OPTION = { type: 'boolean', describe: 'receivers set UDP_GRO: GSO sends read whole (recv --gro)' } as const;
 
 export function scenarioOptions<T>(y: Argv<T>, opts: { bandwidthAlias: boolean; set: boolean }) {

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { recvSpec } from '../core/spec.js';
+import { DEFAULT_COALESCE_US, recvSpec } from '../core/spec.js';
 import { runReceiver } from '../run/receiver.js';
 import { commonOptions, measure, runCommand } from './common.js';
 
@@ -19,7 +19,7 @@ export const recvCommand: CommandModule = {
       .option('source', { type: 'string', array: true, describe: 'SSM: receive only from this sender address, (S,G) join (repeatable, up to 10); 232.0.0.0/8 and ff3x::/32 need it' })
       .option('verify-payload', { type: 'boolean', default: false, describe: 'copy each datagram whole and check the pattern mcbench send writes after the header (payload_errors in the result; costs a copy per datagram)' })
       .option('gro', { type: 'boolean', default: false, describe: 'UDP_GRO: a GSO send (send --gso) arrives as one buffer of datagrams instead of being cut at the socket: one wakeup, copy and stamp for all of them; every datagram is then copied whole, and the socket\'s drop count counts buffers' })
-      .option('coalesce', { type: 'string', describe: 'after a read that shows dense traffic, wait up to MICROSECONDS (0-1000) before the next, within what the socket buffer holds: fewer wakeups per packet, at most that much added to socket_queue delay; 0 = off [default: 500]' })
+      .option('coalesce', { type: 'string', describe: `after a read that shows dense traffic, wait up to MICROSECONDS (0-1000) before the next, within what the socket buffer holds: fewer wakeups per packet, at most that much added to socket_queue and one_way_app delay; 0 = off [default: ${DEFAULT_COALESCE_US}]` })
       .option('stall', { type: 'string', describe: 'a silence between packets longer than SECONDS is a stall [default: max(50 ms, 20x the median inter-arrival)]' })
       .option('test-read-pause', { type: 'string', hidden: true, describe: 'test aid: do not read for SECONDS after joining (a stalled reader)' })
       .example('$0 recv -g 239.255.0.1 -I eth1 --rcvbuf 8M -i 1 --json out.json', 'receive with an 8 MiB socket buffer')

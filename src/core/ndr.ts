@@ -239,8 +239,8 @@ export interface NdrReport {
     max_trials: number;
     receivers: number;
     rcvbuf: number | null;
-    /** the receivers' --coalesce as given, us; null: recv's default (500) */
-    coalesce_us: number | null;
+    /** the receivers' --coalesce, us (recv's default when not given) */
+    coalesce_us: number;
     /** the receivers' --gro */
     gro: boolean;
     gso: 'auto' | 'on' | 'off';

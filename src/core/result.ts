@@ -352,7 +352,7 @@ export interface ReceiverEnd {
   recv_full_batches: number;
   /** --gro: what arrived coalesced; null or absent without it */
   gro?: ReceiverGro | null;
-  /** --coalesce: the waits before reads that took fuller batches; null or absent without it */
+  /** --coalesce (on by default): the waits before reads that took fuller batches; null with --coalesce 0 or a --batch below 32 */
   coalesce?: ReceiverCoalesce | null;
   /** the receive thread's own cost: mcbench must not be the bottleneck */
   receiver_thread: ThreadCost;

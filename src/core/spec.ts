@@ -238,9 +238,10 @@ export function recvSpec(a: Record<string, unknown>): RecvSpec {
   const c = common(a, asked === 0 || wholeSlots ? 64 : 256);
   // (native kCoalesceMinGather: a wait must be able to gather 32 messages into the next read)
   if (asked !== null && asked > 0 && c.batch < 32) throw new UsageError(`--coalesce: needs --batch 32 or more (a wait gathers at least 32 datagrams; --batch ${c.batch} would never wait)`);
-  // On by default: the waits are taken only where they cannot cost a drop (dense traffic, an
-  // eighth of a buffer of room for 32 or more datagrams), and they halve the receiver's wakeups
-  // there; a --batch below 32 could never wait, so it means none.
+  // On by default: a wait is taken only after a dense read and only where, at the rate just seen,
+  // it fills at most an eighth of the buffer with 32 or more datagrams (a rate that jumps during
+  // one can still fill more: the result then warns); it cuts the receiver's wakeups there. A
+  // --batch below 32 could never wait, so it means none.
   const coalesceMicroseconds = asked ?? (c.batch < 32 ? 0 : DEFAULT_COALESCE_US);
   if (a['expect-session'] !== undefined && a.sessions !== undefined) throw new UsageError('--expect-session: not with --sessions (the receiver waits for that one session\'s FIN)');
   const rcvbuf = a.rcvbuf === undefined ? null : inRange('--rcvbuf', parseSize('--rcvbuf', a.rcvbuf), 1, MAX_RCVBUF_ASK, ' bytes');

@@ -6,7 +6,7 @@ import { customScenario, type CustomRunFlags, type Scenario, type ScenarioVarian
 import { runVariant } from './orchestrate.js';
 import type { VariantOutcome } from '../core/run-report.js';
 import type { LossAttribution } from '../core/counters.js';
-import { MAX_GSO_SEGMENTS, MAX_PAYLOAD } from '../core/spec.js';
+import { DEFAULT_COALESCE_US, MAX_GSO_SEGMENTS, MAX_PAYLOAD } from '../core/spec.js';
 import { parseSize } from '../core/units.js';
 import {
   NDR_SCHEMA,
@@ -209,7 +209,7 @@ export async function runNdr(plan: NdrPlan, opts: { place: Place; log: (l: strin
       receivers: plan.receivers,
       // bytes, K/M/G as recv takes them (checked before the run: customScenario)
       rcvbuf: plan.rcvbuf === null ? null : parseSize('--rcvbuf', plan.rcvbuf),
-      coalesce_us: plan.coalesce === null ? null : Number(plan.coalesce),
+      coalesce_us: plan.coalesce === null ? DEFAULT_COALESCE_US : Number(plan.coalesce),
       gro: plan.gro,
       gso: plan.gso,
       sources: plan.sources,

@@ -246,6 +246,14 @@ export async function runReceiver(spec: RecvSpec, out: Output, abort: AbortSigna
         'part of the loss may be mcbench\'s own limit on this CPU, not the network',
     );
   }
+  // A wait holds at most an eighth of the buffer at the rate just seen; a rate that jumps during
+  // one could fill the rest, which a reader that did not wait might have drained.
+  if (overflowDrops > 0 && last.coalescedWaits > 0) {
+    warnings.push(
+      `the socket dropped while the receiver coalesced (${formatCount(last.coalescedWaits)} waits of up to ${spec.coalesceMicroseconds} us): ` +
+        'rerun with --coalesce 0 to rule its waits out',
+    );
+  }
   const partial = reason === 'signal' || reason === 'error' || reason === 'idle-timeout';
   const result: ReceiverResult = {
     schema: RESULT_SCHEMA,

@@ -337,7 +337,7 @@ export function customScenario(f: CustomRunFlags): Scenario {
     burst: f.burst, 'burst-interval': f['burst-interval'], isochronous: f.isochronous, seed: f.seed });
   // `--source sender`: the sending host's address, known once the hosts exist; checked here as one of the group's family
   const stand = group.includes(':') ? 'fd00::1' : '10.0.0.1';
-  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], coalesce: f.coalesce, source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
+  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], coalesce: f.coalesce, 'verify-payload': f['verify-payload'], gro: f.gro, source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
   // The silences between bursts or frames are the pattern: a stall is a silence well past one.
   if (send.pattern) recvArgs.push('--stall', String(Math.min(3600, Math.max(0.05, 2.5 / unitsPerSecond(send.pattern)))));
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
