@@ -26,6 +26,18 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
     // both receivers print their start line (the join is done) before the sender starts
     await new Promise((r) => setTimeout(r, 800));
   };
+  /** One receiver on GROUP:PORT, then a 64-byte stream to it; both results (exit 0 checked). */
+  const oneStream = async (name: string, group: string, port: string, recvFlags: string[], sendFlags: string[]) => {
+    const file = join(dir, `${name}.json`);
+    const rx = ns.mcbench(['recv', '-g', group, '-p', port, '-I', 'lo', '-t', '6', '-i', '0', '--sessions', '1', ...recvFlags, '--json', file, '-q']);
+    await waitJoined();
+    const txFile = join(dir, `${name}-send.json`);
+    const tx = await ns.mcbench(['send', '-g', group, '-p', port, '-I', 'lo', '-l', '64', '-i', '0', ...sendFlags, '--json', txFile, '-q']).done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const out = await rx.done;
+    expect(out.code, out.stderr).toBe(0);
+    return { sent: (JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult).end, r: (JSON.parse(readFileSync(file, 'utf8')) as ReceiverResult).end };
+  };
 
   it('200 kpps, two receivers on one stream: the coalescing one reads fuller batches and still gets every packet', async () => {
     const before = await snmp();
@@ -76,19 +88,10 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
   }, 40000);
 
   it('a buffer the size of the kernel default holds too few datagrams in an eighth to be worth a wait: the default never waits', async () => {
-    const file = join(dir, 'small.json');
-    // 106496 asked, 212992 granted (the kernel doubles it): Debian's net.core.rmem_default
-    const rx = ns.mcbench(['recv', '-g', '239.8.8.2', '-p', '5022', '-I', 'lo', '-t', '6', '-i', '0', '--sessions', '1', '--rcvbuf', '106496', '--rcvbuf-force', '--json', file, '-q']);
-    await waitJoined();
-    const txFile = join(dir, 'send-small.json');
+    // 106496 asked, 212992 granted (the kernel doubles it): Debian's net.core.rmem_default;
     // 100,000 pps: dense enough that, unbounded, nearly every read would be followed by a wait
     // (measured: 12,800 waits in the second)
-    const tx = await ns.mcbench(['send', '-g', '239.8.8.2', '-p', '5022', '-I', 'lo', '--pps', '100000', '-l', '64', '-t', '1', '-i', '0', '--json', txFile, '-q']).done;
-    expect(tx.code, tx.stderr).toBe(0);
-    const out = await rx.done;
-    expect(out.code, out.stderr).toBe(0);
-    const sent = (JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult).end;
-    const r = (JSON.parse(readFileSync(file, 'utf8')) as ReceiverResult).end;
+    const { sent, r } = await oneStream('small', '239.8.8.2', '5022', ['--rcvbuf', '106496', '--rcvbuf-force'], ['--pps', '100000', '-t', '1']);
     const rcvbuf = r.socket.rcvbuf_actual;
     // an eighth of the buffer at 64 + 4096 bytes a datagram, against the 32 a wait must gather
     const room = Math.floor(rcvbuf / 8 / (64 + 4096));
@@ -101,18 +104,9 @@ describe.skipIf(!isRoot)('recv --coalesce in a private namespace on lo', () => {
   }, 30000);
 
   it('drops while the receiver coalesced: a warning names the waits and --coalesce 0; the counts stay the truth', async () => {
-    const file = join(dir, 'dropwait.json');
-    // a reader stalled for 1.4 s (the sender starts 0.8 s in) behind 1 MiB (2 MiB granted: an eighth holds 63 datagrams, so it
-    // may wait) drops at the socket, then drains a dense stream with waits
-    const rx = ns.mcbench(['recv', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '-t', '6', '-i', '0', '--sessions', '1', '--rcvbuf', '1M', '--rcvbuf-force', '--test-read-pause', '1.4', '--json', file, '-q']);
-    await waitJoined();
-    const txFile = join(dir, 'dropwait-send.json');
-    const tx = await ns.mcbench(['send', '-g', '239.8.8.5', '-p', '5025', '-I', 'lo', '--pps', '150000', '-l', '64', '-t', '1.5', '-i', '0', '--json', txFile, '-q']).done;
-    expect(tx.code, tx.stderr).toBe(0);
-    const out = await rx.done;
-    expect(out.code, out.stderr).toBe(0);
-    const sent = (JSON.parse(readFileSync(txFile, 'utf8')) as SenderResult).end;
-    const r = (JSON.parse(readFileSync(file, 'utf8')) as ReceiverResult).end;
+    // a reader stalled for 1.4 s (the sender starts 0.8 s in) behind 1 MiB (2 MiB granted: an
+    // eighth holds 63 datagrams, so it may wait) drops at the socket, then drains a dense stream with waits
+    const { sent, r } = await oneStream('dropwait', '239.8.8.5', '5025', ['--rcvbuf', '1M', '--rcvbuf-force', '--test-read-pause', '1.4'], ['--pps', '150000', '-t', '1.5']);
     console.log(`lo, reader stalled 1.4 s: lost ${r.sum.lost_packets} of ${sent.packets} (socket drops ${r.socket_overflow_drops}), ${r.coalesce?.waits} waits`);
     expect(r.sum.packets + r.sum.lost_packets).toBe(sent.packets);
     expect(r.socket_overflow_drops).toBeGreaterThan(0);
