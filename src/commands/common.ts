@@ -17,7 +17,7 @@ export function commonOptions<T>(y: Argv<T>) {
     .option('group', { alias: 'g', type: 'string', array: true, demandOption: true, describe: 'multicast group: IPv4 224.0.0.0-239.255.255.255 or IPv6 ff00::/8 (ff02:: needs -I); repeatable, or a range 239.1.1.1-239.1.1.100 (IPv4, up to 1024 groups, sent round robin)' })
     .option('port', { alias: 'p', type: 'string', default: '5001', describe: 'UDP port (1-65535)' })
     .option('interface', { alias: 'I', type: 'string', describe: 'interface name or one of its IPv4/IPv6 addresses, fe80::1%eth0 (default: routing table)' })
-    .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024)' })
+    .option('batch', { type: 'string', describe: 'datagrams per sendmmsg/recvmmsg call (1-1024) [default: send 32; recv 256, or 64 with --coalesce 0, --verify-payload or --gro]' })
     .option('interval', { alias: 'i', type: 'string', default: '1', describe: 'seconds between interval reports (0: none)' })
     .option('json', { type: 'string', describe: 'write the result as JSON to FILE (atomically); - for stdout' })
     .option('json-stream', { type: 'boolean', default: false, describe: 'NDJSON events on stdout as they happen: {"event":"start"|"interval"|"end"|"error","data":…}; end = the --json document' })
