@@ -155,8 +155,9 @@ constexpr uint64_t kCoalesceMinGather = 32;
 // dense traffic (4 or more messages, not a full batch: a backlog is read on at once), for as long
 // as the batch's arrival rate takes to fill the next batch, at most maxWaitNs, and never longer
 // than an eighth of the socket buffer takes to fill (each message counted at its length plus
-// 4 KiB, about what the kernel charges for its skb, often more): what a wait lets queue up is a
-// small share of the buffer, so the waits cannot be what fills it. No wait when the batch or
+// 4 KiB, about what the kernel charges for its skb, often more): at the rate just seen, what a
+// wait lets queue up is a small share of the buffer (a rate that jumps during the wait can queue
+// more: the result warns when the socket dropped in a run that waited). No wait when the batch or
 // that share holds fewer than kCoalesceMinGather messages.
 uint64_t coalesceWaitNs(const BatchArrivals& b, uint32_t batch, uint64_t maxWaitNs, int rcvbufBytes);
 

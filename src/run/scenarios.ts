@@ -325,6 +325,8 @@ export function customScenario(f: CustomRunFlags): Scenario {
   else if (f.pps !== undefined) sendArgs.push('--pps', shown(f.pps));
   else sendArgs.push('-b', shown(f.bandwidth ?? '100M'));
   if (f.gso !== undefined && f.gso !== false) sendArgs.push(f.gso === true ? '--gso' : `--gso=${shown(f.gso)}`);
+  // The receivers' own flags: turned into their arguments below and checked, all of them, as recv takes them.
+  const recvFlags = { rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], 'verify-payload': f['verify-payload'], coalesce: f.coalesce, gro: f.gro };
   const recvArgs: string[] = [];
   if (f.rcvbuf !== undefined) recvArgs.push('--rcvbuf', shown(f.rcvbuf));
   if (f['rcvbuf-force'] === true) recvArgs.push('--rcvbuf-force');
@@ -337,7 +339,7 @@ export function customScenario(f: CustomRunFlags): Scenario {
     burst: f.burst, 'burst-interval': f['burst-interval'], isochronous: f.isochronous, seed: f.seed });
   // `--source sender`: the sending host's address, known once the hosts exist; checked here as one of the group's family
   const stand = group.includes(':') ? 'fd00::1' : '10.0.0.1';
-  recvSpec({ group, port, rcvbuf: f.rcvbuf, 'rcvbuf-force': f['rcvbuf-force'], coalesce: f.coalesce, 'verify-payload': f['verify-payload'], gro: f.gro, source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
+  recvSpec({ group, port, ...recvFlags, source: sources.map((s) => (s === 'sender' ? stand : s)), interface: 'eth0' });
   // The silences between bursts or frames are the pattern: a stall is a silence well past one.
   if (send.pattern) recvArgs.push('--stall', String(Math.min(3600, Math.max(0.05, 2.5 / unitsPerSecond(send.pattern)))));
   const receivers = f.receivers === undefined ? 2 : inRange('--receivers', parseCount('--receivers', f.receivers), 1, 15);
